@@ -1,0 +1,262 @@
+//! The one error type of the public API.
+//!
+//! Every error carries an [`ErrorKind`] a caller can match, the Win32 error code that
+//! SPEC.md gives for the broken rule, and a message that names the object and the cause.
+
+use std::fmt;
+use std::io;
+
+/// Win32 error codes that shmkit reports (see SPEC.md).
+pub(crate) mod code {
+    pub const FILE_NOT_FOUND: u32 = 2;
+    pub const PATH_NOT_FOUND: u32 = 3;
+    pub const ACCESS_DENIED: u32 = 5;
+    pub const INVALID_HANDLE: u32 = 6;
+    pub const NOT_ENOUGH_MEMORY: u32 = 8;
+    pub const INVALID_PARAMETER: u32 = 87;
+    pub const DISK_FULL: u32 = 112;
+    pub const INVALID_NAME: u32 = 123;
+    pub const ALREADY_EXISTS: u32 = 183;
+    pub const FILENAME_EXCED_RANGE: u32 = 206;
+    pub const FILE_INVALID: u32 = 1006;
+    pub const MAPPED_ALIGNMENT: u32 = 1132;
+    /// ERROR_GEN_FAILURE: used for failures that have no closer Win32 equivalent.
+    pub const GEN_FAILURE: u32 = 31;
+}
+
+/// A specialised `Result` for shmkit operations.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What went wrong, in a form a caller can match on.
+///
+/// The Win32 code of an error ([`Error::win32_code`]) tells the exact rule where one kind
+/// covers several (every refused name is [`ErrorKind::InvalidName`], for instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No object has that name (ERROR_FILE_NOT_FOUND).
+    NotFound,
+    /// `create_new` found the name taken (ERROR_ALREADY_EXISTS).
+    AlreadyExists,
+    /// Permissions, a read-only handle, object or file, or an unsafe backing store refuse
+    /// the operation (ERROR_ACCESS_DENIED).
+    PermissionDenied,
+    /// The name breaks a naming rule (ERROR_PATH_NOT_FOUND, ERROR_INVALID_NAME,
+    /// ERROR_FILENAME_EXCED_RANGE, or ERROR_INVALID_PARAMETER for a missing name).
+    InvalidName,
+    /// A size of zero or one the system cannot represent (ERROR_INVALID_PARAMETER).
+    InvalidSize,
+    /// A view offset off the 64 KiB allocation grid (ERROR_MAPPED_ALIGNMENT).
+    Misaligned,
+    /// A view or a copy that reaches past the end of the object (ERROR_ACCESS_DENIED).
+    OutOfRange,
+    /// The name is held by an object of another kind (ERROR_INVALID_HANDLE).
+    WrongType,
+    /// A file-backed mapping of size 0 over an empty file (ERROR_FILE_INVALID).
+    EmptyFile,
+    /// The system cannot commit the memory (ERROR_DISK_FULL or ERROR_NOT_ENOUGH_MEMORY).
+    NoSpace,
+    /// A handle that is closed, or was never valid (ERROR_INVALID_HANDLE).
+    InvalidHandle,
+    /// Anything else: an invalid parameter or an unexpected system error.
+    Other,
+}
+
+impl ErrorKind {
+    fn default_code(self) -> u32 {
+        match self {
+            ErrorKind::NotFound => code::FILE_NOT_FOUND,
+            ErrorKind::AlreadyExists => code::ALREADY_EXISTS,
+            ErrorKind::PermissionDenied | ErrorKind::OutOfRange => code::ACCESS_DENIED,
+            ErrorKind::InvalidName => code::INVALID_NAME,
+            ErrorKind::InvalidSize => code::INVALID_PARAMETER,
+            ErrorKind::Misaligned => code::MAPPED_ALIGNMENT,
+            ErrorKind::WrongType | ErrorKind::InvalidHandle => code::INVALID_HANDLE,
+            ErrorKind::EmptyFile => code::FILE_INVALID,
+            ErrorKind::NoSpace => code::DISK_FULL,
+            ErrorKind::Other => code::GEN_FAILURE,
+        }
+    }
+
+    fn io_kind(self) -> io::ErrorKind {
+        match self {
+            ErrorKind::NotFound => io::ErrorKind::NotFound,
+            ErrorKind::AlreadyExists => io::ErrorKind::AlreadyExists,
+            ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
+            ErrorKind::InvalidName
+            | ErrorKind::InvalidSize
+            | ErrorKind::Misaligned
+            | ErrorKind::OutOfRange
+            | ErrorKind::WrongType
+            | ErrorKind::EmptyFile
+            | ErrorKind::InvalidHandle => io::ErrorKind::InvalidInput,
+            ErrorKind::NoSpace => io::ErrorKind::StorageFull,
+            ErrorKind::Other => io::ErrorKind::Other,
+        }
+    }
+}
+
+/// The error of every shmkit operation.
+pub struct Error {
+    kind: ErrorKind,
+    code: u32,
+    message: String,
+    source: Option<io::Error>,
+}
+
+impl Error {
+    /// An error of `kind` with the kind's usual Win32 code.
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            code: kind.default_code(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error of `kind` that reports the Win32 code `code`.
+    pub(crate) fn with_code(kind: ErrorKind, code: u32, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            code,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error caused by a system call; the kind and code follow from `err`.
+    pub(crate) fn from_io(err: io::Error, message: impl Into<String>) -> Error {
+        let (kind, code) = classify_io(&err);
+        Error {
+            kind,
+            code,
+            message: format!("{}: {}", message.into(), err),
+            source: Some(err),
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The Win32 error code of the broken rule (what `GetLastError` reports on Windows).
+    #[doc(alias = "GetLastError")]
+    pub fn win32_code(&self) -> u32 {
+        self.code
+    }
+
+    /// The message without the kind: names the object and the cause.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+fn classify_io(err: &io::Error) -> (ErrorKind, u32) {
+    #[cfg(unix)]
+    if let Some(errno) = err.raw_os_error() {
+        const ENOENT: i32 = 2;
+        const EBADF: i32 = 9;
+        const ENOMEM: i32 = 12;
+        const EACCES: i32 = 13;
+        const EPERM: i32 = 1;
+        const EEXIST: i32 = 17;
+        const EFBIG: i32 = 27;
+        const ENOSPC: i32 = 28;
+        const EROFS: i32 = 30;
+        const ELOOP: i32 = 40;
+        const EDQUOT: i32 = 122;
+        return match errno {
+            ENOENT => (ErrorKind::NotFound, code::FILE_NOT_FOUND),
+            EBADF => (ErrorKind::InvalidHandle, code::INVALID_HANDLE),
+            ENOMEM => (ErrorKind::NoSpace, code::NOT_ENOUGH_MEMORY),
+            EACCES | EPERM | EROFS | ELOOP => (ErrorKind::PermissionDenied, code::ACCESS_DENIED),
+            EEXIST => (ErrorKind::AlreadyExists, code::ALREADY_EXISTS),
+            ENOSPC | EDQUOT => (ErrorKind::NoSpace, code::DISK_FULL),
+            EFBIG => (ErrorKind::InvalidSize, code::INVALID_PARAMETER),
+            _ => (ErrorKind::Other, code::GEN_FAILURE),
+        };
+    }
+    #[cfg(windows)]
+    if let Some(c) = err.raw_os_error() {
+        let c = c as u32;
+        let kind = match c {
+            code::FILE_NOT_FOUND => ErrorKind::NotFound,
+            code::ALREADY_EXISTS => ErrorKind::AlreadyExists,
+            code::ACCESS_DENIED => ErrorKind::PermissionDenied,
+            code::INVALID_HANDLE => ErrorKind::InvalidHandle,
+            code::NOT_ENOUGH_MEMORY | code::DISK_FULL => ErrorKind::NoSpace,
+            code::MAPPED_ALIGNMENT => ErrorKind::Misaligned,
+            code::FILE_INVALID => ErrorKind::EmptyFile,
+            code::PATH_NOT_FOUND | code::INVALID_NAME | code::FILENAME_EXCED_RANGE => {
+                ErrorKind::InvalidName
+            }
+            _ => ErrorKind::Other,
+        };
+        return (kind, c);
+    }
+    let kind = match err.kind() {
+        io::ErrorKind::NotFound => ErrorKind::NotFound,
+        io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+        io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
+        io::ErrorKind::StorageFull | io::ErrorKind::OutOfMemory => ErrorKind::NoSpace,
+        _ => ErrorKind::Other,
+    };
+    (kind, kind.default_code())
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("win32_code", &self.code)
+            .field("message", &self.message)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        io::Error::new(err.kind.io_kind(), err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_conversion_keeps_message_and_kind() {
+        let e = Error::new(ErrorKind::NotFound, "mapping \"Local\\x\" does not exist");
+        assert_eq!(e.win32_code(), 2);
+        let io: io::Error = e.into();
+        assert_eq!(io.kind(), io::ErrorKind::NotFound);
+        assert!(io.to_string().contains("Local\\x"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn errno_classification() {
+        let e = Error::from_io(io::Error::from_raw_os_error(28), "creating x");
+        assert_eq!(e.kind(), ErrorKind::NoSpace);
+        assert_eq!(e.win32_code(), 112);
+        let e = Error::from_io(io::Error::from_raw_os_error(13), "opening x");
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(e.win32_code(), 5);
+    }
+}

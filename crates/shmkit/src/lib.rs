@@ -1,0 +1,44 @@
+//! Named shared memory between processes, with the semantics of Windows file-mapping
+//! objects on every platform.
+//!
+//! Create or open a memory object by name (`Global\`, `Local\` or bare), map views of it,
+//! share it with unrelated processes or with children, back it by memory or by a file,
+//! and let it vanish when its last handle closes — even when its holders were killed.
+//!
+//! ```
+//! # fn main() -> shmkit::Result<()> {
+//! use shmkit::{Access, Mapping};
+//! # let name = format!("Local\\doc-{}", std::process::id());
+//! let writer = Mapping::create(&name, 4096)?;
+//! writer.map(Access::ReadWrite)?.write(0, b"hello")?;
+//!
+//! // Another process would do just this:
+//! let reader = Mapping::open(&name, Access::Read)?;
+//! let mut buf = [0u8; 5];
+//! reader.map(Access::Read)?.read(0, &mut buf)?;
+//! assert_eq!(&buf, b"hello");
+//! # Ok(()) }
+//! ```
+//!
+//! The behaviour contract is SPEC.md; [`Error::win32_code`] gives the Win32 error code of
+//! each broken rule.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("shmkit supports Linux for now; the Windows backend is planned");
+
+mod error;
+mod mapping;
+mod name;
+mod os;
+mod view;
+
+pub use error::{Error, ErrorKind, Result};
+pub use mapping::{Mapping, MappingOptions, Protection};
+pub use name::{Name, Namespace, MAX_NAME_LEN};
+pub use view::{Access, View};
+
+/// The allocation granularity: view offsets are multiples of 64 KiB on every platform.
+pub const GRANULARITY: u64 = 65_536;

@@ -1,0 +1,9 @@
+//! The Linux backend: an emulation of Windows file-mapping objects over tmpfs files.
+//! See `store` for the directory layout and `object` for the lifetime protocol.
+
+mod mapping;
+pub(crate) mod object;
+pub(crate) mod store;
+pub(crate) mod sys;
+
+pub(crate) use mapping::{create, open, open_os, remove, Handle, RawView};

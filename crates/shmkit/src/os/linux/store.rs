@@ -1,0 +1,412 @@
+//! The backing store: one directory per namespace, checked before every use, and the
+//! leases that let any process find and reclaim the objects of processes that died.
+//!
+//! Layout under the store root (`$SHMKIT_DIR`, or `/dev/shm`):
+//!
+//! | path | mode | what |
+//! |---|---|---|
+//! | `shmkit.local.<uid>/` | 0700, owned by uid | `Local\` objects of user uid |
+//! | `shmkit.global/` | 01777 (sticky), owned by root or its creator | `Global\` objects |
+//! | `<ns>/o.<encoded base>`, `<ns>/h.<sha256>` | the object's permissions | one object |
+//! | `<ns>/l.<pid>.<nonce>` | 0600 | the lease of a live process |
+//!
+//! Leases: a process that takes a handle in a namespace first links a lease file there,
+//! exclusively `flock`ed for as long as the process lives. The kernel drops the lock of a
+//! dead process, so an unlocked lease means "a process died, maybe holding objects".
+//! Every operation in the namespace checks the leases (one `getdents` and a lock probe per
+//! other live process); on finding a dead one it reclaims every object that has no holder
+//! left, then the lease. A process that exits normally with no handle left removes its
+//! lease at exit.
+
+use super::sys::{self, Errno};
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{Namespace, HASHED_PREFIX, OBJECT_PREFIX};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Environment variable naming another store root (tests, containers).
+pub(crate) const ROOT_ENV: &str = "SHMKIT_DIR";
+const DEFAULT_ROOT: &str = "/dev/shm";
+pub(crate) const LEASE_PREFIX: &str = "l.";
+const GLOBAL_DIR: &str = "shmkit.global";
+
+pub(crate) fn root_path() -> PathBuf {
+    std::env::var_os(ROOT_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT))
+}
+
+/// The directory name of a namespace, for the user `uid` where it is per-user.
+pub(crate) fn ns_dir_name(ns: Namespace, uid: u32) -> String {
+    match ns {
+        Namespace::Global => GLOBAL_DIR.to_owned(),
+        Namespace::Local => format!("shmkit.local.{uid}"),
+    }
+}
+
+/// One namespace directory, opened and checked.
+pub(crate) struct NsDir {
+    pub ns: Namespace,
+    pub fd: OwnedFd,
+    pub path: PathBuf,
+    /// Handles this process holds in the namespace (decides lease removal at exit).
+    handles: AtomicUsize,
+    lease: Mutex<Option<Lease>>,
+}
+
+struct Lease {
+    pid: u32,
+    file: String,
+    _fd: OwnedFd,
+}
+
+type Cache = Mutex<HashMap<(Namespace, u32), Arc<NsDir>>>;
+
+static CACHE: OnceLock<Cache> = OnceLock::new();
+
+fn cache() -> &'static Cache {
+    CACHE.get_or_init(|| {
+        // SAFETY: `remove_leases_at_exit` is an `extern "C" fn()` that never unwinds
+        // (it catches every error) and only touches data that lives for the whole process.
+        unsafe { sys::atexit(remove_leases_at_exit) };
+        Mutex::new(HashMap::new())
+    })
+}
+
+fn root() -> Result<&'static (PathBuf, OwnedFd)> {
+    static ROOT: OnceLock<(PathBuf, OwnedFd)> = OnceLock::new();
+    if let Some(r) = ROOT.get() {
+        return Ok(r);
+    }
+    let path = root_path();
+    let fd = rustix::fs::open(
+        &path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
+        Error::from_io(
+            e.into(),
+            format!("cannot open the shared-memory store {}", path.display()),
+        )
+    })?;
+    Ok(ROOT.get_or_init(|| (path, fd)))
+}
+
+/// Opens (creating it if needed) and checks the directory of `ns` for the current user.
+pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
+    let uid = sys::euid();
+    let key = (ns, uid);
+    let cached = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+    if let Some(dir) = cached {
+        let st = sys::fstat(&dir.fd).map_err(|e| dir_error(&dir.path, e))?;
+        if st.st_nlink > 0 {
+            check_dir(ns, &dir.path, &st, uid)?;
+            return Ok(dir);
+        }
+        // Deleted under us: open it afresh.
+    }
+    let (root_path, root_fd) = root()?;
+    let name = ns_dir_name(ns, uid);
+    let path = root_path.join(&name);
+    let fd = open_or_make_dir(root_fd.as_fd(), &name, &path, ns, uid)?;
+    let dir = Arc::new(NsDir {
+        ns,
+        fd,
+        path,
+        handles: AtomicUsize::new(0),
+        lease: Mutex::new(None),
+    });
+    cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, dir.clone());
+    Ok(dir)
+}
+
+/// Opens the directory of `ns` for `uid` without creating it; `None` when absent.
+/// Used to list other users' objects (the CLI's `ls --all`).
+pub(crate) fn existing_ns_dir(ns: Namespace, uid: u32) -> Result<Option<(PathBuf, OwnedFd)>> {
+    let (root_path, root_fd) = root()?;
+    let name = ns_dir_name(ns, uid);
+    let path = root_path.join(&name);
+    match sys::open_dir_at(root_fd.as_fd(), &name) {
+        Ok(fd) => Ok(Some((path, fd))),
+        Err(Errno::NOENT) => Ok(None),
+        Err(e) => Err(dir_error(&path, e)),
+    }
+}
+
+/// Lists the uids that have a Local directory in the store.
+pub(crate) fn local_dir_uids() -> Result<Vec<u32>> {
+    let (root_path, root_fd) = root()?;
+    let mut uids = Vec::new();
+    for name in sys::read_dir_names(root_fd.as_fd()).map_err(|e| dir_error(root_path, e))? {
+        if let Some(uid) = name.strip_prefix("shmkit.local.").and_then(|u| u.parse().ok()) {
+            uids.push(uid);
+        }
+    }
+    uids.sort_unstable();
+    Ok(uids)
+}
+
+fn open_or_make_dir(
+    root: BorrowedFd<'_>,
+    name: &str,
+    path: &Path,
+    ns: Namespace,
+    uid: u32,
+) -> Result<OwnedFd> {
+    let mode = match ns {
+        Namespace::Local => 0o700,
+        Namespace::Global => 0o1777,
+    };
+    let fd = match sys::open_dir_at(root, name) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => {
+            match rustix::fs::mkdirat(root, name, Mode::from_raw_mode(mode)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(dir_error(path, e)),
+            }
+            let fd = sys::open_dir_at(root, name).map_err(|e| dir_error(path, e))?;
+            // The umask may have removed bits of the mode we asked for.
+            let st = sys::fstat(&fd).map_err(|e| dir_error(path, e))?;
+            if st.st_uid == uid && st.st_mode & 0o7777 != mode {
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+                    .map_err(|e| dir_error(path, e))?;
+            }
+            fd
+        }
+        Err(e) => return Err(dir_error(path, e)),
+    };
+    let st = sys::fstat(&fd).map_err(|e| dir_error(path, e))?;
+    check_dir(ns, path, &st, uid)?;
+    Ok(fd)
+}
+
+/// SPEC 6.3: refuse a directory that another user could have prepared.
+fn check_dir(ns: Namespace, path: &Path, st: &rustix::fs::Stat, uid: u32) -> Result<()> {
+    let mode = st.st_mode & 0o7777;
+    let refuse = |why: String| {
+        Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "refusing the {ns} namespace directory {}: {why}",
+                path.display()
+            ),
+        ))
+    };
+    match ns {
+        Namespace::Local => {
+            if st.st_uid != uid {
+                return refuse(format!(
+                    "it belongs to uid {}, not to you (uid {uid}); another user may have \
+                     created it to capture your objects",
+                    st.st_uid
+                ));
+            }
+            if mode & 0o077 != 0 {
+                return refuse(format!(
+                    "its mode {mode:04o} lets other users in; it must be 0700"
+                ));
+            }
+        }
+        Namespace::Global => {
+            if st.st_uid != 0 && st.st_uid != uid {
+                return refuse(format!(
+                    "it belongs to uid {}, who could replace other users' objects; \
+                     it must belong to root (or to you)",
+                    st.st_uid
+                ));
+            }
+            if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+                return refuse(format!(
+                    "its mode {mode:04o} is writable by others without the sticky bit"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn dir_error(path: &Path, e: Errno) -> Error {
+    let err = Error::from_io(
+        e.into(),
+        format!("cannot use the namespace directory {}", path.display()),
+    );
+    if e == Errno::LOOP || e == Errno::NOTDIR {
+        return Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "refusing {}: it is a symbolic link or not a directory",
+                path.display()
+            ),
+        );
+    }
+    err
+}
+
+impl NsDir {
+    /// Called before the process takes a handle here: makes sure it has a lease.
+    pub(crate) fn enter(&self) -> Result<()> {
+        let pid = sys::pid();
+        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        if lease.as_ref().map(|l| l.pid) != Some(pid) {
+            // A forked child keeps the parent's lease file descriptor open (so the
+            // parent's lease stays locked while the child lives) but needs its own.
+            if let Some(old) = lease.take() {
+                std::mem::forget(old._fd);
+            }
+            *lease = Some(self.make_lease(pid)?);
+            self.handles.store(0, Ordering::SeqCst);
+        }
+        self.handles.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Called when a handle of this process closes.
+    pub(crate) fn leave(&self) {
+        let _ = self
+            .handles
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+
+    fn make_lease(&self, pid: u32) -> Result<Lease> {
+        let fd = sys::tmpfile_in(&self.fd, 0o600)
+            .map_err(|e| Error::from_io(e.into(), format!("cannot create a lease in {}", self.path.display())))?;
+        sys::flock(&fd, FlockOperation::LockExclusive)
+            .map_err(|e| Error::from_io(e.into(), "cannot lock a lease"))?;
+        loop {
+            let file = format!("{LEASE_PREFIX}{pid}.{:016x}", sys::nonce());
+            match sys::link_tmpfile(&fd, &self.fd, &file) {
+                Ok(()) => return Ok(Lease { pid, file, _fd: fd }),
+                Err(Errno::EXIST) => continue,
+                Err(e) => {
+                    return Err(Error::from_io(
+                        e.into(),
+                        format!("cannot create a lease in {}", self.path.display()),
+                    ))
+                }
+            }
+        }
+    }
+
+    fn own_lease(&self) -> Option<String> {
+        let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        lease
+            .as_ref()
+            .filter(|l| l.pid == sys::pid())
+            .map(|l| l.file.clone())
+    }
+
+    /// SPEC 5.3: reclaims the objects of dead processes, if any process died since the
+    /// last check. Cheap when nobody died: one directory read and a lock probe per other
+    /// live process.
+    pub(crate) fn reclaim_dead(&self) {
+        let own = self.own_lease();
+        let Ok(names) = sys::read_dir_names(self.fd.as_fd()) else {
+            return;
+        };
+        let dead: Vec<&String> = names
+            .iter()
+            .filter(|n| n.starts_with(LEASE_PREFIX) && Some(*n) != own.as_ref())
+            .filter(|n| lease_is_dead(self.fd.as_fd(), n))
+            .collect();
+        if dead.is_empty() {
+            return;
+        }
+        reclaim_stale_objects(self.fd.as_fd(), &names, false);
+        for n in dead {
+            let _ = rustix::fs::unlinkat(&self.fd, n.as_str(), AtFlags::empty());
+        }
+    }
+}
+
+fn lease_is_dead(dir: BorrowedFd<'_>, name: &str) -> bool {
+    match sys::open_file_at(dir, name, OFlags::RDONLY) {
+        Ok(fd) => sys::flock(&fd, FlockOperation::NonBlockingLockShared).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// What a reclamation pass found or freed.
+#[derive(Debug, Clone)]
+pub(crate) struct Reclaimed {
+    pub file: String,
+    pub name: Option<String>,
+    pub size: u64,
+    pub kind: u32,
+}
+
+/// Reclaims (or, with `dry_run`, lists) every non-persistent object in `dir` that no
+/// process holds. Returns what it found.
+pub(crate) fn reclaim_stale_objects(
+    dir: BorrowedFd<'_>,
+    names: &[String],
+    dry_run: bool,
+) -> Vec<Reclaimed> {
+    let mut out = Vec::new();
+    for n in names {
+        if !(n.starts_with(OBJECT_PREFIX) || n.starts_with(HASHED_PREFIX)) {
+            continue;
+        }
+        let Ok(fd) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
+            continue;
+        };
+        if sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {
+            continue; // held: alive
+        }
+        let Ok(header) = super::object::Header::read(&fd) else {
+            continue; // not ours: leave it alone
+        };
+        if header.persistent() || !sys::linked_at(&fd, dir, n) {
+            continue;
+        }
+        if dry_run || rustix::fs::unlinkat(dir, n.as_str(), AtFlags::empty()).is_ok() {
+            out.push(Reclaimed {
+                file: n.clone(),
+                name: header.name.clone(),
+                size: header.size,
+                kind: header.kind,
+            });
+        }
+    }
+    out
+}
+
+/// Removes dead leases in `dir` (after their objects were reclaimed).
+pub(crate) fn remove_dead_leases(dir: BorrowedFd<'_>, names: &[String], dry_run: bool) -> usize {
+    let mut n = 0;
+    for name in names.iter().filter(|n| n.starts_with(LEASE_PREFIX)) {
+        if lease_is_dead(dir, name)
+            && (dry_run || rustix::fs::unlinkat(dir, name.as_str(), AtFlags::empty()).is_ok())
+        {
+            n += 1;
+        }
+    }
+    n
+}
+
+extern "C" fn remove_leases_at_exit() {
+    let _ = std::panic::catch_unwind(|| {
+        let Some(cache) = CACHE.get() else { return };
+        let Ok(map) = cache.try_lock() else { return };
+        let pid = sys::pid();
+        for dir in map.values() {
+            if dir.handles.load(Ordering::SeqCst) != 0 {
+                continue; // the lease must outlive us: our objects may be stale
+            }
+            if let Ok(lease) = dir.lease.try_lock() {
+                if let Some(l) = lease.as_ref().filter(|l| l.pid == pid) {
+                    let _ = rustix::fs::unlinkat(&dir.fd, l.file.as_str(), AtFlags::empty());
+                }
+            }
+        }
+    });
+}
+

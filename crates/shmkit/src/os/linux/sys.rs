@@ -1,0 +1,162 @@
+//! Thin wrappers over the system calls the Linux backend uses, with the flags it always
+//! wants (close-on-exec, no symlink following, no blocking on FIFOs).
+
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags, Stat};
+pub(crate) use rustix::io::Errno;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub(crate) fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+pub(crate) fn pid() -> u32 {
+    rustix::process::getpid().as_raw_nonzero().get() as u32
+}
+
+pub(crate) fn fstat(fd: impl AsFd) -> Result<Stat, Errno> {
+    rustix::fs::fstat(fd)
+}
+
+/// Opens a directory entry that must be a directory and not a symbolic link.
+pub(crate) fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Opens a directory entry that must be a regular file: no symbolic link is followed and
+/// nothing blocks (a FIFO planted under an object's name is refused, not waited on).
+pub(crate) fn open_file_at(dir: BorrowedFd<'_>, name: &str, access: OFlags) -> Result<OwnedFd, Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        access | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
+        Mode::empty(),
+    )?;
+    let st = fstat(&fd)?;
+    if st.st_mode & 0o170000 != 0o100000 {
+        return Err(Errno::NOTSUP);
+    }
+    Ok(fd)
+}
+
+/// An unnamed file in `dir` (O_TMPFILE), invisible until linked.
+pub(crate) fn tmpfile_in(dir: impl AsFd, mode: u32) -> Result<OwnedFd, Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        ".",
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+    Ok(fd)
+}
+
+/// Gives the O_TMPFILE `fd` the name `name` in `dir`; `EEXIST` when the name is taken.
+pub(crate) fn link_tmpfile(fd: impl AsFd, dir: impl AsFd, name: &str) -> Result<(), Errno> {
+    let fd = fd.as_fd();
+    let proc_path = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd));
+    match rustix::fs::linkat(rustix::fs::CWD, proc_path.as_str(), &dir, name, AtFlags::SYMLINK_FOLLOW) {
+        Err(Errno::NOENT) | Err(Errno::ACCESS) | Err(Errno::PERM) => {
+            // No /proc: linking by descriptor needs CAP_DAC_READ_SEARCH but may work.
+            rustix::fs::linkat(fd, "", &dir, name, AtFlags::EMPTY_PATH)
+        }
+        other => other,
+    }
+}
+
+/// flock, retried when a signal interrupts a blocking wait.
+pub(crate) fn flock(fd: impl AsFd, op: FlockOperation) -> Result<(), Errno> {
+    loop {
+        match rustix::fs::flock(&fd, op) {
+            Err(Errno::INTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Whether `fd` is still the file named `name` in `dir`.
+pub(crate) fn linked_at(fd: impl AsFd, dir: BorrowedFd<'_>, name: &str) -> bool {
+    let (Ok(a), Ok(b)) = (
+        fstat(fd),
+        rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW),
+    ) else {
+        return false;
+    };
+    a.st_nlink > 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev
+}
+
+/// The names in a directory, but `.` and `..` (and names that are not UTF-8).
+pub(crate) fn read_dir_names(dir: BorrowedFd<'_>) -> Result<Vec<String>, Errno> {
+    let mut out = Vec::new();
+    let mut d = rustix::fs::Dir::read_from(dir)?;
+    while let Some(entry) = d.read() {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().to_str() else {
+            continue;
+        };
+        if name != "." && name != ".." {
+            out.push(name.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// A value that differs between calls and between processes.
+pub(crate) fn nonce() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let c = COUNTER.fetch_add(1, Ordering::Relaxed);
+    t.rotate_left(17) ^ c.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(pid())
+}
+
+/// Registers `f` to run when the process exits normally.
+///
+/// # Safety
+/// `f` must not unwind and must be safe to run during process exit.
+pub(crate) unsafe fn atexit(f: extern "C" fn()) {
+    // SAFETY: the caller guarantees `f` is an exit-safe function; atexit only stores it.
+    unsafe {
+        libc::atexit(f);
+    }
+}
+
+/// Reopens the file behind `fd` as a new open file description (its own flock).
+pub(crate) fn reopen(fd: impl AsFd, access: OFlags) -> Result<OwnedFd, Errno> {
+    let path = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd.as_fd()));
+    rustix::fs::open(path.as_str(), access | OFlags::CLOEXEC, Mode::empty())
+}
+
+/// Commits `len` bytes at `offset` of a file: tmpfs reserves the pages now, so a full store
+/// fails here with ENOSPC instead of killing the process with SIGBUS on a later fault.
+pub(crate) fn commit(fd: impl AsFd, offset: u64, len: u64) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
+    loop {
+        match rustix::fs::fallocate(&fd, rustix::fs::FallocateFlags::empty(), offset, len) {
+            Err(Errno::INTR) => continue,
+            Err(Errno::OPNOTSUPP) => return commit_by_writing(fd.as_fd(), offset, len),
+            other => return other,
+        }
+    }
+}
+
+fn commit_by_writing(fd: BorrowedFd<'_>, offset: u64, len: u64) -> Result<(), Errno> {
+    // A file system without fallocate: write zeros so that its blocks are allocated.
+    let zeros = vec![0u8; 1 << 16];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(zeros.len() as u64) as usize;
+        let w = rustix::io::pwrite(fd, &zeros[..n], offset + done)?;
+        done += w as u64;
+    }
+    Ok(())
+}
