@@ -370,8 +370,9 @@ pub(crate) fn open_os(os_name: &str, access: Access) -> Result<Handle> {
             format!("invalid {what}: a POSIX name is one path component, like \"/psm_1234\""),
         ));
     }
+    // shm_open(3) objects live in /dev/shm whatever the shmkit store root is.
     let root = rustix::fs::open(
-        store::root_path().as_path(),
+        store::POSIX_SHM_DIR,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         rustix::fs::Mode::empty(),
     )

@@ -31,6 +31,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Environment variable naming another store root (tests, containers).
 pub(crate) const ROOT_ENV: &str = "SHMKIT_DIR";
 const DEFAULT_ROOT: &str = "/dev/shm";
+/// Where `shm_open(3)` keeps POSIX shared-memory objects.
+pub(crate) const POSIX_SHM_DIR: &str = "/dev/shm";
 pub(crate) const LEASE_PREFIX: &str = "l.";
 const GLOBAL_DIR: &str = "shmkit.global";
 
