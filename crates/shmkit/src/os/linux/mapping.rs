@@ -251,17 +251,19 @@ fn unnamed(req: &CreateRequest<'_>, source: Option<FileSource>, what: &str) -> R
     let (data, size) = match source {
         Some(src) => (src.fd, src.size),
         None => {
-            let fd = rustix::fs::memfd_create("shmkit-unnamed", rustix::fs::MemfdFlags::CLOEXEC)
-                .map_err(|e| sys_err(e, what))?;
-            rustix::fs::ftruncate(&fd, req.size).map_err(|e| sys_err(e, what))?;
-            sys::commit(&fd, 0, req.size).map_err(|e| match e {
+            let too_big = |e: Errno| match e {
                 Errno::NOSPC | Errno::NOMEM => Error::with_code(
                     ErrorKind::NoSpace,
                     code::NOT_ENOUGH_MEMORY,
                     format!("{what}: not enough memory to commit {} bytes", req.size),
                 ),
                 e => sys_err(e, what),
-            })?;
+            };
+            sys::check_commit(None, req.size).map_err(too_big)?;
+            let fd = rustix::fs::memfd_create("shmkit-unnamed", rustix::fs::MemfdFlags::CLOEXEC)
+                .map_err(|e| sys_err(e, what))?;
+            rustix::fs::ftruncate(&fd, req.size).map_err(|e| sys_err(e, what))?;
+            sys::commit(&fd, 0, req.size).map_err(too_big)?;
             (fd, req.size)
         }
     };

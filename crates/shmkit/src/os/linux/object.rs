@@ -356,6 +356,9 @@ fn create_entry_inner(
     what: &str,
 ) -> Result<Option<Entry>> {
     let fail = |e: Errno| Error::from_io(e.into(), format!("{what} {name:?}"));
+    if header.backing.is_none() {
+        sys::check_commit(Some(dir.fd.as_fd()), header.size).map_err(|e| no_space(e, name, header.size, what))?;
+    }
     let fd = sys::tmpfile_in(&dir.fd, permissions).map_err(fail)?;
     rustix::fs::ftruncate(&fd, file_len).map_err(fail)?;
     if header.backing.is_none() {

@@ -160,3 +160,56 @@ fn commit_by_writing(fd: BorrowedFd<'_>, offset: u64, len: u64) -> Result<(), Er
     }
     Ok(())
 }
+
+/// Below this size a commit is not checked against free memory first: the check reads
+/// /proc, which would cost more than the commit itself.
+const CHECK_ABOVE: u64 = 64 << 20;
+
+/// Refuses up front a commit the system cannot back. fallocate on tmpfs (and memfd)
+/// reserves real pages; asked for more than there is, it does not fail cleanly but drives
+/// the machine into the OOM killer. `store` is the file system that will hold the
+/// pages, when it has a size limit of its own (ENOSPC); memory is always checked (ENOMEM).
+pub(crate) fn check_commit(store: Option<BorrowedFd<'_>>, len: u64) -> Result<(), Errno> {
+    if len <= CHECK_ABOVE {
+        return Ok(());
+    }
+    if let Some(fd) = store {
+        let st = rustix::fs::fstatvfs(fd)?;
+        let free = st.f_bavail.saturating_mul(st.f_frsize);
+        if len > free {
+            return Err(Errno::NOSPC);
+        }
+    }
+    if let Some(avail) = memory_available() {
+        if len > avail {
+            return Err(Errno::NOMEM);
+        }
+    }
+    Ok(())
+}
+
+/// Bytes the system could still back with memory or swap, as far as it tells: the
+/// kernel's MemAvailable plus free swap, bounded by this process's cgroup limit.
+fn memory_available() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |key: &str| -> Option<u64> {
+        let line = meminfo.lines().find(|l| l.starts_with(key))?;
+        let kib: u64 = line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kib * 1024)
+    };
+    let mut avail = field("MemAvailable:")?.saturating_add(field("SwapFree:").unwrap_or(0));
+    if let Some(limit) = cgroup_headroom() {
+        avail = avail.min(limit);
+    }
+    Some(avail)
+}
+
+fn cgroup_headroom() -> Option<u64> {
+    let cg = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = cg.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let dir = std::path::Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+    let max = std::fs::read_to_string(dir.join("memory.max")).ok()?;
+    let max: u64 = max.trim().parse().ok()?; // "max" means no limit
+    let current: u64 = std::fs::read_to_string(dir.join("memory.current")).ok()?.trim().parse().ok()?;
+    Some(max.saturating_sub(current))
+}
