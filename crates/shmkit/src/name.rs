@@ -232,10 +232,9 @@ mod tests {
     fn code_of(name: &str) -> u32 {
         let e = Name::parse(name).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidName, "{name:?}");
-        assert!(
-            e.to_string().contains(&name.chars().take(20).collect::<String>()),
-            "message names the object: {e}"
-        );
+        if e.win32_code() != code::FILENAME_EXCED_RANGE {
+            assert!(e.to_string().contains(&format!("{name:?}")), "message names the object: {e}");
+        }
         e.win32_code()
     }
 

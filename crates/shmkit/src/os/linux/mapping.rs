@@ -287,7 +287,7 @@ fn wrong_type(name: &Name, found: u32) -> Error {
     Error::new(
         ErrorKind::WrongType,
         format!(
-            "{:?} is a {}, not a mapping",
+            "{:?} is held by an object of another kind ({}), not a mapping",
             name.as_str(),
             object::kind_name(found)
         ),
@@ -672,5 +672,36 @@ impl Drop for RawView {
         unsafe {
             let _ = rustix::mm::munmap(self.ptr.cast(), self.len);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Mapping, ErrorKind};
+
+    /// SPEC 1.5: one namespace for every kind; a name held by another kind is refused
+    /// with ERROR_INVALID_HANDLE, by create, create_new, open and remove alike.
+    #[test]
+    fn rule_1_5_a_name_held_by_another_kind_is_wrong_type() {
+        let name_str = format!("Local\\shmkit-test-kind-{}", std::process::id());
+        let name = Name::parse(&name_str).unwrap();
+        let dir = store::ns_dir(name.namespace()).unwrap();
+        let header = Header::new(kind::EVENT, &name, 0);
+        let held = object::create_entry(&dir, &name, &header, DATA_OFFSET, 0o600, |_| Ok(()), "test")
+            .unwrap()
+            .expect("fresh name");
+        for e in [
+            Mapping::create(&name_str, 4096).unwrap_err(),
+            Mapping::open(&name_str, Access::Read).unwrap_err(),
+            Mapping::remove(&name_str).unwrap_err(),
+        ] {
+            assert_eq!((e.kind(), e.win32_code()), (ErrorKind::WrongType, 6), "{e}");
+            assert!(e.to_string().contains("another kind (event)"), "{e}");
+        }
+        let e = Mapping::create_new(&name_str, 4096).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+        drop(held);
+        assert_eq!(Mapping::open(&name_str, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
     }
 }
