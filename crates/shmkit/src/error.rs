@@ -101,7 +101,6 @@ pub struct Error {
     kind: ErrorKind,
     code: u32,
     message: String,
-    source: Option<io::Error>,
 }
 
 impl Error {
@@ -111,7 +110,6 @@ impl Error {
             kind,
             code: kind.default_code(),
             message: message.into(),
-            source: None,
         }
     }
 
@@ -121,18 +119,18 @@ impl Error {
             kind,
             code,
             message: message.into(),
-            source: None,
         }
     }
 
     /// An error caused by a system call; the kind and code follow from `err`.
     pub(crate) fn from_io(err: io::Error, message: impl Into<String>) -> Error {
+        // The OS error's text goes into the message, which is what people read; it is not
+        // kept as `source()` too, where error printers would print it twice.
         let (kind, code) = classify_io(&err);
         Error {
             kind,
             code,
             message: format!("{}: {}", message.into(), err),
-            source: Some(err),
         }
     }
 
@@ -222,13 +220,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_ref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
+impl std::error::Error for Error {}
 
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {

@@ -150,7 +150,7 @@ impl Mapping {
     #[doc(alias = "MapViewOfFileEx")]
     pub fn map_range(&self, offset: u64, len: usize, access: Access) -> Result<View> {
         let what = || match &self.name {
-            Some(n) => format!("mapping {n:?}"),
+            Some(n) => format!("mapping {}", crate::name::quoted(n)),
             None => "unnamed mapping".to_owned(),
         };
         if offset % crate::GRANULARITY != 0 {

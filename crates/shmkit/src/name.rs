@@ -37,7 +37,7 @@ impl fmt::Display for Namespace {
 }
 
 /// A validated object name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Name {
     namespace: Namespace,
     /// The name as the caller wrote it (used in messages).
@@ -59,8 +59,8 @@ impl Name {
                 ErrorKind::InvalidName,
                 code::FILENAME_EXCED_RANGE,
                 format!(
-                    "invalid name {:?}: {units} characters, more than the {MAX_NAME_LEN} allowed",
-                    abbreviate(name)
+                    "invalid name {}: {units} characters, more than the {MAX_NAME_LEN} allowed",
+                    quoted(&abbreviate(name))
                 ),
             ));
         }
@@ -68,7 +68,7 @@ impl Name {
             return Err(Error::with_code(
                 ErrorKind::InvalidName,
                 code::INVALID_NAME,
-                format!("invalid name {name:?}: names cannot contain a NUL character"),
+                format!("invalid name {}: names cannot contain a NUL character", quoted(name)),
             ));
         }
         let (namespace, base_at) = match name.find('\\') {
@@ -82,8 +82,10 @@ impl Name {
                             ErrorKind::InvalidName,
                             code::PATH_NOT_FOUND,
                             format!(
-                                "invalid name {name:?}: unknown namespace {other:?} \
-                                 (use Global\\ or Local\\, case-sensitive)"
+                                "invalid name {}: unknown namespace {} \
+                                 (use Global\\ or Local\\, case-sensitive)",
+                                quoted(name),
+                                quoted(other)
                             ),
                         ))
                     }
@@ -96,14 +98,14 @@ impl Name {
             return Err(Error::with_code(
                 ErrorKind::InvalidName,
                 code::INVALID_NAME,
-                format!("invalid name {name:?}: the name after the namespace is empty"),
+                format!("invalid name {}: the name after the namespace is empty", quoted(name)),
             ));
         }
         if base.contains('\\') {
             return Err(Error::with_code(
                 ErrorKind::InvalidName,
                 code::PATH_NOT_FOUND,
-                format!("invalid name {name:?}: a backslash may only follow the namespace"),
+                format!("invalid name {}: a backslash may only follow the namespace", quoted(name)),
             ));
         }
         Ok(Name {
@@ -209,12 +211,35 @@ pub(crate) fn decode_file_name(file: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A name in quotes for messages: control characters escaped, backslashes kept as they
+/// are (`"Local\x"`, not `"Local\\x"` as `{:?}` would print).
+pub(crate) fn quoted(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn abbreviate(name: &str) -> String {
     if name.chars().count() <= 40 {
         name.to_owned()
     } else {
         let head: String = name.chars().take(32).collect();
         format!("{head}...")
+    }
+}
+
+/// Prints the name in quotes, as messages show it.
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&quoted(&self.given))
     }
 }
 
@@ -233,7 +258,7 @@ mod tests {
         let e = Name::parse(name).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidName, "{name:?}");
         if e.win32_code() != code::FILENAME_EXCED_RANGE {
-            assert!(e.to_string().contains(&format!("{name:?}")), "message names the object: {e}");
+            assert!(e.to_string().contains(&quoted(name)), "message names the object: {e}");
         }
         e.win32_code()
     }

@@ -105,7 +105,8 @@ fn rule_1_4_refused_names_have_their_codes_and_change_nothing() {
             let msg = e.to_string();
             assert!(msg.starts_with("invalid name"), "message gives the cause: {msg}");
             if code != 206 {
-                assert!(msg.contains(&format!("{name:?}")), "message names the object: {msg}");
+                let shown = name.replace('\0', "\\0");
+                assert!(msg.contains(&format!("\"{shown}\"")), "message names the object: {msg}");
             }
         }
     }
@@ -143,7 +144,7 @@ fn rule_2_2_create_new_is_exclusive() {
     assert!(!a.already_existed());
     let e = err_of(Mapping::create_new(&name, 4096));
     assert_eq!((e.kind(), e.win32_code()), (ErrorKind::AlreadyExists, 183));
-    assert!(e.to_string().contains(&format!("{name:?}")), "{e}");
+    assert!(e.to_string().contains(&format!("\"{name}\"")), "{e}");
 }
 
 #[test]

@@ -16,8 +16,9 @@ use std::process::Command;
 
 /// One open handle to a mapping object.
 pub(crate) struct Handle {
-    /// What views map: the object file, a memfd, or the backing file.
-    data: OwnedFd,
+    /// What views map: a memfd or the backing file; `None` for memory objects, whose
+    /// views map the entry's own file.
+    data: Option<OwnedFd>,
     /// Where the object's bytes start in `data`.
     data_offset: u64,
     size: u64,
@@ -48,7 +49,7 @@ fn protection_of(code: u32) -> Protection {
 
 fn label(name: Option<&Name>) -> String {
     match name {
-        Some(n) => format!("mapping {:?}", n.as_str()),
+        Some(n) => format!("mapping {}", crate::name::quoted(n.as_str())),
         None => "unnamed mapping".to_owned(),
     }
 }
@@ -61,7 +62,6 @@ fn sys_err(e: Errno, what: &str) -> Error {
 struct FileSource {
     fd: OwnedFd,
     size: u64,
-    writable: bool,
 }
 
 fn file_source(req: &CreateRequest<'_>, file: &File, what: &str) -> Result<FileSource> {
@@ -115,7 +115,7 @@ fn file_source(req: &CreateRequest<'_>, file: &File, what: &str) -> Result<FileS
             });
         }
     }
-    Ok(FileSource { fd, size, writable })
+    Ok(FileSource { fd, size })
 }
 
 fn check_size(size: u64, what: &str) -> Result<()> {
@@ -160,14 +160,14 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
     dir.reclaim_dead();
     loop {
         if let Some(entry) = object::open_entry(&dir, name, true, "creating")? {
+            if entry.header.kind != kind::MAPPING {
+                return Err(wrong_type(name, entry.header.kind));
+            }
             if req.exclusive {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
                     format!("cannot create {what}: an object of that name already exists"),
                 ));
-            }
-            if entry.header.kind != kind::MAPPING {
-                return Err(wrong_type(name, entry.header.kind));
             }
             if entry.owner != sys::euid() {
                 return Err(Error::new(
@@ -215,7 +215,7 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
         if let Some(entry) = created {
             let mut handle = match source {
                 Some(src) => Handle {
-                    data: src.fd,
+                    data: Some(src.fd),
                     data_offset: 0,
                     size: src.size,
                     access: Access::ReadWrite,
@@ -225,9 +225,8 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
                     persistent: req.persistent,
                 },
                 None => {
-                    let data = rustix::io::fcntl_dupfd_cloexec(&entry.fd, 0).map_err(|e| sys_err(e, &what))?;
                     Handle {
-                        data,
+                        data: None,
                         data_offset: DATA_OFFSET,
                         size: req.size,
                         access: Access::ReadWrite,
@@ -268,7 +267,7 @@ fn unnamed(req: &CreateRequest<'_>, source: Option<FileSource>, what: &str) -> R
         }
     };
     let mut handle = Handle {
-        data,
+        data: Some(data),
         data_offset: 0,
         size,
         access: Access::ReadWrite,
@@ -287,8 +286,8 @@ fn wrong_type(name: &Name, found: u32) -> Error {
     Error::new(
         ErrorKind::WrongType,
         format!(
-            "{:?} is held by an object of another kind ({}), not a mapping",
-            name.as_str(),
+            "{} is held by an object of another kind ({}), not a mapping",
+            crate::name::quoted(name.as_str()),
             object::kind_name(found)
         ),
     )
@@ -300,10 +299,7 @@ fn from_entry(entry: Entry, access: Access, inheritable: bool, what: &str) -> Re
     let protection = protection_of(h.protection);
     let write = access == Access::ReadWrite;
     let (data, data_offset) = match &h.backing {
-        None => (
-            rustix::io::fcntl_dupfd_cloexec(&entry.fd, 0).map_err(|e| sys_err(e, what))?,
-            DATA_OFFSET,
-        ),
+        None => (None, DATA_OFFSET),
         Some(b) => {
             let fd = rustix::fs::open(b.path.as_str(), object::oflags(write) | OFlags::CLOEXEC | OFlags::NOCTTY, rustix::fs::Mode::empty())
                 .map_err(|e| match e {
@@ -320,7 +316,7 @@ fn from_entry(entry: Entry, access: Access, inheritable: bool, what: &str) -> Re
                     format!("{what}: its backing file {} was moved or replaced", b.path),
                 ));
             }
-            (fd, 0)
+            (Some(fd), 0)
         }
     };
     let mut handle = Handle {
@@ -391,7 +387,7 @@ pub(crate) fn open_os(os_name: &str, access: Access) -> Result<Handle> {
         return Err(Error::new(ErrorKind::EmptyFile, format!("cannot open {what}: it has size 0")));
     }
     Ok(Handle {
-        data,
+        data: Some(data),
         data_offset: 0,
         size,
         access,
@@ -447,6 +443,14 @@ impl Handle {
     pub(crate) fn size(&self) -> u64 {
         self.size
     }
+
+    fn data_fd(&self) -> rustix::fd::BorrowedFd<'_> {
+        match (&self.data, &self.entry) {
+            (Some(fd), _) => fd.as_fd(),
+            (None, Some(entry)) => entry.fd.as_fd(),
+            (None, None) => unreachable!("a handle without data is a memory object with an entry"),
+        }
+    }
     pub(crate) fn access(&self) -> Access {
         self.access
     }
@@ -469,7 +473,7 @@ impl Handle {
         let write = self.access == Access::ReadWrite;
         match &self.entry {
             Some(entry) if entry.header.backing.is_none() => entry.duplicate(write),
-            _ => sys::reopen(&self.data, object::oflags(write)),
+            _ => sys::reopen(self.data_fd(), object::oflags(write)),
         }
     }
 
@@ -570,7 +574,7 @@ impl Handle {
                 }
                 let _ = rustix::io::fcntl_setfd(&owned, rustix::io::FdFlags::CLOEXEC);
                 Ok(Handle {
-                    data: owned,
+                    data: Some(owned),
                     data_offset: 0,
                     size,
                     access,
@@ -602,7 +606,10 @@ impl Handle {
 
     pub(crate) fn try_clone(&self) -> Result<Handle> {
         let what = "duplicating a mapping handle";
-        let data = rustix::io::fcntl_dupfd_cloexec(&self.data, 0).map_err(|e| sys_err(e, what))?;
+        let data = match &self.data {
+            Some(fd) => Some(rustix::io::fcntl_dupfd_cloexec(fd, 0).map_err(|e| sys_err(e, what))?),
+            None => None,
+        };
         let entry = match &self.entry {
             None => None,
             Some(e) => {
@@ -634,7 +641,7 @@ impl Handle {
         // object. The range lies inside the file (checked by the caller), so no access
         // through it can fault with SIGBUS while the file keeps its size.
         let ptr = unsafe {
-            rustix::mm::mmap(std::ptr::null_mut(), len, prot, flags, &self.data, self.data_offset + offset)?
+            rustix::mm::mmap(std::ptr::null_mut(), len, prot, flags, self.data_fd(), self.data_offset + offset)?
         };
         Ok(RawView { ptr: ptr.cast(), len })
     }
@@ -693,14 +700,13 @@ mod tests {
             .expect("fresh name");
         for e in [
             Mapping::create(&name_str, 4096).unwrap_err(),
+            Mapping::create_new(&name_str, 4096).unwrap_err(),
             Mapping::open(&name_str, Access::Read).unwrap_err(),
             Mapping::remove(&name_str).unwrap_err(),
         ] {
             assert_eq!((e.kind(), e.win32_code()), (ErrorKind::WrongType, 6), "{e}");
             assert!(e.to_string().contains("another kind (event)"), "{e}");
         }
-        let e = Mapping::create_new(&name_str, 4096).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::AlreadyExists);
         drop(held);
         assert_eq!(Mapping::open(&name_str, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
     }

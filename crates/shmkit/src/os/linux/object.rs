@@ -33,8 +33,7 @@ const VERSION: u32 = 1;
 const PAGE0: usize = 4096;
 const NAME_AT: usize = 256;
 const NAME_MAX: usize = 1280;
-/// Bytes 2048..4096 of the first page belong to the object's kind (sync objects' state).
-pub(crate) const STATE_AT: usize = 2048;
+// Bytes 2048..4096 of the first page are reserved for the state of sync objects.
 const PATH_AT: u64 = 4096;
 const PATH_MAX: usize = 4096;
 
@@ -179,7 +178,9 @@ impl Header {
 
     fn write(&self, fd: impl AsFd) -> std::result::Result<(), Errno> {
         let (page, path) = self.encode();
-        write_all_at(fd.as_fd(), &page, 0)?;
+        // The rest of the page is a hole that reads as zeros.
+        let used = NAME_AT + self.name.as_deref().map_or(0, str::len);
+        write_all_at(fd.as_fd(), &page[..used], 0)?;
         if let Some(path) = path {
             if path.len() > PATH_MAX {
                 return Err(Errno::NAMETOOLONG);
@@ -273,9 +274,9 @@ fn open_entry_inner(
             return Err(Error::new(
                 ErrorKind::PermissionDenied,
                 format!(
-                    "{what} {name:?}: {} holds {:?}, not this name; refusing it",
+                    "{what} {name:?}: {} holds {}, not this name; refusing it",
                     dir.path.join(file).display(),
-                    header.name.as_deref().unwrap_or("")
+                    crate::name::quoted(header.name.as_deref().unwrap_or(""))
                 ),
             ));
         }
@@ -360,9 +361,14 @@ fn create_entry_inner(
         sys::check_commit(Some(dir.fd.as_fd()), header.size).map_err(|e| no_space(e, name, header.size, what))?;
     }
     let fd = sys::tmpfile_in(&dir.fd, permissions).map_err(fail)?;
-    rustix::fs::ftruncate(&fd, file_len).map_err(fail)?;
-    if header.backing.is_none() {
+    if header.backing.is_none() && file_len == DATA_OFFSET + header.size && header.size > 0 {
+        // fallocate extends the file to the end of the committed range.
         sys::commit(&fd, DATA_OFFSET, header.size).map_err(|e| no_space(e, name, header.size, what))?;
+    } else {
+        rustix::fs::ftruncate(&fd, file_len).map_err(fail)?;
+        if header.backing.is_none() {
+            sys::commit(&fd, DATA_OFFSET, header.size).map_err(|e| no_space(e, name, header.size, what))?;
+        }
     }
     header.write(&fd).map_err(|e| no_space(e, name, header.size, what))?;
     init(&fd)?;

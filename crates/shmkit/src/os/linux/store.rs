@@ -59,6 +59,8 @@ pub(crate) struct NsDir {
     /// Handles this process holds in the namespace (decides lease removal at exit).
     handles: AtomicUsize,
     lease: Mutex<Option<Lease>>,
+    /// Open descriptors of other processes' leases, so a live one costs one probe.
+    others: Mutex<HashMap<String, OwnedFd>>,
 }
 
 struct Lease {
@@ -123,6 +125,7 @@ pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
         path,
         handles: AtomicUsize::new(0),
         lease: Mutex::new(None),
+        others: Mutex::new(HashMap::new()),
     });
     cache()
         .lock()
@@ -311,18 +314,40 @@ impl NsDir {
     /// live process.
     pub(crate) fn reclaim_dead(&self) {
         let own = self.own_lease();
-        let Ok(names) = sys::read_dir_names(self.fd.as_fd()) else {
+        let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
+        // The scan reads through the shared directory descriptor from offset 0; the lock
+        // above keeps other threads' scans off its position.
+        let Ok(leases) = sys::lease_names(self.fd.as_fd(), LEASE_PREFIX) else {
             return;
         };
-        let dead: Vec<&String> = names
-            .iter()
-            .filter(|n| n.starts_with(LEASE_PREFIX) && Some(*n) != own.as_ref())
-            .filter(|n| lease_is_dead(self.fd.as_fd(), n))
-            .collect();
+        others.retain(|name, _| leases.contains(name));
+        let mut dead = Vec::new();
+        for name in leases.iter().filter(|n| Some(*n) != own.as_ref()) {
+            let alive = match others.get(name) {
+                Some(fd) => sys::flock(fd, FlockOperation::NonBlockingLockShared).is_err(),
+                None => match sys::open_lease(self.fd.as_fd(), name) {
+                    Ok(fd) => {
+                        let alive = sys::flock(&fd, FlockOperation::NonBlockingLockShared).is_err();
+                        if alive {
+                            others.insert(name.clone(), fd);
+                        }
+                        alive
+                    }
+                    Err(_) => true, // gone meanwhile: its owner removed it
+                },
+            };
+            if !alive {
+                others.remove(name);
+                dead.push(name);
+            }
+        }
+        drop(others);
         if dead.is_empty() {
             return;
         }
-        reclaim_stale_objects(self.fd.as_fd(), &names, false);
+        if let Ok(names) = sys::read_dir_names(self.fd.as_fd()) {
+            reclaim_stale_objects(self.fd.as_fd(), &names, false);
+        }
         for n in dead {
             let _ = rustix::fs::unlinkat(&self.fd, n.as_str(), AtFlags::empty());
         }
@@ -330,7 +355,7 @@ impl NsDir {
 }
 
 fn lease_is_dead(dir: BorrowedFd<'_>, name: &str) -> bool {
-    match sys::open_file_at(dir, name, OFlags::RDONLY) {
+    match sys::open_lease(dir, name) {
         Ok(fd) => sys::flock(&fd, FlockOperation::NonBlockingLockShared).is_ok(),
         Err(_) => false,
     }

@@ -59,11 +59,12 @@ pub(crate) fn tmpfile_in(dir: impl AsFd, mode: u32) -> Result<OwnedFd, Errno> {
 /// Gives the O_TMPFILE `fd` the name `name` in `dir`; `EEXIST` when the name is taken.
 pub(crate) fn link_tmpfile(fd: impl AsFd, dir: impl AsFd, name: &str) -> Result<(), Errno> {
     let fd = fd.as_fd();
-    let proc_path = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd));
-    match rustix::fs::linkat(rustix::fs::CWD, proc_path.as_str(), &dir, name, AtFlags::SYMLINK_FOLLOW) {
-        Err(Errno::NOENT) | Err(Errno::ACCESS) | Err(Errno::PERM) => {
-            // No /proc: linking by descriptor needs CAP_DAC_READ_SEARCH but may work.
-            rustix::fs::linkat(fd, "", &dir, name, AtFlags::EMPTY_PATH)
+    // Linking by descriptor is the cheap way, but needs CAP_DAC_READ_SEARCH; without it
+    // (ENOENT), go through /proc, which every user may.
+    match rustix::fs::linkat(fd, "", &dir, name, AtFlags::EMPTY_PATH) {
+        Err(Errno::NOENT) | Err(Errno::PERM) | Err(Errno::ACCESS) => {
+            let proc_path = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd));
+            rustix::fs::linkat(rustix::fs::CWD, proc_path.as_str(), &dir, name, AtFlags::SYMLINK_FOLLOW)
         }
         other => other,
     }
@@ -104,6 +105,35 @@ pub(crate) fn read_dir_names(dir: BorrowedFd<'_>) -> Result<Vec<String>, Errno> 
         }
     }
     Ok(out)
+}
+
+/// The names in `dir` that start with `prefix`, read through `dir`'s own position (the
+/// caller serialises scans of one descriptor).
+pub(crate) fn lease_names(dir: BorrowedFd<'_>, prefix: &str) -> Result<Vec<String>, Errno> {
+    rustix::fs::seek(dir, rustix::fs::SeekFrom::Start(0))?;
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8192];
+    let mut entries = rustix::fs::RawDir::new(dir, &mut buf);
+    let mut out = Vec::new();
+    while let Some(entry) = entries.next() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name.starts_with(prefix.as_bytes()) {
+            if let Ok(s) = std::str::from_utf8(name) {
+                out.push(s.to_owned());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Opens a lease to probe its lock (never blocks, follows no link).
+pub(crate) fn open_lease(dir: BorrowedFd<'_>, name: &str) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
+        Mode::empty(),
+    )
 }
 
 /// A value that differs between calls and between processes.
