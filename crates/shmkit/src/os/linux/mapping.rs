@@ -169,7 +169,7 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
                     format!("cannot create {what}: an object of that name already exists"),
                 ));
             }
-            if entry.owner != sys::euid() {
+            if entry.owner != dir.uid {
                 return Err(Error::new(
                     ErrorKind::PermissionDenied,
                     format!(
@@ -183,7 +183,7 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
             let handle = from_entry(entry, Access::ReadWrite, req.inheritable, &what)?;
             return Ok((handle, true));
         }
-        let mut header = Header::new(kind::MAPPING, name, 0);
+        let mut header = Header::new(kind::MAPPING, name, 0, dir.uid);
         header.protection = protection_code(req.protection);
         if req.persistent {
             header.flags |= FLAG_PERSISTENT;
@@ -694,7 +694,7 @@ mod tests {
         let name_str = format!("Local\\shmkit-test-kind-{}", std::process::id());
         let name = Name::parse(&name_str).unwrap();
         let dir = store::ns_dir(name.namespace()).unwrap();
-        let header = Header::new(kind::EVENT, &name, 0);
+        let header = Header::new(kind::EVENT, &name, 0, dir.uid);
         let held = object::create_entry(&dir, &name, &header, DATA_OFFSET, 0o600, |_| Ok(()), "test")
             .unwrap()
             .expect("fresh name");

@@ -83,13 +83,13 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    pub(crate) fn new(kind: u32, name: &Name, size: u64) -> Header {
+    pub(crate) fn new(kind: u32, name: &Name, size: u64, owner: u32) -> Header {
         Header {
             kind,
             flags: 0,
             protection: 1,
             size,
-            owner: sys::euid(),
+            owner,
             creator_pid: sys::pid(),
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -380,7 +380,7 @@ fn create_entry_inner(
             header: header.clone(),
             dir: dir.clone(),
             file,
-            owner: sys::euid(),
+            owner: dir.uid,
             pid: sys::pid(),
         })),
         Err(Errno::EXIST) => Ok(None),

@@ -54,6 +54,8 @@ pub(crate) fn ns_dir_name(ns: Namespace, uid: u32) -> String {
 /// One namespace directory, opened and checked.
 pub(crate) struct NsDir {
     pub ns: Namespace,
+    /// The user whose view of the namespace this is (the effective uid at opening).
+    pub uid: u32,
     pub fd: OwnedFd,
     pub path: PathBuf,
     /// Handles this process holds in the namespace (decides lease removal at exit).
@@ -121,6 +123,7 @@ pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
     let fd = open_or_make_dir(root_fd.as_fd(), &name, &path, ns, uid)?;
     let dir = Arc::new(NsDir {
         ns,
+        uid,
         fd,
         path,
         handles: AtomicUsize::new(0),

@@ -4,14 +4,32 @@
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags, Stat};
 pub(crate) use rustix::io::Errno;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 pub(crate) fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
+/// This process's id, cached: it is asked for on every handle operation. A fork handler
+/// clears the cache in the child.
 pub(crate) fn pid() -> u32 {
-    rustix::process::getpid().as_raw_nonzero().get() as u32
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    extern "C" fn forget_pid() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    let cached = PID.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
+    REGISTER.call_once(|| {
+        // SAFETY: `forget_pid` only stores to an atomic, which is async-signal-safe and
+        // allowed in a child between fork and exec.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_pid)) };
+    });
+    let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
+    PID.store(pid, Ordering::Relaxed);
+    pid
 }
 
 pub(crate) fn fstat(fd: impl AsFd) -> Result<Stat, Errno> {
