@@ -30,6 +30,7 @@
 compile_error!("shmkit supports Linux for now; the Windows backend is planned");
 
 mod error;
+pub mod inspect;
 mod mapping;
 mod name;
 mod os;

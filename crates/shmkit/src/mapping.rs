@@ -164,7 +164,11 @@ impl Mapping {
             ));
         }
         let size = self.size();
-        let len64 = if len == 0 { size.saturating_sub(offset) } else { len as u64 };
+        let len64 = if len == 0 {
+            size.saturating_sub(offset)
+        } else {
+            len as u64
+        };
         let end = offset.checked_add(len64);
         if offset >= size || len64 == 0 || end.is_none_or(|e| e > size) {
             return Err(Error::new(
@@ -172,7 +176,11 @@ impl Mapping {
                 format!(
                     "cannot map a view of {} at offset {offset}{}: the object has {size} bytes",
                     what(),
-                    if len == 0 { String::new() } else { format!(" of {len} bytes") },
+                    if len == 0 {
+                        String::new()
+                    } else {
+                        format!(" of {len} bytes")
+                    },
                 ),
             ));
         }
@@ -195,7 +203,10 @@ impl Mapping {
             ));
         }
         let len = usize::try_from(len64).map_err(|_| {
-            Error::new(ErrorKind::OutOfRange, format!("view of {} is too large for this address space", what()))
+            Error::new(
+                ErrorKind::OutOfRange,
+                format!("view of {} is too large for this address space", what()),
+            )
         })?;
         let raw = self
             .handle

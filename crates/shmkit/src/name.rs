@@ -68,7 +68,10 @@ impl Name {
             return Err(Error::with_code(
                 ErrorKind::InvalidName,
                 code::INVALID_NAME,
-                format!("invalid name {}: names cannot contain a NUL character", quoted(name)),
+                format!(
+                    "invalid name {}: names cannot contain a NUL character",
+                    quoted(name)
+                ),
             ));
         }
         let (namespace, base_at) = match name.find('\\') {
@@ -98,14 +101,20 @@ impl Name {
             return Err(Error::with_code(
                 ErrorKind::InvalidName,
                 code::INVALID_NAME,
-                format!("invalid name {}: the name after the namespace is empty", quoted(name)),
+                format!(
+                    "invalid name {}: the name after the namespace is empty",
+                    quoted(name)
+                ),
             ));
         }
         if base.contains('\\') {
             return Err(Error::with_code(
                 ErrorKind::InvalidName,
                 code::PATH_NOT_FOUND,
-                format!("invalid name {}: a backslash may only follow the namespace", quoted(name)),
+                format!(
+                    "invalid name {}: a backslash may only follow the namespace",
+                    quoted(name)
+                ),
             ));
         }
         Ok(Name {
@@ -258,7 +267,10 @@ mod tests {
         let e = Name::parse(name).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidName, "{name:?}");
         if e.win32_code() != code::FILENAME_EXCED_RANGE {
-            assert!(e.to_string().contains(&quoted(name)), "message names the object: {e}");
+            assert!(
+                e.to_string().contains(&quoted(name)),
+                "message names the object: {e}"
+            );
         }
         e.win32_code()
     }
@@ -272,23 +284,43 @@ mod tests {
         let n = Name::parse("a").unwrap();
         assert_eq!((n.namespace(), n.base()), (Namespace::Local, "a"));
         assert_eq!(n.full(), "Local\\a");
-        assert_eq!(Name::parse("a").unwrap().file_name(), Name::parse("Local\\a").unwrap().file_name());
+        assert_eq!(
+            Name::parse("a").unwrap().file_name(),
+            Name::parse("Local\\a").unwrap().file_name()
+        );
     }
 
     #[test]
     fn any_character_but_backslash_and_nul() {
-        for base in ["a/b", "c:d", "*", "?", "with space", "..", ".", "ünïcødé", "%41", "/"] {
+        for base in [
+            "a/b",
+            "c:d",
+            "*",
+            "?",
+            "with space",
+            "..",
+            ".",
+            "ünïcødé",
+            "%41",
+            "/",
+        ] {
             let n = Name::parse(&format!("Global\\{base}")).unwrap();
             assert_eq!(n.base(), base);
             let f = n.file_name();
-            assert!(!f.contains('/') && f != "." && f != ".." && f.len() <= 255, "{f}");
+            assert!(
+                !f.contains('/') && f != "." && f != ".." && f.len() <= 255,
+                "{f}"
+            );
             assert_eq!(decode_file_name(&f).as_deref(), Some(base));
         }
     }
 
     #[test]
     fn case_sensitive() {
-        assert_ne!(Name::parse("Abc").unwrap().file_name(), Name::parse("abc").unwrap().file_name());
+        assert_ne!(
+            Name::parse("Abc").unwrap().file_name(),
+            Name::parse("abc").unwrap().file_name()
+        );
         assert_eq!(code_of("local\\x"), code::PATH_NOT_FOUND);
         assert_eq!(code_of("GLOBAL\\x"), code::PATH_NOT_FOUND);
     }
@@ -301,28 +333,42 @@ mod tests {
         assert_eq!(code_of("Local\\"), code::INVALID_NAME);
         assert_eq!(code_of("Global\\"), code::INVALID_NAME);
         assert!(Name::parse("").is_err());
-        assert_eq!(Name::parse("").unwrap_err().win32_code(), code::INVALID_NAME);
+        assert_eq!(
+            Name::parse("").unwrap_err().win32_code(),
+            code::INVALID_NAME
+        );
         assert_eq!(code_of("a\0b"), code::INVALID_NAME);
         let long = format!("Local\\{}", "x".repeat(255));
         assert_eq!(code_of(&long), code::FILENAME_EXCED_RANGE);
-        assert_eq!(Name::missing("OpenFileMapping").win32_code(), code::INVALID_PARAMETER);
+        assert_eq!(
+            Name::missing("OpenFileMapping").win32_code(),
+            code::INVALID_PARAMETER
+        );
     }
 
     #[test]
     fn length_limit_is_max_path_in_utf16_units() {
-        assert!(Name::parse(&"x".repeat(255)).is_ok(), "255 characters are fine");
+        assert!(
+            Name::parse(&"x".repeat(255)).is_ok(),
+            "255 characters are fine"
+        );
         assert!(Name::parse(&"x".repeat(260)).is_ok());
         assert_eq!(code_of(&"x".repeat(261)), code::FILENAME_EXCED_RANGE);
         assert!(Name::parse(&format!("Local\\{}", "x".repeat(254))).is_ok());
         // U+1F600 is two UTF-16 units.
         assert!(Name::parse(&"\u{1F600}".repeat(130)).is_ok());
-        assert_eq!(code_of(&"\u{1F600}".repeat(131)), code::FILENAME_EXCED_RANGE);
+        assert_eq!(
+            code_of(&"\u{1F600}".repeat(131)),
+            code::FILENAME_EXCED_RANGE
+        );
     }
 
     #[test]
     fn long_names_are_hashed_and_distinct() {
         let a = Name::parse(&"é".repeat(200)).unwrap().file_name();
-        let b = Name::parse(&format!("{}e", "é".repeat(199))).unwrap().file_name();
+        let b = Name::parse(&format!("{}e", "é".repeat(199)))
+            .unwrap()
+            .file_name();
         assert!(a.starts_with(HASHED_PREFIX) && a.len() <= 255);
         assert_ne!(a, b);
         assert_eq!(decode_file_name(&a), None);

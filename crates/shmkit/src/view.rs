@@ -37,7 +37,11 @@ pub struct View {
 
 impl View {
     pub(crate) fn new(raw: RawView, offset: u64, access: Access) -> View {
-        View { raw, offset, access }
+        View {
+            raw,
+            offset,
+            access,
+        }
     }
 
     /// Length in bytes.
@@ -91,7 +95,11 @@ impl View {
         // change the bytes during the copy; the copy then sees some mix of old and new
         // bytes, which is the documented behaviour of shared memory without locking.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.raw.as_ptr().add(offset), buf.as_mut_ptr(), buf.len());
+            std::ptr::copy_nonoverlapping(
+                self.raw.as_ptr().add(offset),
+                buf.as_mut_ptr(),
+                buf.len(),
+            );
         }
         Ok(())
     }

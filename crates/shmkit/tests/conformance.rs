@@ -53,17 +53,42 @@ fn rule_1_1_global_and_local_are_distinct() {
     let g = Mapping::create(&format!("Global\\{base}"), 4096).unwrap();
     let l = Mapping::create(&format!("Local\\{base}"), 8192).unwrap();
     assert!(!g.already_existed() && !l.already_existed());
-    assert_eq!(Mapping::open(&format!("Global\\{base}"), Access::Read).unwrap().size(), 4096);
-    assert_eq!(Mapping::open(&format!("Local\\{base}"), Access::Read).unwrap().size(), 8192);
+    assert_eq!(
+        Mapping::open(&format!("Global\\{base}"), Access::Read)
+            .unwrap()
+            .size(),
+        4096
+    );
+    assert_eq!(
+        Mapping::open(&format!("Local\\{base}"), Access::Read)
+            .unwrap()
+            .size(),
+        8192
+    );
 }
 
 #[test]
 fn rule_1_3_any_character_but_backslash_and_nul() {
-    for odd in ["a/b", "c:d", "star*", "what?", "with space", "..", ".", "ünï", "/", "%2F", "tab\t"] {
+    for odd in [
+        "a/b",
+        "c:d",
+        "star*",
+        "what?",
+        "with space",
+        "..",
+        ".",
+        "ünï",
+        "/",
+        "%2F",
+        "tab\t",
+    ] {
         let name = format!("{}{odd}", unique("chars"));
         let m = Mapping::create(&name, 100).unwrap();
         assert!(!m.already_existed(), "{name:?}");
-        m.map(Access::ReadWrite).unwrap().write(0, odd.as_bytes()).unwrap();
+        m.map(Access::ReadWrite)
+            .unwrap()
+            .write(0, odd.as_bytes())
+            .unwrap();
         let o = Mapping::open(&name, Access::Read).unwrap();
         assert_eq!(read_bytes(&o, 0, odd.len()), odd.as_bytes(), "{name:?}");
     }
@@ -103,10 +128,16 @@ fn rule_1_4_refused_names_have_their_codes_and_change_nothing() {
             assert_eq!(e.kind(), ErrorKind::InvalidName, "{name:?}");
             assert_eq!(e.win32_code(), code, "{name:?}: {e}");
             let msg = e.to_string();
-            assert!(msg.starts_with("invalid name"), "message gives the cause: {msg}");
+            assert!(
+                msg.starts_with("invalid name"),
+                "message gives the cause: {msg}"
+            );
             if code != 206 {
                 let shown = name.replace('\0', "\\0");
-                assert!(msg.contains(&format!("\"{shown}\"")), "message names the object: {msg}");
+                assert!(
+                    msg.contains(&format!("\"{shown}\"")),
+                    "message names the object: {msg}"
+                );
             }
         }
     }
@@ -130,10 +161,17 @@ fn rule_2_1_create_or_open_returns_the_existing_object_with_its_size() {
     let name = unique("open-or-create");
     let a = Mapping::create(&name, 3 * K64).unwrap();
     assert!(!a.already_existed());
-    a.map(Access::ReadWrite).unwrap().write(10, b"first").unwrap();
+    a.map(Access::ReadWrite)
+        .unwrap()
+        .write(10, b"first")
+        .unwrap();
     let b = Mapping::create(&name, 4096).unwrap();
     assert!(b.already_existed(), "ERROR_ALREADY_EXISTS");
-    assert_eq!(b.size(), 3 * K64, "the existing size, not the requested one");
+    assert_eq!(
+        b.size(),
+        3 * K64,
+        "the existing size, not the requested one"
+    );
     assert_eq!(read_bytes(&b, 10, 5), b"first");
 }
 
@@ -161,16 +199,28 @@ fn rule_2_3_creation_is_atomic_under_races() {
                     let m = Mapping::create(&name, (i + 1) * 4096).unwrap();
                     let size = m.size();
                     let v = m.map(Access::ReadWrite).unwrap();
-                    v.atomic_u32(0).unwrap().fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    v.atomic_u32(0)
+                        .unwrap()
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     (m, size, v)
                 })
             })
             .collect();
         let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         let first = results[0].1;
-        assert!(results.iter().all(|r| r.1 == first), "round {round}: one object, one size");
+        assert!(
+            results.iter().all(|r| r.1 == first),
+            "round {round}: one object, one size"
+        );
         assert_eq!(results.iter().filter(|r| !r.0.already_existed()).count(), 1);
-        assert_eq!(results[0].2.atomic_u32(0).unwrap().load(std::sync::atomic::Ordering::SeqCst), 8);
+        assert_eq!(
+            results[0]
+                .2
+                .atomic_u32(0)
+                .unwrap()
+                .load(std::sync::atomic::Ordering::SeqCst),
+            8
+        );
     }
 }
 
@@ -207,7 +257,10 @@ fn rule_2_4_new_objects_are_zero_filled() {
     v.read(0, &mut buf).unwrap();
     assert!(buf.iter().all(|&b| b == 0));
     // And a re-created name is zeroed again.
-    m.map(Access::ReadWrite).unwrap().write(0, &[7; 64]).unwrap();
+    m.map(Access::ReadWrite)
+        .unwrap()
+        .write(0, &[7; 64])
+        .unwrap();
     drop((m, v));
     let m = Mapping::create(&name, 4096).unwrap();
     assert!(!m.already_existed());
@@ -222,9 +275,17 @@ fn rule_2_4_size_zero_is_invalid_parameter() {
         err_of(Mapping::create_new(&name, 0)),
         err_of(Mapping::anonymous(0)),
     ] {
-        assert_eq!((e.kind(), e.win32_code()), (ErrorKind::InvalidSize, 87), "{e}");
+        assert_eq!(
+            (e.kind(), e.win32_code()),
+            (ErrorKind::InvalidSize, 87),
+            "{e}"
+        );
     }
-    assert_eq!(err_of(Mapping::open(&name, Access::Read)).kind(), ErrorKind::NotFound, "nothing made");
+    assert_eq!(
+        err_of(Mapping::open(&name, Access::Read)).kind(),
+        ErrorKind::NotFound,
+        "nothing made"
+    );
     let e = err_of(Mapping::create(&name, u64::MAX));
     assert_eq!(e.kind(), ErrorKind::InvalidSize, "{e}");
 }
@@ -248,22 +309,46 @@ fn rule_2_4_sizes_above_4_gib_work() {
 
 #[test]
 fn rule_2_5_protections_bound_the_views() {
-    let ro = Mapping::options().name(&unique("ro")).size(4096).protection(Protection::ReadOnly).create().unwrap();
+    let ro = Mapping::options()
+        .name(&unique("ro"))
+        .size(4096)
+        .protection(Protection::ReadOnly)
+        .create()
+        .unwrap();
     assert_eq!(ro.protection(), Protection::ReadOnly);
     ro.map(Access::Read).unwrap();
     let e = err_of(ro.map(Access::ReadWrite));
     assert_eq!((e.kind(), e.win32_code()), (ErrorKind::PermissionDenied, 5));
-    ro.map(Access::CopyOnWrite).unwrap().write(0, b"private").unwrap();
+    ro.map(Access::CopyOnWrite)
+        .unwrap()
+        .write(0, b"private")
+        .unwrap();
     assert_eq!(read_bytes(&ro, 0, 7), vec![0; 7]);
 
-    let wc = Mapping::options().name(&unique("wc")).size(4096).protection(Protection::WriteCopy).create().unwrap();
-    assert_eq!(err_of(wc.map(Access::ReadWrite)).kind(), ErrorKind::PermissionDenied);
+    let wc = Mapping::options()
+        .name(&unique("wc"))
+        .size(4096)
+        .protection(Protection::WriteCopy)
+        .create()
+        .unwrap();
+    assert_eq!(
+        err_of(wc.map(Access::ReadWrite)).kind(),
+        ErrorKind::PermissionDenied
+    );
     let cow = wc.map(Access::CopyOnWrite).unwrap();
     cow.write(0, b"mine").unwrap();
     assert_eq!(read_bytes(&wc, 0, 4), vec![0; 4]);
 
-    let rw = Mapping::options().name(&unique("rw")).size(4096).protection(Protection::ReadWrite).create().unwrap();
-    rw.map(Access::ReadWrite).unwrap().write(0, b"shared").unwrap();
+    let rw = Mapping::options()
+        .name(&unique("rw"))
+        .size(4096)
+        .protection(Protection::ReadWrite)
+        .create()
+        .unwrap();
+    rw.map(Access::ReadWrite)
+        .unwrap()
+        .write(0, b"shared")
+        .unwrap();
     assert_eq!(read_bytes(&rw, 0, 6), b"shared");
 }
 
@@ -311,7 +396,12 @@ fn rule_3_1_size_zero_is_the_file_length() {
 #[test]
 fn rule_3_1_an_empty_file_with_size_zero_is_file_invalid() {
     let (path, file) = temp_file("fempty", b"");
-    let e = err_of(Mapping::options().name(&unique("fempty")).file(&file).create());
+    let e = err_of(
+        Mapping::options()
+            .name(&unique("fempty"))
+            .file(&file)
+            .create(),
+    );
     assert_eq!((e.kind(), e.win32_code()), (ErrorKind::EmptyFile, 1006));
     assert_eq!(file.metadata().unwrap().len(), 0, "nothing changed");
     std::fs::remove_file(path).unwrap();
@@ -320,7 +410,11 @@ fn rule_3_1_an_empty_file_with_size_zero_is_file_invalid() {
 #[test]
 fn rule_3_2_a_larger_size_grows_a_writable_file() {
     let (path, file) = temp_file("fgrow", b"abc");
-    let m = Mapping::options().file(&file).size(3 * K64).create().unwrap();
+    let m = Mapping::options()
+        .file(&file)
+        .size(3 * K64)
+        .create()
+        .unwrap();
     assert_eq!(file.metadata().unwrap().len(), 3 * K64);
     assert_eq!(read_bytes(&m, 0, 4), b"abc\0");
     drop(m);
@@ -331,11 +425,21 @@ fn rule_3_2_a_larger_size_grows_a_writable_file() {
 fn rule_3_2_a_read_only_file_cannot_grow() {
     let (path, _) = temp_file("frogrow", b"abc");
     let ro = std::fs::File::open(&path).unwrap();
-    let e = err_of(Mapping::options().file(&ro).size(4096).protection(Protection::ReadOnly).create());
+    let e = err_of(
+        Mapping::options()
+            .file(&ro)
+            .size(4096)
+            .protection(Protection::ReadOnly)
+            .create(),
+    );
     assert_eq!(e.win32_code(), 8, "ERROR_NOT_ENOUGH_MEMORY: {e}");
     assert_eq!(ro.metadata().unwrap().len(), 3, "nothing changed");
     // Within its length it maps fine.
-    let m = Mapping::options().file(&ro).protection(Protection::ReadOnly).create().unwrap();
+    let m = Mapping::options()
+        .file(&ro)
+        .protection(Protection::ReadOnly)
+        .create()
+        .unwrap();
     assert_eq!(read_bytes(&m, 0, 3), b"abc");
     std::fs::remove_file(path).unwrap();
 }
@@ -390,7 +494,11 @@ fn rule_4_1_copy_on_write_stays_private() {
     let other = Mapping::open(&name, Access::Read).unwrap();
     assert_eq!(read_bytes(&other, 0, 4), b"base");
     // A read handle may still map copy-on-write views.
-    other.map(Access::CopyOnWrite).unwrap().write(0, b"also").unwrap();
+    other
+        .map(Access::CopyOnWrite)
+        .unwrap()
+        .write(0, b"also")
+        .unwrap();
     assert_eq!(read_bytes(&other, 0, 4), b"base");
 }
 
@@ -399,7 +507,11 @@ fn rule_4_2_offsets_are_on_the_64k_grid() {
     let m = Mapping::create(&unique("grid"), 3 * K64 + 5).unwrap();
     for off in [1, 4096, K64 - 1, K64 + 4096] {
         let e = err_of(m.map_range(off, 16, Access::Read));
-        assert_eq!((e.kind(), e.win32_code()), (ErrorKind::Misaligned, 1132), "{off}");
+        assert_eq!(
+            (e.kind(), e.win32_code()),
+            (ErrorKind::Misaligned, 1132),
+            "{off}"
+        );
         assert!(e.to_string().contains(&off.to_string()));
     }
     let v = m.map_range(K64, 0, Access::Read).unwrap();
@@ -423,18 +535,37 @@ fn rule_4_2_views_at_offsets_see_the_right_bytes() {
 #[test]
 fn rule_4_3_views_past_the_end_are_refused() {
     let m = Mapping::create(&unique("past"), K64 + 100).unwrap();
-    for (off, len) in [(0, (K64 + 101) as usize), (K64, 101), (2 * K64, 0), (2 * K64, 1), (K64, usize::MAX)] {
+    for (off, len) in [
+        (0, (K64 + 101) as usize),
+        (K64, 101),
+        (2 * K64, 0),
+        (2 * K64, 1),
+        (K64, usize::MAX),
+    ] {
         let e = err_of(m.map_range(off, len, Access::Read));
-        assert_eq!((e.kind(), e.win32_code()), (ErrorKind::OutOfRange, 5), "{off}+{len}");
+        assert_eq!(
+            (e.kind(), e.win32_code()),
+            (ErrorKind::OutOfRange, 5),
+            "{off}+{len}"
+        );
     }
     m.map_range(K64, 100, Access::Read).unwrap();
     // Copies past the end of a view are refused too, and change nothing.
     let v = m.map(Access::ReadWrite).unwrap();
     let end = v.len();
-    assert_eq!(err_of(v.write(end - 2, b"abc")).kind(), ErrorKind::OutOfRange);
-    assert_eq!(err_of(v.write(usize::MAX, b"a")).kind(), ErrorKind::OutOfRange);
+    assert_eq!(
+        err_of(v.write(end - 2, b"abc")).kind(),
+        ErrorKind::OutOfRange
+    );
+    assert_eq!(
+        err_of(v.write(usize::MAX, b"a")).kind(),
+        ErrorKind::OutOfRange
+    );
     let mut buf = [0; 3];
-    assert_eq!(err_of(v.read(end - 2, &mut buf)).kind(), ErrorKind::OutOfRange);
+    assert_eq!(
+        err_of(v.read(end - 2, &mut buf)).kind(),
+        ErrorKind::OutOfRange
+    );
     let mut tail = [1u8; 2];
     v.read(end - 2, &mut tail).unwrap();
     assert_eq!(tail, [0, 0], "the refused write changed nothing");
@@ -456,11 +587,19 @@ fn rule_4_4_write_views_need_write_access() {
     assert_eq!(err_of(rv.atomic_u32(0)).kind(), ErrorKind::PermissionDenied);
     // An object made read-only refuses read-write opens and views.
     let ro_name = unique("robj");
-    let _ro = Mapping::options().name(&ro_name).size(4096).protection(Protection::ReadOnly).create().unwrap();
+    let _ro = Mapping::options()
+        .name(&ro_name)
+        .size(4096)
+        .protection(Protection::ReadOnly)
+        .create()
+        .unwrap();
     let e = err_of(Mapping::open(&ro_name, Access::ReadWrite));
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     let ro = Mapping::open(&ro_name, Access::Read).unwrap();
-    assert_eq!(err_of(ro.map(Access::ReadWrite)).kind(), ErrorKind::PermissionDenied);
+    assert_eq!(
+        err_of(ro.map(Access::ReadWrite)).kind(),
+        ErrorKind::PermissionDenied
+    );
 }
 
 #[test]
@@ -491,7 +630,11 @@ fn rule_5_1_the_name_lives_with_the_handles() {
     a.map(Access::ReadWrite).unwrap().write(0, b"old").unwrap();
     let b = Mapping::open(&name, Access::Read).unwrap();
     drop(a);
-    assert_eq!(Mapping::open(&name, Access::Read).unwrap().size(), 4096, "b keeps it");
+    assert_eq!(
+        Mapping::open(&name, Access::Read).unwrap().size(),
+        4096,
+        "b keeps it"
+    );
     drop(b);
     let e = err_of(Mapping::open(&name, Access::Read));
     assert_eq!(e.kind(), ErrorKind::NotFound);
@@ -509,20 +652,33 @@ fn rule_5_2_a_view_keeps_the_memory_not_the_name() {
     v.write(0, b"still here").unwrap();
     m.close();
     let e = err_of(Mapping::open(&name, Access::Read));
-    assert_eq!(e.kind(), ErrorKind::NotFound, "the view does not keep the name");
+    assert_eq!(
+        e.kind(),
+        ErrorKind::NotFound,
+        "the view does not keep the name"
+    );
     let mut buf = [0; 10];
     v.read(0, &mut buf).unwrap();
     assert_eq!(&buf, b"still here");
     v.write(0, b"and usable").unwrap();
     let fresh = Mapping::create(&name, 4096).unwrap();
     assert!(!fresh.already_existed());
-    assert_eq!(read_bytes(&fresh, 0, 10), vec![0; 10], "the old memory is not the new object");
+    assert_eq!(
+        read_bytes(&fresh, 0, 10),
+        vec![0; 10],
+        "the old memory is not the new object"
+    );
 }
 
 #[test]
 fn rule_5_4_persistent_objects_outlive_their_handles_until_removed() {
     let name = unique("persistent");
-    let m = Mapping::options().name(&name).size(4096).persistent(true).create().unwrap();
+    let m = Mapping::options()
+        .name(&name)
+        .size(4096)
+        .persistent(true)
+        .create()
+        .unwrap();
     assert!(m.is_persistent());
     m.map(Access::ReadWrite).unwrap().write(0, b"kept").unwrap();
     drop(m);
@@ -530,18 +686,29 @@ fn rule_5_4_persistent_objects_outlive_their_handles_until_removed() {
     assert_eq!(read_bytes(&o, 0, 4), b"kept");
     drop(o);
     Mapping::remove(&name).unwrap();
-    assert_eq!(err_of(Mapping::open(&name, Access::Read)).kind(), ErrorKind::NotFound);
+    assert_eq!(
+        err_of(Mapping::open(&name, Access::Read)).kind(),
+        ErrorKind::NotFound
+    );
     assert_eq!(err_of(Mapping::remove(&name)).kind(), ErrorKind::NotFound);
 }
 
 #[test]
 fn rule_5_4_remove_keeps_open_handles_working() {
     let name = unique("persistent-open");
-    let m = Mapping::options().name(&name).size(4096).persistent(true).create().unwrap();
+    let m = Mapping::options()
+        .name(&name)
+        .size(4096)
+        .persistent(true)
+        .create()
+        .unwrap();
     let v = m.map(Access::ReadWrite).unwrap();
     Mapping::remove(&name).unwrap();
     v.write(0, b"ok").unwrap();
-    assert_eq!(err_of(Mapping::open(&name, Access::Read)).kind(), ErrorKind::NotFound);
+    assert_eq!(
+        err_of(Mapping::open(&name, Access::Read)).kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
@@ -551,22 +718,41 @@ fn rule_5_4_non_persistent_objects_cannot_be_removed() {
     let e = err_of(Mapping::remove(&name));
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     assert!(e.to_string().contains("last handle"), "{e}");
-    assert!(Mapping::open(&name, Access::Read).is_ok(), "nothing changed");
+    assert!(
+        Mapping::open(&name, Access::Read).is_ok(),
+        "nothing changed"
+    );
 }
 
 // --- 8. Handles --------------------------------------------------------------------------
 
 #[test]
 fn rule_8_2_bogus_inherited_handles_are_clean_errors() {
-    for token in ["", "garbage", "shmkit-handle:", "shmkit-handle:999999:named:rw:1:4096", "shmkit-handle:-1:unnamed:r:1:1", "shmkit-handle:x:unnamed:r:1:4096", "shmkit-handle:1:bogus:r:1:1"] {
+    for token in [
+        "",
+        "garbage",
+        "shmkit-handle:",
+        "shmkit-handle:999999:named:rw:1:4096",
+        "shmkit-handle:-1:unnamed:r:1:1",
+        "shmkit-handle:x:unnamed:r:1:4096",
+        "shmkit-handle:1:bogus:r:1:1",
+    ] {
         let e = err_of(Mapping::from_inherited(token));
-        assert_eq!((e.kind(), e.win32_code()), (ErrorKind::InvalidHandle, 6), "{token:?}: {e}");
+        assert_eq!(
+            (e.kind(), e.win32_code()),
+            (ErrorKind::InvalidHandle, 6),
+            "{token:?}: {e}"
+        );
     }
 }
 
 #[test]
 fn rule_8_2_a_closed_handle_token_is_invalid() {
-    let m = Mapping::options().size(4096).inheritable(true).create().unwrap();
+    let m = Mapping::options()
+        .size(4096)
+        .inheritable(true)
+        .create()
+        .unwrap();
     let token = m.inherit_token().unwrap();
     drop(m);
     let e = err_of(Mapping::from_inherited(&token));

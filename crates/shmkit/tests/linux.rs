@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{child, child_role, report, reported, require_root, unique, unique_base, unique_global, wait_output};
+use common::{
+    child, child_role, report, reported, require_root, unique, unique_base, unique_global,
+    wait_output,
+};
 use shmkit::{Access, ErrorKind, Mapping};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -40,9 +43,12 @@ fn child_entry() {
             let v = m.map(Access::Read).unwrap();
             let mut buf = [0; 8];
             v.read(0, &mut buf).unwrap();
-            format!("ok {}", String::from_utf8_lossy(&buf).trim_end_matches('\0'))
-                .trim_end()
-                .to_owned()
+            format!(
+                "ok {}",
+                String::from_utf8_lossy(&buf).trim_end_matches('\0')
+            )
+            .trim_end()
+            .to_owned()
         })),
         "hold-shared" => {
             let m = Mapping::options()
@@ -51,7 +57,10 @@ fn child_entry() {
                 .permissions(0o666)
                 .create()
                 .unwrap();
-            m.map(Access::ReadWrite).unwrap().write(0, b"squat").unwrap();
+            m.map(Access::ReadWrite)
+                .unwrap()
+                .write(0, b"squat")
+                .unwrap();
             report("holding");
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
@@ -65,13 +74,20 @@ fn child_entry() {
                 v.write(page, &[1]).unwrap();
             }
             report("fits ok");
-            report(describe(Mapping::create("Global\\too-big", 1 << 20), |_| "ok".into()));
-            report(describe(Mapping::anonymous(64 << 20), |_| "anonymous ok".into()));
-            let names: Vec<String> = std::fs::read_dir(Path::new(&std::env::var("SHMKIT_DIR").unwrap()).join("shmkit.global"))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with("l."))
-                .collect();
+            report(describe(
+                Mapping::create("Global\\too-big", 1 << 20),
+                |_| "ok".into(),
+            ));
+            report(describe(Mapping::anonymous(64 << 20), |_| {
+                "anonymous ok".into()
+            }));
+            let names: Vec<String> = std::fs::read_dir(
+                Path::new(&std::env::var("SHMKIT_DIR").unwrap()).join("shmkit.global"),
+            )
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with("l."))
+            .collect();
             report(format!("store {names:?}"));
         }
         other => panic!("unknown role {other}"),
@@ -170,9 +186,19 @@ fn rule_6_1_objects_are_owner_only_by_default() {
 #[test]
 fn rule_6_2_permissions_are_set_at_creation() {
     let name = unique_global("mode-640");
-    let _m = Mapping::options().name(&name).size(4096).permissions(0o640).create().unwrap();
+    let _m = Mapping::options()
+        .name(&name)
+        .size(4096)
+        .permissions(0o640)
+        .create()
+        .unwrap();
     assert_eq!(store_file_mode(&name), 0o640);
-    let e = Mapping::options().name(&unique("mode-bad")).size(4096).permissions(0o4755).create().unwrap_err();
+    let e = Mapping::options()
+        .name(&unique("mode-bad"))
+        .size(4096)
+        .permissions(0o4755)
+        .create()
+        .unwrap_err();
     assert_eq!((e.kind(), e.win32_code()), (ErrorKind::Other, 87), "{e}");
 }
 
@@ -186,16 +212,32 @@ fn rule_6_another_user_is_held_to_the_permissions() {
     let shared = unique_global("u-shared");
     let local = unique("u-local");
     let _a = Mapping::create(&private, 4096).unwrap();
-    let b = Mapping::options().name(&readable).size(4096).permissions(0o644).create().unwrap();
-    b.map(Access::ReadWrite).unwrap().write(0, b"public").unwrap();
-    let _c = Mapping::options().name(&shared).size(4096).permissions(0o666).create().unwrap();
+    let b = Mapping::options()
+        .name(&readable)
+        .size(4096)
+        .permissions(0o644)
+        .create()
+        .unwrap();
+    b.map(Access::ReadWrite)
+        .unwrap()
+        .write(0, b"public")
+        .unwrap();
+    let _c = Mapping::options()
+        .name(&shared)
+        .size(4096)
+        .permissions(0o666)
+        .create()
+        .unwrap();
     let _d = Mapping::create(&local, 4096).unwrap();
 
     // 6.1: the default refuses everyone else.
     let r = run("try-open", &[&private, "r"], as_other_user);
     assert!(r.starts_with("err PermissionDenied 5"), "{r}");
     // 6.2: the permissions decide.
-    assert_eq!(run("try-open", &[&readable, "r"], as_other_user), "ok public");
+    assert_eq!(
+        run("try-open", &[&readable, "r"], as_other_user),
+        "ok public"
+    );
     let r = run("try-open", &[&readable, "rw"], as_other_user);
     assert!(r.starts_with("err PermissionDenied 5"), "{r}");
     assert_eq!(run("try-open", &[&shared, "rw"], as_other_user), "ok");
@@ -204,7 +246,10 @@ fn rule_6_another_user_is_held_to_the_permissions() {
     assert!(r.starts_with("err NotFound 2"), "{r}");
     // 6.3: create-or-open of another user's object is refused as a possible squat.
     let r = run("try-create", &[&shared], as_other_user);
-    assert!(r.starts_with("err PermissionDenied 5") && r.contains("squat"), "{r}");
+    assert!(
+        r.starts_with("err PermissionDenied 5") && r.contains("squat"),
+        "{r}"
+    );
     let _ = std::fs::remove_dir_all(format!("/dev/shm/shmkit.local.{OTHER_UID}"));
 }
 
@@ -229,7 +274,10 @@ fn rule_6_3_a_squatted_global_name_is_refused() {
     if line.trim() != "@@holding" {
         let _ = squatter.kill();
         let out = squatter.wait_with_output().unwrap();
-        panic!("squatter failed: {line} {}", String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "squatter failed: {line} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let e = Mapping::create(&name, 4096).unwrap_err();
@@ -251,8 +299,14 @@ fn expect_refused(store: &TempStore, name: &str, why: &str) {
     let before = store.listing();
     for (role, args) in [("try-create", vec![name]), ("try-open", vec![name, "r"])] {
         let r = run(role, &args, |c| store.env(c));
-        assert!(r.starts_with("err PermissionDenied 5"), "{role} {name}: {r}");
-        assert!(r.contains(why), "{role} {name}: message should say {why:?}: {r}");
+        assert!(
+            r.starts_with("err PermissionDenied 5"),
+            "{role} {name}: {r}"
+        );
+        assert!(
+            r.contains(why),
+            "{role} {name}: message should say {why:?}: {r}"
+        );
     }
     assert_eq!(store.listing(), before, "a refusal changes nothing");
 }
@@ -291,7 +345,11 @@ fn rule_6_3_a_loosely_permissioned_local_directory_is_refused() {
 fn rule_6_3_a_global_directory_without_the_sticky_bit_is_refused() {
     let store = TempStore::new("st-nosticky");
     std::fs::create_dir(store.path("shmkit.global")).unwrap();
-    std::fs::set_permissions(store.path("shmkit.global"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(
+        store.path("shmkit.global"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
     expect_refused(&store, "Global\\x", "sticky");
 }
 
@@ -302,8 +360,17 @@ fn rule_6_3_a_global_directory_of_another_user_is_refused() {
     }
     let store = TempStore::new("st-gowner");
     std::fs::create_dir(store.path("shmkit.global")).unwrap();
-    std::fs::set_permissions(store.path("shmkit.global"), std::fs::Permissions::from_mode(0o1777)).unwrap();
-    std::os::unix::fs::chown(store.path("shmkit.global"), Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    std::fs::set_permissions(
+        store.path("shmkit.global"),
+        std::fs::Permissions::from_mode(0o1777),
+    )
+    .unwrap();
+    std::os::unix::fs::chown(
+        store.path("shmkit.global"),
+        Some(OTHER_UID),
+        Some(OTHER_UID),
+    )
+    .unwrap();
     expect_refused(&store, "Global\\x", &format!("belongs to uid {OTHER_UID}"));
 }
 
@@ -321,7 +388,9 @@ fn store_with_planted(tag: &str, base: &str, plant: impl FnOnce(&Path)) -> TempS
 fn rule_6_3_a_symlink_under_an_object_name_is_refused() {
     let target = std::env::temp_dir().join(unique_base("victim"));
     std::fs::write(&target, b"precious").unwrap();
-    let store = store_with_planted("st-objlink", "victim", |p| std::os::unix::fs::symlink(&target, p).unwrap());
+    let store = store_with_planted("st-objlink", "victim", |p| {
+        std::os::unix::fs::symlink(&target, p).unwrap()
+    });
     expect_refused(&store, "Global\\victim", "symbolic link");
     assert_eq!(std::fs::read(&target).unwrap(), b"precious");
     std::fs::remove_file(target).unwrap();
@@ -343,7 +412,9 @@ extern "C" {
 
 #[test]
 fn rule_6_3_a_foreign_file_under_an_object_name_is_refused() {
-    let store = store_with_planted("st-junk", "junk", |p| std::fs::write(p, vec![0x55; 8192]).unwrap());
+    let store = store_with_planted("st-junk", "junk", |p| {
+        std::fs::write(p, vec![0x55; 8192]).unwrap()
+    });
     expect_refused(&store, "Global\\junk", "not a shmkit object");
 }
 
@@ -356,7 +427,14 @@ fn rule_2_8_a_full_store_is_a_clean_error_never_sigbus() {
     }
     let store = TempStore::new("st-full");
     let mount = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m,mode=1777", "shmkit-test", store.0.to_str().unwrap()])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=1m,mode=1777",
+            "shmkit-test",
+            store.0.to_str().unwrap(),
+        ])
         .status()
         .unwrap();
     assert!(mount.success(), "mount a 1 MiB tmpfs");
@@ -371,8 +449,14 @@ fn rule_2_8_a_full_store_is_a_clean_error_never_sigbus() {
     let lines: Vec<&str> = r.lines().collect();
     assert_eq!(lines[0], "fits ok", "{r}");
     assert!(lines[1].starts_with("err NoSpace 112"), "{r}");
-    assert!(lines[1].contains("too-big"), "the message names the object: {r}");
-    assert_eq!(lines[3], "store [\"o.fits\"]", "the failed create left nothing: {r}");
+    assert!(
+        lines[1].contains("too-big"),
+        "the message names the object: {r}"
+    );
+    assert_eq!(
+        lines[3], "store [\"o.fits\"]",
+        "the failed create left nothing: {r}"
+    );
 }
 
 #[test]
@@ -385,7 +469,10 @@ fn rule_2_8_unnamed_objects_are_committed_too() {
     let e = Mapping::create(&name, 1 << 50).unwrap_err();
     assert_eq!((e.kind(), e.win32_code()), (ErrorKind::NoSpace, 112), "{e}");
     assert!(e.to_string().contains("too-big"), "{e}");
-    assert_eq!(Mapping::open(&name, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        Mapping::open(&name, Access::Read).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 // --- Interop with POSIX shared memory ----------------------------------------------------
@@ -424,7 +511,12 @@ shm.unlink()
     assert_eq!(&buf, b"from python");
     v.write(100, b"from rust").unwrap();
     // The leading slash of shm_open names is accepted too.
-    assert_eq!(Mapping::open_os(&format!("/{os_name}"), Access::Read).unwrap().size(), 4096);
+    assert_eq!(
+        Mapping::open_os(&format!("/{os_name}"), Access::Read)
+            .unwrap()
+            .size(),
+        4096
+    );
     drop((v, m));
 
     py.stdin.take().unwrap().write_all(b"go\n").unwrap();
@@ -432,7 +524,10 @@ shm.unlink()
     out.read_line(&mut answer).unwrap();
     assert_eq!(answer.trim(), "from rust");
     assert!(py.wait().unwrap().success());
-    assert!(!Path::new("/dev/shm").join(&os_name).exists(), "python unlinked it");
+    assert!(
+        !Path::new("/dev/shm").join(&os_name).exists(),
+        "python unlinked it"
+    );
     let e = Mapping::open_os(&os_name, Access::Read).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }

@@ -30,7 +30,10 @@ fn child_entry() {
         // Creates or opens an object, writes, says so, then holds it until stdin closes.
         "holder" => {
             let m = Mapping::create(arg(0), 4096).unwrap();
-            m.map(Access::ReadWrite).unwrap().write(0, arg(1).as_bytes()).unwrap();
+            m.map(Access::ReadWrite)
+                .unwrap()
+                .write(0, arg(1).as_bytes())
+                .unwrap();
             report(format!("holding existed={}", m.already_existed()));
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
@@ -51,7 +54,11 @@ fn child_entry() {
             let v = m.map(Access::ReadWrite).unwrap();
             let mut buf = [0; 6];
             v.read(0, &mut buf).unwrap();
-            report(format!("got {} size={}", String::from_utf8_lossy(&buf), m.size()));
+            report(format!(
+                "got {} size={}",
+                String::from_utf8_lossy(&buf),
+                m.size()
+            ));
             v.write(0, b"child!").unwrap();
             if args.len() > 1 {
                 report("holding");
@@ -92,7 +99,11 @@ fn child_reads_the_parents_data_and_answers() {
     let v = m.map(Access::ReadWrite).unwrap();
     v.write(0, b"Message from parent").unwrap();
     let out = wait_output(child("reader", &[&name, "19"]).spawn().unwrap());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(reported(&out), ["read Message from parent"]);
     let mut answer = [0; 17];
     v.read(100, &mut answer).unwrap();
@@ -103,7 +114,9 @@ fn child_reads_the_parents_data_and_answers() {
 fn rule_4_5_views_are_coherent_across_processes() {
     let name = unique("mp-counter");
     let m = Mapping::create(&name, 4096).unwrap();
-    let kids: Vec<_> = (0..4).map(|_| child("counter", &[&name, "20000"]).spawn().unwrap()).collect();
+    let kids: Vec<_> = (0..4)
+        .map(|_| child("counter", &[&name, "20000"]).spawn().unwrap())
+        .collect();
     for k in kids {
         assert!(wait_output(k).status.success());
     }
@@ -130,18 +143,27 @@ fn rule_5_1_a_childs_handle_keeps_the_name_after_the_creator_closes() {
         wait_output(h)
     };
     assert!(out.status.success());
-    assert_eq!(Mapping::open(&name, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        Mapping::open(&name, Access::Read).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
 fn rule_5_3_the_stale_object_of_a_killed_sole_holder_is_never_opened() {
     let name = unique("mp-stale");
     let h = start_holder(&name, "from a dead process");
-    assert!(Mapping::open(&name, Access::Read).is_ok(), "alive while the holder lives");
+    assert!(
+        Mapping::open(&name, Access::Read).is_ok(),
+        "alive while the holder lives"
+    );
     kill(h);
     let e = Mapping::open(&name, Access::Read).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-    assert!(common::store_entries(&name["Local\\".len()..]).is_empty(), "reclaimed");
+    assert!(
+        common::store_entries(&name["Local\\".len()..]).is_empty(),
+        "reclaimed"
+    );
     // create makes it afresh: new and zeroed.
     let m = Mapping::create(&name, 8192).unwrap();
     assert!(!m.already_existed());
@@ -164,7 +186,10 @@ fn rule_5_3_killed_holders_are_reclaimed_by_the_next_operation_in_the_namespace(
     // Any operation in the namespace, here an open of an unrelated missing name.
     let _ = Mapping::open(&unique("mp-unrelated"), Access::Read);
     for n in &names {
-        assert!(common::store_entries(&n["Local\\".len()..]).is_empty(), "{n} reclaimed");
+        assert!(
+            common::store_entries(&n["Local\\".len()..]).is_empty(),
+            "{n} reclaimed"
+        );
     }
 }
 
@@ -181,7 +206,10 @@ fn rule_5_3_a_killed_holder_does_not_take_a_live_object_with_it() {
     let third = Mapping::create(&name, 4096).unwrap();
     assert!(third.already_existed(), "this process still holds it");
     drop((mine, again, third));
-    assert_eq!(Mapping::open(&name, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        Mapping::open(&name, Access::Read).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
@@ -191,18 +219,28 @@ fn rule_5_3_all_holders_killed_means_gone() {
     for h in hs {
         kill(h);
     }
-    assert_eq!(Mapping::open(&name, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        Mapping::open(&name, Access::Read).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
 fn rule_8_1_share_with_hands_an_unnamed_mapping_to_a_child() {
     let m = Mapping::anonymous(10_000).unwrap();
-    m.map(Access::ReadWrite).unwrap().write(0, b"parent").unwrap();
+    m.map(Access::ReadWrite)
+        .unwrap()
+        .write(0, b"parent")
+        .unwrap();
     let mut cmd = child("inherited", &[]);
     let token = m.share_with(&mut cmd).unwrap();
     cmd.env("SHMKIT_TEST_ARGS", &token);
     let out = wait_output(cmd.spawn().unwrap());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(reported(&out), ["got parent size=10000"]);
     let mut buf = [0; 6];
     m.map(Access::Read).unwrap().read(0, &mut buf).unwrap();
@@ -213,7 +251,10 @@ fn rule_8_1_share_with_hands_an_unnamed_mapping_to_a_child() {
 fn rule_8_1_an_inherited_named_handle_keeps_the_name_alive() {
     let name = unique("mp-inherit-named");
     let m = Mapping::create(&name, 4096).unwrap();
-    m.map(Access::ReadWrite).unwrap().write(0, b"named!").unwrap();
+    m.map(Access::ReadWrite)
+        .unwrap()
+        .write(0, b"named!")
+        .unwrap();
     let mut cmd = child("inherited", &[]);
     let token = m.share_with(&mut cmd).unwrap();
     cmd.env("SHMKIT_TEST_ARGS", format!("{token}\u{1f}hold"));
@@ -227,7 +268,10 @@ fn rule_8_1_an_inherited_named_handle_keeps_the_name_alive() {
         assert!(out.read_line(&mut line).unwrap() > 0, "child exited early");
         lines.push(line.trim().to_owned());
     }
-    assert!(lines.iter().any(|l| l == "@@got named! size=4096"), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l == "@@got named! size=4096"),
+        "{lines:?}"
+    );
     // The parent closes its handle; the child's inherited one keeps the name.
     drop(m);
     let again = Mapping::open(&name, Access::Read).unwrap();
@@ -237,21 +281,40 @@ fn rule_8_1_an_inherited_named_handle_keeps_the_name_alive() {
     drop(again);
     c.stdin.take().unwrap().write_all(b"done\n").unwrap();
     assert!(wait_output(c).status.success());
-    assert_eq!(Mapping::open(&name, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        Mapping::open(&name, Access::Read).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
 fn rule_8_1_inheritable_handles_reach_children() {
-    let m = Mapping::options().size(4096).inheritable(true).create().unwrap();
-    m.map(Access::ReadWrite).unwrap().write(0, b"inhrt!").unwrap();
-    let token = m.inherit_token().expect("an inheritable handle has a token");
+    let m = Mapping::options()
+        .size(4096)
+        .inheritable(true)
+        .create()
+        .unwrap();
+    m.map(Access::ReadWrite)
+        .unwrap()
+        .write(0, b"inhrt!")
+        .unwrap();
+    let token = m
+        .inherit_token()
+        .expect("an inheritable handle has a token");
     let out = wait_output(
         child("inherited", &[&token])
             .stdin(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(reported(&out), ["got inhrt! size=4096"]);
-    assert!(Mapping::anonymous(4096).unwrap().inherit_token().is_none(), "not inheritable by default");
+    assert!(
+        Mapping::anonymous(4096).unwrap().inherit_token().is_none(),
+        "not inheritable by default"
+    );
 }

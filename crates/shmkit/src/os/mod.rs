@@ -12,6 +12,8 @@
 //!   when `exclusive`); the flag says whether the object already existed.
 //! - `open(&Name, Access) -> Result<Handle>`, `open_os(os_name, Access)`,
 //!   `from_inherited(token)`, `remove(&Name)`.
+//! - `inspect`: what the public `inspect` module reports: `list`, `find`, `holders`,
+//!   `command` (a holder's command name) and `collect_garbage(dry_run)`.
 //!
 //! Backends speak `io::Error` internally and convert to [`crate::Error`] at this boundary,
 //! naming the object in every message. Nothing in a backend knows about a face (the CLI,

@@ -57,12 +57,19 @@ pub fn wait_output(mut child: Child) -> Output {
 /// which dispatches on `SHMKIT_TEST_ROLE`.
 pub fn child(role: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(std::env::current_exe().expect("current_exe"));
-    cmd.args(["child_entry", "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
-        .env("SHMKIT_TEST_ROLE", role)
-        .env("SHMKIT_TEST_ARGS", args.join("\u{1f}"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "child_entry",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env("SHMKIT_TEST_ROLE", role)
+    .env("SHMKIT_TEST_ARGS", args.join("\u{1f}"))
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     cmd
 }
 
@@ -104,7 +111,10 @@ pub fn store_entries(needle: &str) -> Vec<String> {
     };
     for d in dirs.flatten() {
         let p = d.path();
-        if !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("shmkit.")) {
+        if !p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("shmkit."))
+        {
             continue;
         }
         if let Ok(entries) = std::fs::read_dir(&p) {

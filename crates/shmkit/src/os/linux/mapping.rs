@@ -110,7 +110,10 @@ fn file_source(req: &CreateRequest<'_>, file: &File, what: &str) -> Result<FileS
         if let Err(e) = sys::commit(&fd, len, size - len) {
             let _ = rustix::fs::ftruncate(&fd, len);
             return Err(match e {
-                Errno::NOSPC => Error::new(ErrorKind::NoSpace, format!("{what}: no space to grow the file to {size} bytes")),
+                Errno::NOSPC => Error::new(
+                    ErrorKind::NoSpace,
+                    format!("{what}: no space to grow the file to {size} bytes"),
+                ),
                 e => sys_err(e, what),
             });
         }
@@ -120,7 +123,10 @@ fn file_source(req: &CreateRequest<'_>, file: &File, what: &str) -> Result<FileS
 
 fn check_size(size: u64, what: &str) -> Result<()> {
     if size == 0 {
-        return Err(Error::new(ErrorKind::InvalidSize, format!("{what}: size 0 is not allowed")));
+        return Err(Error::new(
+            ErrorKind::InvalidSize,
+            format!("{what}: size 0 is not allowed"),
+        ));
     }
     if size > (i64::MAX as u64) - DATA_OFFSET || size > isize::MAX as u64 {
         return Err(Error::new(
@@ -203,7 +209,11 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
                     })?;
                 header.flags |= FLAG_FILE;
                 header.size = src.size;
-                header.backing = Some(Backing { dev: st.st_dev, ino: st.st_ino, path });
+                header.backing = Some(Backing {
+                    dev: st.st_dev,
+                    ino: st.st_ino,
+                    path,
+                });
                 2 * 4096
             }
             None => {
@@ -211,7 +221,15 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
                 DATA_OFFSET + req.size
             }
         };
-        let created = object::create_entry(&dir, name, &header, file_len, req.permissions, |_| Ok(()), "creating")?;
+        let created = object::create_entry(
+            &dir,
+            name,
+            &header,
+            file_len,
+            req.permissions,
+            |_| Ok(()),
+            "creating",
+        )?;
         if let Some(entry) = created {
             let mut handle = match source {
                 Some(src) => Handle {
@@ -224,18 +242,16 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
                     inheritable: None,
                     persistent: req.persistent,
                 },
-                None => {
-                    Handle {
-                        data: None,
-                        data_offset: DATA_OFFSET,
-                        size: req.size,
-                        access: Access::ReadWrite,
-                        protection: req.protection,
-                        entry: Some(entry),
-                        inheritable: None,
-                        persistent: req.persistent,
-                    }
-                }
+                None => Handle {
+                    data: None,
+                    data_offset: DATA_OFFSET,
+                    size: req.size,
+                    access: Access::ReadWrite,
+                    protection: req.protection,
+                    entry: Some(entry),
+                    inheritable: None,
+                    persistent: req.persistent,
+                },
             };
             if req.inheritable {
                 handle.make_inheritable(&what)?;
@@ -301,14 +317,25 @@ fn from_entry(entry: Entry, access: Access, inheritable: bool, what: &str) -> Re
     let (data, data_offset) = match &h.backing {
         None => (None, DATA_OFFSET),
         Some(b) => {
-            let fd = rustix::fs::open(b.path.as_str(), object::oflags(write) | OFlags::CLOEXEC | OFlags::NOCTTY, rustix::fs::Mode::empty())
-                .map_err(|e| match e {
-                    Errno::ACCESS | Errno::PERM => Error::new(
-                        ErrorKind::PermissionDenied,
-                        format!("{what}: no {} access to its backing file {}", if write { "read-write" } else { "read" }, b.path),
+            let fd = rustix::fs::open(
+                b.path.as_str(),
+                object::oflags(write) | OFlags::CLOEXEC | OFlags::NOCTTY,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| match e {
+                Errno::ACCESS | Errno::PERM => Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!(
+                        "{what}: no {} access to its backing file {}",
+                        if write { "read-write" } else { "read" },
+                        b.path
                     ),
-                    e => Error::from_io(e.into(), format!("{what}: cannot open its backing file {}", b.path)),
-                })?;
+                ),
+                e => Error::from_io(
+                    e.into(),
+                    format!("{what}: cannot open its backing file {}", b.path),
+                ),
+            })?;
             let st = sys::fstat(&fd).map_err(|e| sys_err(e, what))?;
             if st.st_dev != b.dev || st.st_ino != b.ino {
                 return Err(Error::new(
@@ -342,7 +369,10 @@ pub(crate) fn open(name: &Name, access: Access) -> Result<Handle> {
     dir.reclaim_dead();
     let write = access == Access::ReadWrite;
     let entry = object::open_entry(&dir, name, write, "opening")?.ok_or_else(|| {
-        Error::new(ErrorKind::NotFound, format!("cannot open {what}: no object has that name"))
+        Error::new(
+            ErrorKind::NotFound,
+            format!("cannot open {what}: no object has that name"),
+        )
     })?;
     if entry.header.kind != kind::MAPPING {
         return Err(wrong_type(name, entry.header.kind));
@@ -361,7 +391,13 @@ pub(crate) fn open(name: &Name, access: Access) -> Result<Handle> {
 pub(crate) fn open_os(os_name: &str, access: Access) -> Result<Handle> {
     let what = format!("POSIX shared-memory object {os_name:?}");
     let base = os_name.strip_prefix('/').unwrap_or(os_name);
-    if base.is_empty() || base.contains('/') || base == "." || base == ".." || base.contains('\0') || base.len() > 255 {
+    if base.is_empty()
+        || base.contains('/')
+        || base == "."
+        || base == ".."
+        || base.contains('\0')
+        || base.len() > 255
+    {
         return Err(Error::with_code(
             ErrorKind::InvalidName,
             code::INVALID_NAME,
@@ -376,15 +412,28 @@ pub(crate) fn open_os(os_name: &str, access: Access) -> Result<Handle> {
     )
     .map_err(|e| sys_err(e, &what))?;
     let write = access == Access::ReadWrite;
-    let data = sys::open_file_at(root.as_fd(), base, object::oflags(write)).map_err(|e| match e {
-        Errno::NOENT => Error::new(ErrorKind::NotFound, format!("cannot open {what}: it does not exist")),
-        Errno::ACCESS | Errno::PERM => Error::new(ErrorKind::PermissionDenied, format!("cannot open {what}: permission denied")),
-        Errno::LOOP | Errno::NOTSUP => Error::new(ErrorKind::PermissionDenied, format!("cannot open {what}: not a regular file")),
-        e => sys_err(e, &what),
-    })?;
+    let data =
+        sys::open_file_at(root.as_fd(), base, object::oflags(write)).map_err(|e| match e {
+            Errno::NOENT => Error::new(
+                ErrorKind::NotFound,
+                format!("cannot open {what}: it does not exist"),
+            ),
+            Errno::ACCESS | Errno::PERM => Error::new(
+                ErrorKind::PermissionDenied,
+                format!("cannot open {what}: permission denied"),
+            ),
+            Errno::LOOP | Errno::NOTSUP => Error::new(
+                ErrorKind::PermissionDenied,
+                format!("cannot open {what}: not a regular file"),
+            ),
+            e => sys_err(e, &what),
+        })?;
     let size = sys::fstat(&data).map_err(|e| sys_err(e, &what))?.st_size as u64;
     if size == 0 {
-        return Err(Error::new(ErrorKind::EmptyFile, format!("cannot open {what}: it has size 0")));
+        return Err(Error::new(
+            ErrorKind::EmptyFile,
+            format!("cannot open {what}: it has size 0"),
+        ));
     }
     Ok(Handle {
         data: Some(data),
@@ -407,12 +456,18 @@ pub(crate) fn remove(name: &Name) -> Result<()> {
     let fd = match sys::open_file_at(dir.fd.as_fd(), &file, OFlags::RDONLY) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => {
-            return Err(Error::new(ErrorKind::NotFound, format!("cannot remove {what}: no object has that name")))
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("cannot remove {what}: no object has that name"),
+            ))
         }
         Err(e) => return Err(sys_err(e, &format!("cannot remove {what}"))),
     };
     let header = Header::read(&fd).map_err(|_| {
-        Error::new(ErrorKind::PermissionDenied, format!("cannot remove {what}: not a shmkit object"))
+        Error::new(
+            ErrorKind::PermissionDenied,
+            format!("cannot remove {what}: not a shmkit object"),
+        )
     })?;
     if header.kind != kind::MAPPING {
         return Err(wrong_type(name, header.kind));
@@ -426,7 +481,10 @@ pub(crate) fn remove(name: &Name) -> Result<()> {
         ));
     }
     if !sys::linked_at(&fd, dir.fd.as_fd(), &file) {
-        return Err(Error::new(ErrorKind::NotFound, format!("cannot remove {what}: it was just removed")));
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("cannot remove {what}: it was just removed"),
+        ));
     }
     rustix::fs::unlinkat(&dir.fd, file.as_str(), AtFlags::empty()).map_err(|e| match e {
         Errno::PERM | Errno::ACCESS => Error::new(
@@ -479,7 +537,9 @@ impl Handle {
 
     /// The token that names this handle's inheritable descriptor in a child.
     pub(crate) fn inherit_token(&self) -> Option<String> {
-        self.inheritable.as_ref().map(|fd| self.token_for(fd.as_raw_fd()))
+        self.inheritable
+            .as_ref()
+            .map(|fd| self.token_for(fd.as_raw_fd()))
     }
 
     fn token_for(&self, fd: RawFd) -> String {
@@ -528,7 +588,9 @@ impl Handle {
                 format!("inherited handle {token:?}: {why}"),
             )
         };
-        let rest = token.strip_prefix(TOKEN_PREFIX).ok_or_else(|| bad("not a shmkit handle token"))?;
+        let rest = token
+            .strip_prefix(TOKEN_PREFIX)
+            .ok_or_else(|| bad("not a shmkit handle token"))?;
         let parts: Vec<&str> = rest.split(':').collect();
         let [fd, lock, access, prot, size] = parts[..] else {
             return Err(bad("malformed token"));
@@ -554,7 +616,9 @@ impl Handle {
             rustix::io::fcntl_getfd(borrowed).map_err(|_| bad("no such open descriptor"))?
         };
         if flags.contains(rustix::io::FdFlags::CLOEXEC) {
-            return Err(bad("the descriptor was not inherited (it is close-on-exec)"));
+            return Err(bad(
+                "the descriptor was not inherited (it is close-on-exec)",
+            ));
         }
         // SAFETY: the descriptor is open (fcntl succeeded) and was inherited without
         // close-on-exec, which no Rust object of this process owns; the caller hands its
@@ -592,7 +656,11 @@ impl Handle {
                         return Err(bad("not a shmkit mapping of that size"));
                     }
                 };
-                let name = header.name.as_deref().and_then(|n| Name::parse(n).ok()).ok_or_else(|| bad("no name"))?;
+                let name = header
+                    .name
+                    .as_deref()
+                    .and_then(|n| Name::parse(n).ok())
+                    .ok_or_else(|| bad("no name"))?;
                 let dir = store::ns_dir(name.namespace())?;
                 let entry = Entry::adopt(owned, dir, write)?;
                 from_entry(entry, access, false, &label(Some(&name)))
@@ -631,7 +699,12 @@ impl Handle {
     }
 
     /// Maps `len` bytes at `offset` (already checked against the object's size).
-    pub(crate) fn map(&self, offset: u64, len: usize, access: Access) -> std::result::Result<RawView, Errno> {
+    pub(crate) fn map(
+        &self,
+        offset: u64,
+        len: usize,
+        access: Access,
+    ) -> std::result::Result<RawView, Errno> {
         let (prot, flags) = match access {
             Access::Read => (ProtFlags::READ, MapFlags::SHARED),
             Access::ReadWrite => (ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED),
@@ -641,9 +714,19 @@ impl Handle {
         // object. The range lies inside the file (checked by the caller), so no access
         // through it can fault with SIGBUS while the file keeps its size.
         let ptr = unsafe {
-            rustix::mm::mmap(std::ptr::null_mut(), len, prot, flags, self.data_fd(), self.data_offset + offset)?
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                flags,
+                self.data_fd(),
+                self.data_offset + offset,
+            )?
         };
-        Ok(RawView { ptr: ptr.cast(), len })
+        Ok(RawView {
+            ptr: ptr.cast(),
+            len,
+        })
     }
 }
 
@@ -685,7 +768,7 @@ impl Drop for RawView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Mapping, ErrorKind};
+    use crate::{ErrorKind, Mapping};
 
     /// SPEC 1.5: one namespace for every kind; a name held by another kind is refused
     /// with ERROR_INVALID_HANDLE, by create, create_new, open and remove alike.
@@ -695,9 +778,10 @@ mod tests {
         let name = Name::parse(&name_str).unwrap();
         let dir = store::ns_dir(name.namespace()).unwrap();
         let header = Header::new(kind::EVENT, &name, 0, dir.uid);
-        let held = object::create_entry(&dir, &name, &header, DATA_OFFSET, 0o600, |_| Ok(()), "test")
-            .unwrap()
-            .expect("fresh name");
+        let held =
+            object::create_entry(&dir, &name, &header, DATA_OFFSET, 0o600, |_| Ok(()), "test")
+                .unwrap()
+                .expect("fresh name");
         for e in [
             Mapping::create(&name_str, 4096).unwrap_err(),
             Mapping::create_new(&name_str, 4096).unwrap_err(),
@@ -708,6 +792,9 @@ mod tests {
             assert!(e.to_string().contains("another kind (event)"), "{e}");
         }
         drop(held);
-        assert_eq!(Mapping::open(&name_str, Access::Read).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            Mapping::open(&name_str, Access::Read).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
     }
 }

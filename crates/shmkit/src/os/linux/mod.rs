@@ -1,6 +1,7 @@
 //! The Linux backend: an emulation of Windows file-mapping objects over tmpfs files.
 //! See `store` for the directory layout and `object` for the lifetime protocol.
 
+pub(crate) mod inspect;
 mod mapping;
 pub(crate) mod object;
 pub(crate) mod store;

@@ -142,8 +142,8 @@ impl Header {
         if name_len > NAME_MAX {
             return Err(Errno::INVAL);
         }
-        let name = String::from_utf8(p[NAME_AT..NAME_AT + name_len].to_vec())
-            .map_err(|_| Errno::INVAL)?;
+        let name =
+            String::from_utf8(p[NAME_AT..NAME_AT + name_len].to_vec()).map_err(|_| Errno::INVAL)?;
         let word = u32_at(16);
         let flags = word & 0xff;
         let backing = if flags & FLAG_FILE != 0 {
@@ -191,7 +191,11 @@ impl Header {
     }
 }
 
-fn write_all_at(fd: rustix::fd::BorrowedFd<'_>, mut data: &[u8], mut at: u64) -> std::result::Result<(), Errno> {
+fn write_all_at(
+    fd: rustix::fd::BorrowedFd<'_>,
+    mut data: &[u8],
+    mut at: u64,
+) -> std::result::Result<(), Errno> {
     while !data.is_empty() {
         let n = rustix::io::pwrite(fd, data, at)?;
         data = &data[n..];
@@ -224,7 +228,12 @@ pub(crate) fn oflags(write: bool) -> OFlags {
 
 /// Opens the object named `name`; `Ok(None)` when there is none (or it was stale and has
 /// just been reclaimed).
-pub(crate) fn open_entry(dir: &Arc<NsDir>, name: &Name, write: bool, what: &str) -> Result<Option<Entry>> {
+pub(crate) fn open_entry(
+    dir: &Arc<NsDir>,
+    name: &Name,
+    write: bool,
+    what: &str,
+) -> Result<Option<Entry>> {
     let file = name.file_name();
     dir.enter()?;
     let result = open_entry_inner(dir, name, &file, write, what);
@@ -287,7 +296,8 @@ fn open_entry_inner(
                 let _ = rustix::fs::unlinkat(&dir.fd, file, AtFlags::empty());
                 return Ok(None);
             }
-            sys::flock(&fd, FlockOperation::LockShared).map_err(|e| open_error(e, name, what, write))?;
+            sys::flock(&fd, FlockOperation::LockShared)
+                .map_err(|e| open_error(e, name, what, write))?;
             if !sys::linked_at(&fd, dir.fd.as_fd(), file) {
                 continue;
             }
@@ -358,19 +368,24 @@ fn create_entry_inner(
 ) -> Result<Option<Entry>> {
     let fail = |e: Errno| Error::from_io(e.into(), format!("{what} {name:?}"));
     if header.backing.is_none() {
-        sys::check_commit(Some(dir.fd.as_fd()), header.size).map_err(|e| no_space(e, name, header.size, what))?;
+        sys::check_commit(Some(dir.fd.as_fd()), header.size)
+            .map_err(|e| no_space(e, name, header.size, what))?;
     }
     let fd = sys::tmpfile_in(&dir.fd, permissions).map_err(fail)?;
     if header.backing.is_none() && file_len == DATA_OFFSET + header.size && header.size > 0 {
         // fallocate extends the file to the end of the committed range.
-        sys::commit(&fd, DATA_OFFSET, header.size).map_err(|e| no_space(e, name, header.size, what))?;
+        sys::commit(&fd, DATA_OFFSET, header.size)
+            .map_err(|e| no_space(e, name, header.size, what))?;
     } else {
         rustix::fs::ftruncate(&fd, file_len).map_err(fail)?;
         if header.backing.is_none() {
-            sys::commit(&fd, DATA_OFFSET, header.size).map_err(|e| no_space(e, name, header.size, what))?;
+            sys::commit(&fd, DATA_OFFSET, header.size)
+                .map_err(|e| no_space(e, name, header.size, what))?;
         }
     }
-    header.write(&fd).map_err(|e| no_space(e, name, header.size, what))?;
+    header
+        .write(&fd)
+        .map_err(|e| no_space(e, name, header.size, what))?;
     init(&fd)?;
     sys::flock(&fd, FlockOperation::LockShared).map_err(fail)?;
     let file = name.file_name();
@@ -435,9 +450,13 @@ impl Entry {
     /// Adopts a locked descriptor inherited from a parent: re-locks through a fresh open
     /// file description so that siblings sharing the inherited one cannot release ours.
     pub(crate) fn adopt(inherited: OwnedFd, dir: Arc<NsDir>, write: bool) -> Result<Entry> {
-        let bad = |why: &str| Error::new(ErrorKind::InvalidHandle, format!("inherited handle: {why}"));
+        let bad =
+            |why: &str| Error::new(ErrorKind::InvalidHandle, format!("inherited handle: {why}"));
         let header = Header::read(&inherited).map_err(|_| bad("not a shmkit object"))?;
-        let name = header.name.clone().ok_or_else(|| bad("the object has no name"))?;
+        let name = header
+            .name
+            .clone()
+            .ok_or_else(|| bad("the object has no name"))?;
         let parsed = Name::parse(&name).map_err(|_| bad("the object's name is invalid"))?;
         let file = parsed.file_name();
         let st = sys::fstat(&inherited).map_err(|_| bad("cannot inspect it"))?;

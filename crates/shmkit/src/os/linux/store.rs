@@ -53,7 +53,6 @@ pub(crate) fn ns_dir_name(ns: Namespace, uid: u32) -> String {
 
 /// One namespace directory, opened and checked.
 pub(crate) struct NsDir {
-    pub ns: Namespace,
     /// The user whose view of the namespace this is (the effective uid at opening).
     pub uid: u32,
     pub fd: OwnedFd,
@@ -108,7 +107,11 @@ fn root() -> Result<&'static (PathBuf, OwnedFd)> {
 pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
     let uid = sys::euid();
     let key = (ns, uid);
-    let cached = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+    let cached = cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
     if let Some(dir) = cached {
         let st = sys::fstat(&dir.fd).map_err(|e| dir_error(&dir.path, e))?;
         if st.st_nlink > 0 {
@@ -122,7 +125,6 @@ pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
     let path = root_path.join(&name);
     let fd = open_or_make_dir(root_fd.as_fd(), &name, &path, ns, uid)?;
     let dir = Arc::new(NsDir {
-        ns,
         uid,
         fd,
         path,
@@ -155,7 +157,10 @@ pub(crate) fn local_dir_uids() -> Result<Vec<u32>> {
     let (root_path, root_fd) = root()?;
     let mut uids = Vec::new();
     for name in sys::read_dir_names(root_fd.as_fd()).map_err(|e| dir_error(root_path, e))? {
-        if let Some(uid) = name.strip_prefix("shmkit.local.").and_then(|u| u.parse().ok()) {
+        if let Some(uid) = name
+            .strip_prefix("shmkit.local.")
+            .and_then(|u| u.parse().ok())
+        {
             uids.push(uid);
         }
     }
@@ -285,8 +290,12 @@ impl NsDir {
     }
 
     fn make_lease(&self, pid: u32) -> Result<Lease> {
-        let fd = sys::tmpfile_in(&self.fd, 0o600)
-            .map_err(|e| Error::from_io(e.into(), format!("cannot create a lease in {}", self.path.display())))?;
+        let fd = sys::tmpfile_in(&self.fd, 0o600).map_err(|e| {
+            Error::from_io(
+                e.into(),
+                format!("cannot create a lease in {}", self.path.display()),
+            )
+        })?;
         sys::flock(&fd, FlockOperation::LockExclusive)
             .map_err(|e| Error::from_io(e.into(), "cannot lock a lease"))?;
         loop {
@@ -394,7 +403,13 @@ pub(crate) fn reclaim_stale_objects(
         let Ok(header) = super::object::Header::read(&fd) else {
             continue; // not ours: leave it alone
         };
-        if header.persistent() || !sys::linked_at(&fd, dir, n) {
+        // Only an object whose header names this very file is ours to reclaim.
+        let file_matches = header
+            .name
+            .as_deref()
+            .and_then(|name| crate::name::Name::parse(name).ok())
+            .is_some_and(|name| name.file_name() == *n);
+        if !file_matches || header.persistent() || !sys::linked_at(&fd, dir, n) {
             continue;
         }
         if dry_run || rustix::fs::unlinkat(dir, n.as_str(), AtFlags::empty()).is_ok() {
@@ -439,4 +454,3 @@ extern "C" fn remove_leases_at_exit() {
         }
     });
 }
-

@@ -48,7 +48,11 @@ pub(crate) fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> Result<OwnedFd, Er
 
 /// Opens a directory entry that must be a regular file: no symbolic link is followed and
 /// nothing blocks (a FIFO planted under an object's name is refused, not waited on).
-pub(crate) fn open_file_at(dir: BorrowedFd<'_>, name: &str, access: OFlags) -> Result<OwnedFd, Errno> {
+pub(crate) fn open_file_at(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    access: OFlags,
+) -> Result<OwnedFd, Errno> {
     let fd = rustix::fs::openat(
         dir,
         name,
@@ -82,7 +86,13 @@ pub(crate) fn link_tmpfile(fd: impl AsFd, dir: impl AsFd, name: &str) -> Result<
     match rustix::fs::linkat(fd, "", &dir, name, AtFlags::EMPTY_PATH) {
         Err(Errno::NOENT) | Err(Errno::PERM) | Err(Errno::ACCESS) => {
             let proc_path = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd));
-            rustix::fs::linkat(rustix::fs::CWD, proc_path.as_str(), &dir, name, AtFlags::SYMLINK_FOLLOW)
+            rustix::fs::linkat(
+                rustix::fs::CWD,
+                proc_path.as_str(),
+                &dir,
+                name,
+                AtFlags::SYMLINK_FOLLOW,
+            )
         }
         other => other,
     }
@@ -178,7 +188,10 @@ pub(crate) unsafe fn atexit(f: extern "C" fn()) {
 
 /// Reopens the file behind `fd` as a new open file description (its own flock).
 pub(crate) fn reopen(fd: impl AsFd, access: OFlags) -> Result<OwnedFd, Errno> {
-    let path = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd.as_fd()));
+    let path = format!(
+        "/proc/self/fd/{}",
+        rustix::fd::AsRawFd::as_raw_fd(&fd.as_fd())
+    );
     rustix::fs::open(path.as_str(), access | OFlags::CLOEXEC, Mode::empty())
 }
 
@@ -242,7 +255,12 @@ fn memory_available() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let field = |key: &str| -> Option<u64> {
         let line = meminfo.lines().find(|l| l.starts_with(key))?;
-        let kib: u64 = line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        let kib: u64 = line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
         Some(kib * 1024)
     };
     let mut avail = field("MemAvailable:")?.saturating_add(field("SwapFree:").unwrap_or(0));
@@ -258,6 +276,10 @@ fn cgroup_headroom() -> Option<u64> {
     let dir = std::path::Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
     let max = std::fs::read_to_string(dir.join("memory.max")).ok()?;
     let max: u64 = max.trim().parse().ok()?; // "max" means no limit
-    let current: u64 = std::fs::read_to_string(dir.join("memory.current")).ok()?.trim().parse().ok()?;
+    let current: u64 = std::fs::read_to_string(dir.join("memory.current"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(max.saturating_sub(current))
 }

@@ -1,0 +1,269 @@
+//! `ls`, `info`, `rm` and `gc`: what exists, who holds it, and cleaning up.
+
+use crate::units::format_size;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use shmkit::inspect::{self, ObjectInfo};
+use shmkit::{Mapping, Name};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// One object in the `--json` output of `ls` (an array of these) and `info` (one).
+///
+/// The format is stable: these fields keep their names and types.
+#[derive(Debug, Serialize)]
+struct JsonObject<'a> {
+    /// Full name, namespace included: `Local\x`.
+    name: &'a str,
+    /// `Local` or `Global`.
+    namespace: &'static str,
+    /// `mapping`, `mutex`, `event`, `semaphore` (or `unknown`).
+    kind: &'static str,
+    /// Size in bytes.
+    size: u64,
+    /// The owner's uid.
+    owner: u32,
+    /// Permission bits as a number (384 is 0o600).
+    mode: u32,
+    /// Whether the object outlives its handles.
+    persistent: bool,
+    /// Pids of the processes that hold a handle or a view, ascending.
+    holders: Vec<u32>,
+}
+
+impl<'a> From<&'a ObjectInfo> for JsonObject<'a> {
+    fn from(o: &'a ObjectInfo) -> Self {
+        JsonObject {
+            name: &o.name,
+            namespace: o.namespace.as_str(),
+            kind: o.kind.as_str(),
+            size: o.size,
+            owner: o.owner,
+            mode: o.mode,
+            persistent: o.persistent,
+            holders: o.holders.iter().map(|h| h.pid).collect(),
+        }
+    }
+}
+
+/// Text from the store or from other processes, made safe for a terminal: control
+/// characters (which could move the cursor or recolour the screen) are escaped.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A name in quotes for messages, made [`printable`]; backslashes stay single, as in the
+/// library's messages (`"Local\x"`).
+pub fn quoted(s: &str) -> String {
+    format!("\"{}\"", printable(s))
+}
+
+/// User names by uid, from /etc/passwd (numbers where it has none).
+struct Users(HashMap<u32, String>);
+
+impl Users {
+    fn load() -> Users {
+        let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let map = text
+            .lines()
+            .filter_map(|line| {
+                let mut f = line.split(':');
+                let name = f.next()?;
+                let uid = f.nth(1)?.parse().ok()?;
+                Some((uid, name.to_owned()))
+            })
+            .collect();
+        Users(map)
+    }
+
+    fn name(&self, uid: u32) -> String {
+        self.0
+            .get(&uid)
+            .map(|n| printable(n).into_owned())
+            .unwrap_or_else(|| uid.to_string())
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+pub fn ls(json: bool, all: bool) -> Result<()> {
+    let objects = inspect::list(all).context("cannot list the objects")?;
+    let mut out = io::stdout().lock();
+    if json {
+        let rows: Vec<JsonObject<'_>> = objects.iter().map(JsonObject::from).collect();
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if objects.is_empty() {
+        eprintln!("shmkit: no objects");
+        return Ok(());
+    }
+    let users = Users::load();
+    let header = [
+        "NAME",
+        "KIND",
+        "SIZE",
+        "OWNER",
+        "MODE",
+        "PERSISTENT",
+        "HOLDERS",
+    ];
+    let rows: Vec<[String; 7]> = objects
+        .iter()
+        .map(|o| {
+            let holders = if o.holders.is_empty() {
+                "-".to_owned()
+            } else {
+                let pids: Vec<String> = o.holders.iter().map(|h| h.pid.to_string()).collect();
+                pids.join(",")
+            };
+            [
+                printable(&o.name).into_owned(),
+                o.kind.to_string(),
+                format_size(o.size),
+                users.name(o.owner),
+                format!("{:04o}", o.mode),
+                yes_no(o.persistent).to_owned(),
+                holders,
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut print_row = |cells: &[&str]| -> io::Result<()> {
+        let mut line = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())
+    };
+    print_row(&header)?;
+    for row in &rows {
+        print_row(&row.each_ref().map(String::as_str))?;
+    }
+    Ok(())
+}
+
+pub fn info(name: &Name, json: bool) -> Result<()> {
+    let o = inspect::info(name.as_str())?;
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &JsonObject::from(&o))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let users = Users::load();
+    writeln!(out, "name        {}", printable(&o.name))?;
+    writeln!(out, "namespace   {}", o.namespace)?;
+    writeln!(out, "kind        {}", o.kind)?;
+    writeln!(
+        out,
+        "size        {} ({} bytes)",
+        format_size(o.size),
+        o.size
+    )?;
+    writeln!(out, "owner       {} (uid {})", users.name(o.owner), o.owner)?;
+    writeln!(out, "mode        {:04o}", o.mode)?;
+    writeln!(out, "persistent  {}", yes_no(o.persistent))?;
+    if o.holders.is_empty() {
+        writeln!(out, "holders     none")?;
+    }
+    for (i, h) in o.holders.iter().enumerate() {
+        let how = match (h.handle, h.view) {
+            (true, true) => "handle, view",
+            (true, false) => "handle",
+            _ => "view",
+        };
+        let command = h
+            .command
+            .as_deref()
+            .map(printable)
+            .unwrap_or(Cow::Borrowed("?"));
+        let label = if i == 0 { "holders" } else { "" };
+        writeln!(out, "{label:<12}{} ({command}): {how}", h.pid)?;
+    }
+    Ok(())
+}
+
+fn holder_list(o: &ObjectInfo) -> String {
+    let held: Vec<String> = o
+        .holders
+        .iter()
+        .map(|h| match &h.command {
+            Some(c) => format!("{} ({})", h.pid, printable(c)),
+            None => h.pid.to_string(),
+        })
+        .collect();
+    if held.is_empty() {
+        String::new()
+    } else {
+        format!("; held by pid {}", held.join(", "))
+    }
+}
+
+pub fn rm(name: &Name) -> Result<()> {
+    // Explain a non-persistent object before trying: it has no name to remove by hand.
+    if let Ok(o) = inspect::info(name.as_str()) {
+        if !o.persistent {
+            anyhow::bail!(
+                "cannot remove {}: it is not persistent, so it goes away by itself when its \
+                 last holder closes it{}",
+                quoted(&o.name),
+                holder_list(&o)
+            );
+        }
+    }
+    Mapping::remove(name.as_str())?;
+    Ok(())
+}
+
+pub fn gc(dry_run: bool) -> Result<()> {
+    let freed = inspect::collect_garbage(dry_run).context("cannot collect garbage")?;
+    let mut out = io::stdout().lock();
+    let verb = if dry_run { "would free" } else { "freed" };
+    for r in &freed {
+        writeln!(
+            out,
+            "{verb} {} ({}, {})",
+            printable(&r.name),
+            r.kind,
+            format_size(r.size)
+        )?;
+    }
+    let total: u64 = freed.iter().map(|r| r.size).sum();
+    match freed.len() {
+        0 => writeln!(out, "nothing to free")?,
+        1 => writeln!(out, "{verb} 1 object, {}", format_size(total))?,
+        n => writeln!(out, "{verb} {n} objects, {} in all", format_size(total))?,
+    }
+    Ok(())
+}

@@ -1,0 +1,759 @@
+//! The `shmkit` binary end to end: real processes, each test in a store of its own, with a
+//! watchdog on everything it starts and a check that nothing was left behind.
+
+mod common;
+
+use common::{
+    pattern, run_with_stdin, sha256, signal, unique, unique_base, Holder, Lines, Store, TempFile,
+};
+use predicates::prelude::*;
+use predicates::str::contains;
+use rustix::process::Signal;
+use serde_json::Value;
+use std::process::Stdio;
+
+const JSON_FIELDS: [&str; 8] = [
+    "holders",
+    "kind",
+    "mode",
+    "name",
+    "namespace",
+    "owner",
+    "persistent",
+    "size",
+];
+
+fn json(out: &[u8]) -> Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {}", String::from_utf8_lossy(out));
+    })
+}
+
+fn assert_fields(obj: &Value) {
+    let mut keys: Vec<&str> = obj
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, JSON_FIELDS, "{obj}");
+}
+
+/// The part of a `Local\\` name after the prefix.
+fn base(name: &str) -> &str {
+    name.strip_prefix("Local\\").unwrap_or(name)
+}
+
+fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// Creates a persistent object of `size` bytes.
+fn persistent(store: &Store, name: &str, size: &str) {
+    store
+        .cmd()
+        .args(["create", name, "--size", size, "--persistent"])
+        .assert()
+        .success();
+}
+
+fn read_all(store: &Store, name: &str) -> Vec<u8> {
+    store
+        .cmd()
+        .args(["read", name])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+#[test]
+fn a_held_object_shows_in_ls_and_info_with_its_holder() {
+    let store = Store::new();
+    let name = unique("held");
+    let holder = Holder::start(&store, &name, "1M", &[]);
+    let pid = holder.pid;
+
+    let table = store.cmd().arg("ls").assert().success();
+    let line = stdout_of(&table)
+        .lines()
+        .find(|l| l.starts_with(&name))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("{name} not in:\n{}", stdout_of(&table)));
+    for cell in ["mapping", "1 MiB", "0600", "no", &pid.to_string()] {
+        assert!(line.contains(cell), "{cell:?} not in {line:?}");
+    }
+    assert!(stdout_of(&table).starts_with("NAME "), "a header row");
+
+    let list = json(
+        &store
+            .cmd()
+            .args(["ls", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let objects = list.as_array().expect("ls --json prints an array");
+    let obj = objects
+        .iter()
+        .find(|o| o["name"] == name.as_str())
+        .unwrap_or_else(|| panic!("{name} not in {list}"));
+    assert_fields(obj);
+    assert_eq!(obj["namespace"], "Local");
+    assert_eq!(obj["kind"], "mapping");
+    assert_eq!(obj["size"], 1 << 20);
+    assert_eq!(obj["owner"], common::euid());
+    assert_eq!(obj["mode"], 0o600);
+    assert_eq!(obj["persistent"], false);
+    assert_eq!(obj["holders"], serde_json::json!([pid]));
+
+    let info = json(
+        &store
+            .cmd()
+            .args(["info", &name, "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_fields(&info);
+    assert_eq!(info, *obj);
+
+    // A bare name means Local\; the text form names the holder's command.
+    let bare = name.strip_prefix("Local\\").unwrap();
+    store
+        .cmd()
+        .args(["info", bare])
+        .assert()
+        .success()
+        .stdout(contains(format!("{pid} (shmkit): handle")))
+        .stdout(contains("persistent  no"))
+        .stdout(contains("1 MiB (1048576 bytes)"));
+
+    assert!(holder.release().success());
+    store
+        .cmd()
+        .args(["info", &name])
+        .assert()
+        .code(1)
+        .stderr(contains("no object has that name"));
+    store.assert_clean();
+}
+
+#[test]
+fn create_hold_says_it_holds_and_releases_on_sigterm() {
+    let store = Store::new();
+    let name = unique("sigterm");
+    let holder = Holder::start(&store, &name, "64K", &["--mode", "640"]);
+    let pid = holder.pid;
+    let said = holder.stderr.all();
+    assert!(said.contains(&format!("created {name}")), "{said}");
+    assert!(
+        said.contains(&format!("holding {name} in pid {pid}")),
+        "{said}"
+    );
+    let info = json(
+        &store
+            .cmd()
+            .args(["info", &name, "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(info["mode"], 0o640);
+    signal(pid, Signal::TERM);
+    holder.stderr.wait_for("released");
+    assert!(
+        holder.stderr.all().contains("got SIGTERM"),
+        "{}",
+        holder.stderr.all()
+    );
+    assert!(holder.release().success(), "a clean exit after SIGTERM");
+    store.cmd().args(["info", &name]).assert().code(1);
+    store.assert_clean();
+}
+
+#[test]
+fn a_holder_released_by_sigint_reports_it() {
+    let store = Store::new();
+    let name = unique("sigint");
+    let holder = Holder::start(&store, &name, "4096", &[]);
+    signal(holder.pid, Signal::INT);
+    holder.stderr.wait_for("released");
+    assert!(
+        holder.stderr.all().contains("got SIGINT"),
+        "{}",
+        holder.stderr.all()
+    );
+    assert!(holder.release().success());
+    store.assert_clean();
+}
+
+#[test]
+fn create_without_hold_or_persistent_is_refused() {
+    let store = Store::new();
+    let name = unique("vanish");
+    store
+        .cmd()
+        .args(["create", &name, "--size", "4K"])
+        .assert()
+        .code(2)
+        .stderr(contains("shmkit: error:"))
+        .stderr(contains(base(&name)))
+        .stderr(contains("would vanish"))
+        .stderr(contains("--hold"));
+    store.assert_clean();
+}
+
+#[test]
+fn persistent_objects_are_created_listed_and_removed() {
+    let store = Store::new();
+    let name = unique("persistent");
+    store
+        .cmd()
+        .args(["create", &name, "--size", "64KiB", "--persistent"])
+        .assert()
+        .success()
+        .stderr(contains("created"));
+    let info = json(
+        &store
+            .cmd()
+            .args(["info", &name, "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(info["persistent"], true);
+    assert_eq!(info["size"], 65536);
+    assert_eq!(info["holders"], serde_json::json!([]));
+    store
+        .cmd()
+        .args(["info", &name])
+        .assert()
+        .success()
+        .stdout(contains("holders     none"));
+    // Creating it again fails: the name is taken.
+    store
+        .cmd()
+        .args(["create", &name, "--size", "4K", "--persistent"])
+        .assert()
+        .code(1)
+        .stderr(contains("already exists"));
+    store.cmd().args(["rm", &name]).assert().success();
+    store.cmd().args(["info", &name]).assert().code(1);
+    store
+        .cmd()
+        .args(["rm", &name])
+        .assert()
+        .code(1)
+        .stderr(contains("shmkit: error:").and(contains("no object has that name")));
+    store.assert_clean();
+}
+
+#[test]
+fn rm_of_a_non_persistent_object_explains_and_fails() {
+    let store = Store::new();
+    let name = unique("rm-held");
+    let holder = Holder::start(&store, &name, "4K", &[]);
+    let failed = store.cmd().args(["rm", &name]).assert().code(1);
+    let err = stderr_of(&failed);
+    assert!(err.starts_with("shmkit: error: "), "{err}");
+    for part in [
+        "not persistent",
+        "last holder",
+        &holder.pid.to_string(),
+        base(&name),
+    ] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+    // Still there, still held.
+    store.cmd().args(["info", &name]).assert().success();
+    assert!(holder.release().success());
+    store.assert_clean();
+}
+
+#[test]
+fn gc_frees_the_object_of_a_killed_holder() {
+    let store = Store::new();
+    let name = unique("gc");
+    let holder = Holder::start(&store, &name, "128K", &[]);
+    assert!(store.object_file(&name).exists());
+    let status = holder.signal(Signal::KILL);
+    assert!(!status.success());
+
+    // A dry run reports and changes nothing.
+    store
+        .cmd()
+        .args(["gc", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(contains(format!("would free {name} (mapping, 128 KiB)")));
+    assert!(store.object_file(&name).exists(), "a dry run frees nothing");
+
+    store
+        .cmd()
+        .arg("gc")
+        .assert()
+        .success()
+        .stdout(contains(format!("freed {name} (mapping, 128 KiB)")))
+        .stdout(contains("freed 1 object"));
+    assert!(!store.object_file(&name).exists());
+    store.cmd().args(["info", &name]).assert().code(1);
+    store
+        .cmd()
+        .arg("gc")
+        .assert()
+        .success()
+        .stdout(predicate::eq("nothing to free\n"));
+    // The killed holder's lease went too.
+    store.assert_clean();
+}
+
+#[test]
+fn ls_without_objects_prints_nothing_on_stdout() {
+    let store = Store::new();
+    store.cmd().arg("ls").assert().success().stdout("");
+    let list = json(
+        &store
+            .cmd()
+            .args(["ls", "--json", "--all"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(list, serde_json::json!([]));
+    store.assert_clean();
+}
+
+#[test]
+fn large_round_trips_keep_every_byte() {
+    let store = Store::new();
+    let name = unique("large");
+    persistent(&store, &name, "64M");
+    let data = pattern(64 << 20, 0x5eed);
+    let file = TempFile::new("large", &data);
+
+    // From a named file.
+    store
+        .cmd()
+        .args(["write", &name])
+        .arg(file.path())
+        .assert()
+        .success();
+    assert_eq!(sha256(&read_all(&store, &name)), sha256(&data));
+
+    // From stdin redirected from a file (its length is known in advance), at an offset.
+    let small = pattern(3 << 20, 7);
+    let small_file = TempFile::new("small", &small);
+    let input = std::fs::File::open(small_file.path()).unwrap();
+    let out = run_with_stdin(
+        &store,
+        &["write", &name, "--offset", "1M"],
+        Stdio::from(input),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // From a pipe (buffered, then written), at an offset off the 64 KiB grid.
+    let piped = pattern(2 << 20, 11);
+    store
+        .cmd()
+        .args(["write", &name, "--offset", "12345678", "-"])
+        .write_stdin(piped.clone())
+        .assert()
+        .success();
+
+    let mut expected = data.clone();
+    expected[1 << 20..(1 << 20) + small.len()].copy_from_slice(&small);
+    expected[12_345_678..12_345_678 + piped.len()].copy_from_slice(&piped);
+    assert_eq!(sha256(&read_all(&store, &name)), sha256(&expected));
+
+    // A range read.
+    let part = store
+        .cmd()
+        .args(["read", &name, "--offset", "12345678", "--len", "2M"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(sha256(&part), sha256(&piped));
+
+    store.cmd().args(["rm", &name]).assert().success();
+    store.assert_clean();
+}
+
+#[test]
+fn writing_past_the_end_is_refused_and_changes_nothing() {
+    let store = Store::new();
+    let name = unique("past-end");
+    persistent(&store, &name, "64K");
+    let before = pattern(65536, 3);
+    let fits = TempFile::new("fits", &before);
+    store
+        .cmd()
+        .args(["write", &name])
+        .arg(fits.path())
+        .assert()
+        .success();
+
+    let too_long = TempFile::new("too-long", &pattern(65537, 4));
+    let refused = store
+        .cmd()
+        .args(["write", &name])
+        .arg(too_long.path())
+        .assert()
+        .code(1);
+    let err = stderr_of(&refused);
+    assert!(
+        err.starts_with("shmkit: error: cannot write 65537 bytes"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+
+    // The same input from a pipe, and a fitting length at an offset that pushes it over.
+    store
+        .cmd()
+        .args(["write", &name])
+        .write_stdin(pattern(65537, 5))
+        .assert()
+        .code(1)
+        .stderr(contains("nothing was written"));
+    store
+        .cmd()
+        .args(["write", &name, "--offset", "1"])
+        .arg(fits.path())
+        .assert()
+        .code(1)
+        .stderr(contains("only 65535 fit"));
+    // An endless input is refused as well, after at most the room plus one byte.
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let out = run_with_stdin(&store, &["write", &name], Stdio::from(zero));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than 65536 bytes from stdin"));
+
+    assert_eq!(read_all(&store, &name), before, "the object is unchanged");
+    store.cmd().args(["rm", &name]).assert().success();
+    store.assert_clean();
+}
+
+#[test]
+fn offsets_need_not_be_aligned_but_must_be_inside() {
+    let store = Store::new();
+    let name = unique("offsets");
+    persistent(&store, &name, "128K");
+    store
+        .cmd()
+        .args(["write", &name, "--offset", "65537"])
+        .write_stdin("hello")
+        .assert()
+        .success();
+    store
+        .cmd()
+        .args(["read", &name, "--offset", "0x10001", "--len", "5"])
+        .assert()
+        .success()
+        .stdout("hello");
+    store
+        .cmd()
+        .args(["read", &name, "--offset", "65530", "--len", "16", "--hex"])
+        .assert()
+        .success()
+        .stdout(
+            "0000fffa  00 00 00 00 00 00 00 68  65 6c 6c 6f 00 00 00 00  |.......hello....|\n\
+             0001000a\n",
+        );
+    // The last byte is readable; one past it is not.
+    store
+        .cmd()
+        .args(["read", &name, "--offset", "131071"])
+        .assert()
+        .success()
+        .stdout(predicate::eq(&[0u8][..]));
+    let past = [
+        vec!["read", "--offset", "128K"],
+        vec!["read", "--offset", "1G"],
+        vec!["read", "--offset", "100", "--len", "131000"],
+        vec!["write", "--offset", "131072"],
+        vec!["watch", "--offset", "200K"],
+        vec!["watch", "--len", "0"],
+    ];
+    for args in past {
+        let (cmd, rest) = args.split_first().unwrap();
+        store
+            .cmd()
+            .arg(cmd)
+            .arg(&name)
+            .args(rest)
+            .write_stdin("x")
+            .assert()
+            .code(2)
+            .stderr(contains("shmkit: error:"));
+    }
+    assert_eq!(read_all(&store, &name)[65537..65542], *b"hello");
+    store.cmd().args(["rm", &name]).assert().success();
+    store.assert_clean();
+}
+
+#[test]
+fn read_hex_has_the_layout_of_hexdump_c() {
+    let store = Store::new();
+    let name = unique("hex");
+    persistent(&store, &name, "4K");
+    store
+        .cmd()
+        .args(["write", &name])
+        .write_stdin("Hello, shared memory!\n")
+        .assert()
+        .success();
+    store
+        .cmd()
+        .args(["read", &name, "--hex"])
+        .assert()
+        .success()
+        .stdout(
+            "00000000  48 65 6c 6c 6f 2c 20 73  68 61 72 65 64 20 6d 65  |Hello, shared me|\n\
+             00000010  6d 6f 72 79 21 0a 00 00  00 00 00 00 00 00 00 00  |mory!...........|\n\
+             00000020  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n\
+             *\n\
+             00001000\n",
+        );
+    store.cmd().args(["rm", &name]).assert().success();
+    store.assert_clean();
+}
+
+#[test]
+fn watch_marks_changes_shows_as_a_viewer_and_stops_on_sigint() {
+    let store = Store::new();
+    let name = unique("watch");
+    persistent(&store, &name, "64K");
+    let mut watch = store
+        .spawn_cmd()
+        .args(["watch", &name, "--len", "32", "--interval", "20"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = Lines::collect(watch.stdout.take().unwrap());
+    let _err = Lines::collect(watch.stderr.take().unwrap());
+    out.wait_for("--- frame 1");
+
+    // The watcher holds a handle and a view.
+    store
+        .cmd()
+        .args(["info", &name])
+        .assert()
+        .success()
+        .stdout(contains(format!("{} (shmkit): handle, view", watch.id())));
+
+    store
+        .cmd()
+        .args(["write", &name, "--offset", "17"])
+        .write_stdin("abc")
+        .assert()
+        .success();
+    out.wait_for("--- frame 2");
+    out.wait_for("00000010  00 61*62*63*00");
+
+    signal(watch.id(), Signal::INT);
+    let status = common::wait_with_watchdog(&mut watch, common::WATCHDOG);
+    assert!(status.success(), "{status}");
+    assert!(out.all().contains("3 bytes changed"), "{}", out.all());
+    store.cmd().args(["rm", &name]).assert().success();
+    store.assert_clean();
+}
+
+#[test]
+fn every_error_has_its_exit_status() {
+    let store = Store::new();
+    let missing = unique("missing");
+    let name = unique("errors");
+    persistent(&store, &name, "64K");
+    let no_such_file = std::env::temp_dir().join(unique_base("no-such-file"));
+    let no_such_file = no_such_file.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        // Bad names: usage errors.
+        (
+            vec!["create", "Bogus\\x", "--size", "4K", "--persistent"],
+            2,
+            "unknown namespace",
+        ),
+        (
+            vec!["create", "Local\\", "--size", "4K", "--persistent"],
+            2,
+            "empty",
+        ),
+        (
+            vec!["create", "Global\\a\\b", "--size", "4K", "--persistent"],
+            2,
+            "backslash",
+        ),
+        (vec!["info", "local\\x"], 2, "unknown namespace"),
+        (vec!["read", ""], 2, "invalid name"),
+        // Bad sizes.
+        (
+            vec!["create", "x", "--size", "0", "--persistent"],
+            2,
+            "at least 1 byte",
+        ),
+        (
+            vec!["create", "x", "--size", "12Q", "--persistent"],
+            2,
+            "unknown unit",
+        ),
+        (
+            vec!["create", "x", "--size", "1.5M", "--persistent"],
+            2,
+            "unknown unit",
+        ),
+        (
+            vec!["create", "x", "--size", "1MB", "--persistent"],
+            2,
+            "ambiguous",
+        ),
+        (
+            vec!["create", "x", "--size", "99999999999G", "--persistent"],
+            2,
+            "too large",
+        ),
+        (
+            vec!["create", "x", "--size", "8E", "--persistent"],
+            2,
+            "unknown unit",
+        ),
+        (vec!["create", "x", "--persistent"], 2, "--size"),
+        (
+            vec![
+                "create",
+                "x",
+                "--size",
+                "4K",
+                "--persistent",
+                "--mode",
+                "1777",
+            ],
+            2,
+            "0777",
+        ),
+        // Bad offsets and arguments.
+        (vec!["read", "x", "--offset", "abc"], 2, "not a size"),
+        (vec!["read", "x", "--len", "-1"], 2, "-1"),
+        (vec!["watch", "x", "--interval", "0"], 2, "--interval"),
+        (vec!["frobnicate"], 2, "unrecognized subcommand"),
+        // Missing objects: failed operations.
+        (vec!["read", &missing], 1, "no object has that name"),
+        (vec!["write", &missing], 1, "no object has that name"),
+        (vec!["watch", &missing], 1, "no object has that name"),
+        (vec!["info", &missing], 1, "no object has that name"),
+        (vec!["rm", &missing], 1, "no object has that name"),
+        // A missing input file.
+        (vec!["write", &name, no_such_file], 1, "cannot open input"),
+    ];
+    for (args, code, needle) in cases {
+        let a = store.cmd().args(&args).write_stdin("").assert().code(code);
+        let err = stderr_of(&a);
+        assert!(err.starts_with("shmkit: error:"), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {needle:?} not in {err}");
+        assert!(stdout_of(&a).is_empty(), "{args:?}");
+    }
+    // Errors name the object.
+    store
+        .cmd()
+        .args(["read", &missing])
+        .assert()
+        .stderr(contains(base(&missing)));
+    // Nothing was created by a refused command.
+    let list = json(
+        &store
+            .cmd()
+            .args(["ls", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [name.as_str()]);
+    store.cmd().args(["rm", &name]).assert().success();
+    store.assert_clean();
+}
+
+#[test]
+fn demo_runs_the_parent_child_scenario() {
+    let store = Store::new();
+    let done = store.cmd().arg("demo").assert().success();
+    let out = stdout_of(&done);
+    for step in [
+        "1. parent",
+        "2. parent",
+        "3. parent",
+        "4. child",
+        "5. parent",
+        "6. parent",
+        "7. opening",
+    ] {
+        assert!(out.contains(step), "{step:?} not in:\n{out}");
+    }
+    assert!(out.contains("opens Local\\shmkit-demo-"), "{out}");
+    assert!(
+        out.contains("reads: \"Hello from the parent process"),
+        "{out}"
+    );
+    assert!(out.contains("Hello back from the child"), "{out}");
+    assert!(out.contains("fails with error 2"), "{out}");
+    assert!(out.trim_end().ends_with("done."), "{out}");
+    store.assert_clean();
+}
+
+#[test]
+fn the_default_store_works_and_keeps_nothing() {
+    let base = unique_base("default-store");
+    let name = format!("Local\\{base}");
+    let run = || {
+        let mut c = assert_cmd::Command::new(common::BIN);
+        c.env_remove("SHMKIT_DIR").timeout(common::WATCHDOG);
+        c
+    };
+    run()
+        .args(["create", &name, "--size", "4K", "--persistent"])
+        .assert()
+        .success();
+    run()
+        .args(["write", &name])
+        .write_stdin("default")
+        .assert()
+        .success();
+    run()
+        .args(["read", &name, "--len", "7"])
+        .assert()
+        .success()
+        .stdout("default");
+    run().args(["rm", &name]).assert().success();
+    let left: Vec<String> = std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .flatten()
+        .filter(|d| d.file_name().to_string_lossy().starts_with("shmkit."))
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.contains(&base))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -1,0 +1,180 @@
+//! Inspection of named objects: which exist, who holds them, and garbage collection.
+//!
+//! This is what the `shmkit` command-line tool shows (`shmkit ls`, `shmkit info`,
+//! `shmkit gc`). It reads the backing store and, on Linux, `/proc`; it never opens a
+//! handle, so inspecting an object does not keep it alive.
+//!
+//! ```
+//! # fn main() -> shmkit::Result<()> {
+//! # let name = format!("Local\\doc-inspect-{}", std::process::id());
+//! let mapping = shmkit::Mapping::create(&name, 4096)?;
+//! let info = shmkit::inspect::info(&name)?;
+//! assert_eq!(info.size, 4096);
+//! assert_eq!(info.kind, shmkit::inspect::ObjectKind::Mapping);
+//! // This process holds it, through `mapping`.
+//! assert!(info.holders.iter().any(|h| h.pid == std::process::id() && h.handle));
+//! # drop(mapping);
+//! # Ok(()) }
+//! ```
+//!
+//! Listing, inspecting and collecting garbage are operations in the namespace (SPEC 5.3):
+//! each first reclaims the objects whose every holder died, if any process died since
+//! the last check (except a dry run of [`collect_garbage`], which changes nothing).
+
+use crate::error::Result;
+use crate::name::{Name, Namespace};
+use crate::os::inspect as backend;
+use std::fmt;
+
+/// What kind of object a name holds. Mappings, mutexes, events and semaphores share one
+/// namespace (SPEC 1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ObjectKind {
+    /// A file-mapping object ([`Mapping`](crate::Mapping)).
+    Mapping,
+    /// A named mutex.
+    Mutex,
+    /// A named event.
+    Event,
+    /// A named semaphore.
+    Semaphore,
+    /// A kind this version of shmkit does not know (made by a newer version).
+    Unknown,
+}
+
+impl ObjectKind {
+    /// The kind in lower case: `mapping`, `mutex`, `event`, `semaphore` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Mapping => "mapping",
+            ObjectKind::Mutex => "mutex",
+            ObjectKind::Event => "event",
+            ObjectKind::Semaphore => "semaphore",
+            ObjectKind::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A process that holds an object: through a handle, a view, or both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Holder {
+    /// The process id.
+    pub pid: u32,
+    /// The process's command name (`/proc/PID/comm` on Linux), when it can be read.
+    pub command: Option<String>,
+    /// The process has a handle open: it keeps the name alive.
+    pub handle: bool,
+    /// The process maps a view: it keeps the memory alive.
+    pub view: bool,
+}
+
+/// One live object, as [`list`] and [`info`] see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectInfo {
+    /// The full name, namespace included: `Local\x` for an object created as `x`.
+    pub name: String,
+    /// The namespace.
+    pub namespace: Namespace,
+    /// What the name holds.
+    pub kind: ObjectKind,
+    /// The size in bytes of a mapping's memory.
+    pub size: u64,
+    /// The owner's user id.
+    pub owner: u32,
+    /// The permission bits, `0o600` style.
+    pub mode: u32,
+    /// Whether it outlives its handles until removed by name.
+    pub persistent: bool,
+    /// The processes that hold it, by pid. Processes whose details the caller may not
+    /// read (other users' processes, for a user other than root) are not listed.
+    pub holders: Vec<Holder>,
+}
+
+/// An object freed by [`collect_garbage`] (or that a dry run would free).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reclaimed {
+    /// The full name of the object.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: Namespace,
+    /// What it was.
+    pub kind: ObjectKind,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+fn with_holders(found: Vec<backend::Found>) -> Vec<ObjectInfo> {
+    let holders = backend::holders(&found);
+    found
+        .into_iter()
+        .zip(holders)
+        .map(|(f, hs)| ObjectInfo {
+            name: f.name,
+            namespace: f.namespace,
+            kind: f.kind,
+            size: f.size,
+            owner: f.owner,
+            mode: f.mode,
+            persistent: f.persistent,
+            holders: hs
+                .into_iter()
+                .map(|h| Holder {
+                    pid: h.pid,
+                    command: backend::command(h.pid),
+                    handle: h.handle,
+                    view: h.view,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every live object the current user can see, sorted by namespace and name: all of the
+/// user's `Local\` objects and the user's own `Global\` objects.
+///
+/// With `all_users`, also the `Global\` objects of other users that the caller may read,
+/// and other users' `Local\` objects where the system lets the caller read them (as root).
+/// Objects the caller may not read are left out.
+pub fn list(all_users: bool) -> Result<Vec<ObjectInfo>> {
+    Ok(with_holders(backend::list(all_users)?))
+}
+
+/// The live object `name`, with its holders and their command names.
+///
+/// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when no live object has the name
+/// (an object whose holders all died counts as gone, as it does for
+/// [`Mapping::open`](crate::Mapping::open)); [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName)
+/// for a name that breaks the naming rules.
+pub fn info(name: &str) -> Result<ObjectInfo> {
+    let parsed = Name::parse(name)?;
+    let found = backend::find(&parsed)?;
+    Ok(with_holders(vec![found]).remove(0))
+}
+
+/// Reclaims the objects of the current user's namespaces whose holders all died (every
+/// non-persistent object that no process holds), and the records of dead processes.
+/// Returns what it freed; with `dry_run`, changes nothing and returns what it would free.
+///
+/// Reclamation also happens by itself, in the next operation in a namespace after a
+/// holder dies (SPEC 5.3); this is the explicit pass.
+pub fn collect_garbage(dry_run: bool) -> Result<Vec<Reclaimed>> {
+    Ok(backend::collect_garbage(dry_run)?
+        .into_iter()
+        .map(|g| Reclaimed {
+            name: g.name,
+            namespace: g.namespace,
+            kind: g.kind,
+            size: g.size,
+        })
+        .collect())
+}

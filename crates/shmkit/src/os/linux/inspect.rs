@@ -1,0 +1,512 @@
+//! Inspection of the store, for the public `inspect` module: which objects exist, which
+//! processes hold them, and garbage collection.
+//!
+//! Holders come from `/proc`: a process holds a handle when one of its descriptors
+//! (`/proc/PID/fd`) is the object file, and a view when one of its mappings
+//! (`/proc/PID/maps`) is of the object file or of a file-backed object's backing file.
+//! Files are matched by device and inode, never by path, so renames and look-alike
+//! paths cannot fool the match. Processes whose entries this process may not read are
+//! skipped: their holds are invisible, not an error.
+
+use super::object::{kind, Header};
+use super::store::{self, NsDir};
+use super::sys::{self, Errno};
+use crate::error::{Error, ErrorKind, Result};
+use crate::inspect::ObjectKind;
+use crate::name::{decode_file_name, quoted, Name, Namespace, HASHED_PREFIX, OBJECT_PREFIX};
+use rustix::fd::{AsFd, BorrowedFd};
+use rustix::fs::{AtFlags, FlockOperation, OFlags};
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
+
+/// The identity of a file: its device and inode numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+/// One live object found in a namespace directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    /// The full name, `Local\x` or `Global\x`.
+    pub name: String,
+    pub namespace: Namespace,
+    pub kind: ObjectKind,
+    pub size: u64,
+    pub owner: u32,
+    /// Permission bits of the object file.
+    pub mode: u32,
+    pub persistent: bool,
+    /// The object file.
+    pub file: FileId,
+    /// The backing file of a file-backed mapping.
+    pub backing: Option<FileId>,
+}
+
+/// A process that holds an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawHolder {
+    pub pid: u32,
+    /// It has a descriptor of the object file open.
+    pub handle: bool,
+    /// It maps the object (or its backing file).
+    pub view: bool,
+}
+
+/// A reclaimed (or, in a dry run, reclaimable) object.
+#[derive(Debug, Clone)]
+pub(crate) struct Garbage {
+    pub name: String,
+    pub namespace: Namespace,
+    pub kind: ObjectKind,
+    pub size: u64,
+}
+
+fn object_kind(raw: u32) -> ObjectKind {
+    match raw {
+        kind::MAPPING => ObjectKind::Mapping,
+        kind::MUTEX => ObjectKind::Mutex,
+        kind::EVENT => ObjectKind::Event,
+        kind::SEMAPHORE => ObjectKind::Semaphore,
+        _ => ObjectKind::Unknown,
+    }
+}
+
+/// Why a directory entry is not listed.
+enum Skip {
+    Missing,
+    /// Non-persistent and held by nobody: its holders died; it awaits reclamation.
+    Stale,
+    Denied,
+    /// Not a shmkit object, or one whose header does not match its file name.
+    Foreign,
+    Other(Errno),
+}
+
+/// The current user's directory of `ns`, checked as every operation checks it; `None`
+/// when it does not exist (inspection never creates it).
+fn own_ns_dir(ns: Namespace) -> Result<Option<Arc<NsDir>>> {
+    if store::existing_ns_dir(ns, sys::euid())?.is_none() {
+        return Ok(None);
+    }
+    store::ns_dir(ns).map(Some)
+}
+
+/// The current user's namespace directories that exist, Local first.
+fn own_ns_dirs() -> Result<Vec<(Namespace, Arc<NsDir>)>> {
+    let mut dirs = Vec::new();
+    for ns in [Namespace::Local, Namespace::Global] {
+        dirs.extend(own_ns_dir(ns)?.map(|dir| (ns, dir)));
+    }
+    Ok(dirs)
+}
+
+/// Every live object the current user may see: all of its `Local\` objects and its own
+/// `Global\` ones; with `all_users`, every readable `Global\` object and the `Local\`
+/// objects of other users whose directories this process may read (root's privilege).
+/// Runs the dead-process reclamation of the user's namespaces first.
+pub(crate) fn list(all_users: bool) -> Result<Vec<Found>> {
+    let uid = sys::euid();
+    let mut out = Vec::new();
+    for (ns, dir) in own_ns_dirs()? {
+        dir.reclaim_dead();
+        let everyone = ns == Namespace::Local || all_users;
+        scan(dir.fd.as_fd(), ns, &mut out, |owner| {
+            everyone || owner == uid
+        });
+    }
+    if all_users {
+        for other in store::local_dir_uids()? {
+            if other == uid {
+                continue;
+            }
+            // 0700 directories of other users: readable by root only. Others are skipped.
+            if let Ok(Some((_, fd))) = store::existing_ns_dir(Namespace::Local, other) {
+                scan(fd.as_fd(), Namespace::Local, &mut out, |_| true);
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.namespace, &a.name, a.owner).cmp(&(b.namespace, &b.name, b.owner)));
+    Ok(out)
+}
+
+fn scan(dir: BorrowedFd<'_>, ns: Namespace, out: &mut Vec<Found>, keep: impl Fn(u32) -> bool) {
+    let Ok(names) = sys::read_dir_names(dir) else {
+        return;
+    };
+    for file in &names {
+        if !(file.starts_with(OBJECT_PREFIX) || file.starts_with(HASHED_PREFIX)) {
+            continue;
+        }
+        if let Ok(found) = examine(dir, ns, file) {
+            if keep(found.owner) {
+                out.push(found);
+            }
+        }
+    }
+}
+
+/// Reads one object file: its header, owner and mode. A stale object counts as missing,
+/// as it does for `open`. The file is closed on return, so the caller's own descriptor
+/// never shows up among the holders.
+fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Result<Found, Skip> {
+    let fd = match sys::open_file_at(dir, file, OFlags::RDONLY) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Err(Skip::Missing),
+        Err(Errno::ACCESS | Errno::PERM) => return Err(Skip::Denied),
+        Err(Errno::LOOP | Errno::NOTSUP) => return Err(Skip::Foreign),
+        Err(e) => return Err(Skip::Other(e)),
+    };
+    let st = sys::fstat(&fd).map_err(Skip::Other)?;
+    let header = Header::read(&fd).map_err(|_| Skip::Foreign)?;
+    let name = header.name.clone().ok_or(Skip::Foreign)?;
+    // Like open, believe a header only in the file its name maps to.
+    let parsed = Name::parse(&name).map_err(|_| Skip::Foreign)?;
+    if parsed.namespace() != ns || parsed.file_name() != file {
+        return Err(Skip::Foreign);
+    }
+    // An exclusive lock is obtainable only when no handle holds the object. The probe
+    // lasts until `fd` closes below, which an opener waits out in its shared-lock step.
+    let unheld = sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_ok();
+    if unheld && !header.persistent() {
+        return Err(Skip::Stale);
+    }
+    if !sys::linked_at(&fd, dir, file) {
+        return Err(Skip::Missing);
+    }
+    Ok(Found {
+        name,
+        namespace: ns,
+        kind: object_kind(header.kind),
+        size: header.size,
+        owner: st.st_uid,
+        mode: st.st_mode & 0o7777,
+        persistent: header.persistent(),
+        file: FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        },
+        backing: header.backing.as_ref().map(|b| FileId {
+            dev: b.dev,
+            ino: b.ino,
+        }),
+    })
+}
+
+/// The live object `name`. Runs the dead-process reclamation of its namespace first.
+pub(crate) fn find(name: &Name) -> Result<Found> {
+    let not_found = || {
+        Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "cannot inspect {}: no object has that name",
+                quoted(name.as_str())
+            ),
+        )
+    };
+    let dir = own_ns_dir(name.namespace())?.ok_or_else(not_found)?;
+    dir.reclaim_dead();
+    let file = name.file_name();
+    examine(dir.fd.as_fd(), name.namespace(), &file).map_err(|why| match why {
+        Skip::Missing | Skip::Stale => not_found(),
+        Skip::Denied => Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "cannot inspect {}: the object's permissions do not allow you to read it",
+                quoted(name.as_str())
+            ),
+        ),
+        Skip::Foreign => Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "cannot inspect {}: {} is not a shmkit object of that name",
+                quoted(name.as_str()),
+                dir.path.join(&file).display()
+            ),
+        ),
+        Skip::Other(e) => Error::from_io(
+            e.into(),
+            format!("cannot inspect {}", quoted(name.as_str())),
+        ),
+    })
+}
+
+/// The holders of each of `objects` (in the same order), sorted by pid.
+pub(crate) fn holders(objects: &[Found]) -> Vec<Vec<RawHolder>> {
+    let mut out = vec![Vec::new(); objects.len()];
+    if objects.is_empty() {
+        return out;
+    }
+    let mut handles: HashMap<FileId, Vec<usize>> = HashMap::new();
+    let mut views: HashMap<FileId, Vec<usize>> = HashMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        handles.entry(o.file).or_default().push(i);
+        views.entry(o.file).or_default().push(i);
+        if let Some(b) = o.backing {
+            views.entry(b).or_default().push(i);
+        }
+    }
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let mut hits: HashMap<usize, RawHolder> = HashMap::new();
+        let mut hit = |i: usize, handle: bool| {
+            let h = hits.entry(i).or_insert(RawHolder {
+                pid,
+                handle: false,
+                view: false,
+            });
+            if handle {
+                h.handle = true;
+            } else {
+                h.view = true;
+            }
+        };
+        for id in open_files(pid) {
+            for &i in handles.get(&id).into_iter().flatten() {
+                hit(i, true);
+            }
+        }
+        for id in mapped_files(pid) {
+            for &i in views.get(&id).into_iter().flatten() {
+                hit(i, false);
+            }
+        }
+        for (i, h) in hits {
+            out[i].push(h);
+        }
+    }
+    for list in &mut out {
+        list.sort_by_key(|h| h.pid);
+    }
+    out
+}
+
+/// The files that process `pid` has open (empty when its descriptors are not readable).
+fn open_files(pid: u32) -> Vec<FileId> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for fd in fds.flatten() {
+        let path = fd.path();
+        // Pipes, sockets and anonymous inodes read as `pipe:[..]` and the like: only
+        // paths can be object files, so only they are worth a stat.
+        let is_path = std::fs::read_link(&path)
+            .map(|t| t.as_os_str().as_encoded_bytes().first() == Some(&b'/'))
+            .unwrap_or(false);
+        if !is_path {
+            continue;
+        }
+        if let Ok(m) = std::fs::metadata(&path) {
+            out.push(FileId {
+                dev: m.dev(),
+                ino: m.ino(),
+            });
+        }
+    }
+    out
+}
+
+/// The files that process `pid` maps (empty when its maps are not readable).
+fn mapped_files(pid: u32) -> Vec<FileId> {
+    let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<FileId> = maps.lines().filter_map(parse_maps_line).collect();
+    out.sort_unstable_by_key(|f| (f.dev, f.ino));
+    out.dedup();
+    out
+}
+
+/// The file of one `/proc/PID/maps` line: `start-end perms offset MAJ:MIN inode path`.
+fn parse_maps_line(line: &str) -> Option<FileId> {
+    let mut fields = line.split_ascii_whitespace();
+    let dev = fields.nth(3)?;
+    let ino: u64 = fields.next()?.parse().ok()?;
+    if ino == 0 {
+        return None; // anonymous memory
+    }
+    let (major, minor) = dev.split_once(':')?;
+    let major = u32::from_str_radix(major, 16).ok()?;
+    let minor = u32::from_str_radix(minor, 16).ok()?;
+    Some(FileId {
+        dev: rustix::fs::makedev(major, minor),
+        ino,
+    })
+}
+
+/// The command name of process `pid` (`/proc/PID/comm`), when it can be read.
+pub(crate) fn command(pid: u32) -> Option<String> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(comm.trim_end_matches('\n').to_owned())
+}
+
+/// Reclaims every non-persistent object of the current user's namespaces that no process
+/// holds, then the leases of dead processes. A dry run changes nothing and reports what
+/// would be freed.
+pub(crate) fn collect_garbage(dry_run: bool) -> Result<Vec<Garbage>> {
+    let uid = sys::euid();
+    let mut out = Vec::new();
+    for (ns, dir) in own_ns_dirs()? {
+        let names = sys::read_dir_names(dir.fd.as_fd()).map_err(|e| {
+            Error::from_io(
+                e.into(),
+                format!("cannot read the namespace directory {}", dir.path.display()),
+            )
+        })?;
+        for r in store::reclaim_stale_objects(dir.fd.as_fd(), &names, dry_run) {
+            // A real pass cannot unlink other users' objects in the sticky Global
+            // directory; a dry run must not promise to.
+            if dry_run && ns == Namespace::Global && !may_unlink(&dir, &r.file, uid) {
+                continue;
+            }
+            let name = r
+                .name
+                .or_else(|| decode_file_name(&r.file).map(|base| format!("{ns}\\{base}")))
+                .unwrap_or(r.file);
+            out.push(Garbage {
+                name,
+                namespace: ns,
+                kind: object_kind(r.kind),
+                size: r.size,
+            });
+        }
+        store::remove_dead_leases(dir.fd.as_fd(), &names, dry_run);
+    }
+    Ok(out)
+}
+
+/// Whether `uid` may unlink `file` from a sticky directory.
+fn may_unlink(dir: &NsDir, file: &str, uid: u32) -> bool {
+    if uid == 0 {
+        return true;
+    }
+    let owner = |st: rustix::fs::Stat| st.st_uid;
+    let file_owner = rustix::fs::statat(&dir.fd, file, AtFlags::SYMLINK_NOFOLLOW).map(owner);
+    let dir_owner = sys::fstat(&dir.fd).map(owner);
+    file_owner == Ok(uid) || dir_owner == Ok(uid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Access, Mapping};
+
+    fn holders_of(name: &str) -> Vec<RawHolder> {
+        let found = find(&Name::parse(name).unwrap()).unwrap();
+        holders(&[found]).remove(0)
+    }
+
+    fn me(handle: bool, view: bool) -> Vec<RawHolder> {
+        vec![RawHolder {
+            pid: std::process::id(),
+            handle,
+            view,
+        }]
+    }
+
+    #[test]
+    fn handles_and_views_of_a_memory_object() {
+        let name = format!("Local\\shmkit-test-inspect-mem-{}", std::process::id());
+        let m = Mapping::options()
+            .name(&name)
+            .size(65536)
+            .persistent(true)
+            .create()
+            .unwrap();
+        assert_eq!(holders_of(&name), me(true, false));
+        let listed = list(false).unwrap();
+        let found = listed.iter().find(|f| f.name == name).expect("listed");
+        assert_eq!(
+            (found.size, found.persistent, found.mode),
+            (65536, true, 0o600)
+        );
+        assert_eq!(found.kind, ObjectKind::Mapping);
+        let view = m.map(Access::Read).unwrap();
+        assert_eq!(holders_of(&name), me(true, true));
+        drop(m);
+        assert_eq!(holders_of(&name), me(false, true), "a view alone");
+        drop(view);
+        assert_eq!(holders_of(&name), vec![]);
+        Mapping::remove(&name).unwrap();
+        assert_eq!(
+            find(&Name::parse(&name).unwrap()).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn views_of_a_file_backed_object_are_found_through_the_file() {
+        let pid = std::process::id();
+        let path = std::env::temp_dir().join(format!("shmkit-test-inspect-file-{pid}"));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        let name = format!("Local\\shmkit-test-inspect-file-{pid}");
+        let m = Mapping::options()
+            .name(&name)
+            .size(4096)
+            .file(&file)
+            .persistent(true)
+            .create()
+            .unwrap();
+        let view = m.map(Access::ReadWrite).unwrap();
+        drop(m);
+        assert_eq!(holders_of(&name), me(false, true));
+        drop(view);
+        Mapping::remove(&name).unwrap();
+        drop(file);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn maps_lines() {
+        let line = "7f12a000-7f13a000 rw-s 00010000 00:1a 123456    /dev/shm/shmkit.local.0/o.x";
+        assert_eq!(
+            parse_maps_line(line),
+            Some(FileId {
+                dev: rustix::fs::makedev(0, 0x1a),
+                ino: 123456
+            })
+        );
+        let deleted = "7f12a000-7f13a000 r--s 00000000 103:02 42 /data/f (deleted)";
+        assert_eq!(
+            parse_maps_line(deleted),
+            Some(FileId {
+                dev: rustix::fs::makedev(0x103, 2),
+                ino: 42
+            })
+        );
+        assert_eq!(
+            parse_maps_line("7f12a000-7f13a000 rw-p 00000000 00:00 0 "),
+            None
+        );
+        assert_eq!(parse_maps_line("garbage"), None);
+    }
+
+    #[test]
+    fn maps_device_numbers_match_stat() {
+        // The device of a file this process maps is found by stat and by maps alike.
+        let exe = std::fs::metadata("/proc/self/exe").unwrap();
+        let mapped = mapped_files(std::process::id());
+        assert!(mapped.contains(&FileId {
+            dev: exe.dev(),
+            ino: exe.ino()
+        }));
+    }
+}
