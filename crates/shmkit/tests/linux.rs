@@ -90,6 +90,30 @@ fn child_entry() {
             .collect();
             report(format!("store {names:?}"));
         }
+        // Forks while holding a handle; the child drops its copy (running the destructor)
+        // and exits; then the parent reports whether the name survived.
+        "fork-drop" => {
+            let m = Mapping::create(arg(0), 4096).unwrap();
+            // SAFETY: this child process runs one test on one thread; the forked child only
+            // drops the copied handle and leaves with _exit, touching no lock held elsewhere.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                drop(m);
+                // SAFETY: _exit ends the forked child at once, as fork's contract wants.
+                unsafe { libc::_exit(0) };
+            }
+            let mut status = 0;
+            // SAFETY: waits for the child just forked.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            report(describe(Mapping::open(arg(0), Access::Read), |_| {
+                "still there".into()
+            }));
+            drop(m);
+            report(describe(Mapping::open(arg(0), Access::Read), |_| {
+                "still there".into()
+            }));
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -538,4 +562,21 @@ fn open_os_refuses_bad_names() {
         let e = Mapping::open_os(bad, Access::Read).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidName, "{bad:?}: {e}");
     }
+}
+
+// --- fork ------------------------------------------------------------------------------
+
+#[test]
+fn a_forked_child_never_removes_its_parents_names() {
+    let name = unique("fork");
+    let r = run("fork-drop", &[&name], |_| {});
+    let lines: Vec<&str> = r.lines().collect();
+    assert_eq!(
+        lines[0], "still there",
+        "the child's drop left the parent's name: {r}"
+    );
+    assert!(
+        lines[1].starts_with("err NotFound 2"),
+        "the parent's own close removes it: {r}"
+    );
 }
