@@ -152,14 +152,13 @@ fn scan(dir: BorrowedFd<'_>, ns: Namespace, out: &mut Vec<Found>, keep: impl Fn(
 /// as it does for `open`. The file is closed on return, so the caller's own descriptor
 /// never shows up among the holders.
 fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Result<Found, Skip> {
-    let fd = match sys::open_file_at(dir, file, OFlags::RDONLY) {
-        Ok(fd) => fd,
+    let (fd, st) = match sys::open_file_at(dir, file, OFlags::RDONLY) {
+        Ok(opened) => opened,
         Err(Errno::NOENT) => return Err(Skip::Missing),
         Err(Errno::ACCESS | Errno::PERM) => return Err(Skip::Denied),
         Err(Errno::LOOP | Errno::NOTSUP) => return Err(Skip::Foreign),
         Err(e) => return Err(Skip::Other(e)),
     };
-    let st = sys::fstat(&fd).map_err(Skip::Other)?;
     let header = Header::read(&fd).map_err(|_| Skip::Foreign)?;
     let name = header.name.clone().ok_or(Skip::Foreign)?;
     // Like open, believe a header only in the file its name maps to.

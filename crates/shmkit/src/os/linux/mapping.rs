@@ -412,7 +412,7 @@ pub(crate) fn open_os(os_name: &str, access: Access) -> Result<Handle> {
     )
     .map_err(|e| sys_err(e, &what))?;
     let write = access == Access::ReadWrite;
-    let data =
+    let (data, st) =
         sys::open_file_at(root.as_fd(), base, object::oflags(write)).map_err(|e| match e {
             Errno::NOENT => Error::new(
                 ErrorKind::NotFound,
@@ -428,7 +428,7 @@ pub(crate) fn open_os(os_name: &str, access: Access) -> Result<Handle> {
             ),
             e => sys_err(e, &what),
         })?;
-    let size = sys::fstat(&data).map_err(|e| sys_err(e, &what))?.st_size as u64;
+    let size = st.st_size as u64;
     if size == 0 {
         return Err(Error::new(
             ErrorKind::EmptyFile,
@@ -454,7 +454,7 @@ pub(crate) fn remove(name: &Name) -> Result<()> {
     dir.reclaim_dead();
     let file = name.file_name();
     let fd = match sys::open_file_at(dir.fd.as_fd(), &file, OFlags::RDONLY) {
-        Ok(fd) => fd,
+        Ok((fd, _)) => fd,
         Err(Errno::NOENT) => {
             return Err(Error::new(
                 ErrorKind::NotFound,

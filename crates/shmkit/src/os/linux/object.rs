@@ -251,12 +251,11 @@ fn open_entry_inner(
     what: &str,
 ) -> Result<Option<Entry>> {
     for _ in 0..10_000 {
-        let fd = match sys::open_file_at(dir.fd.as_fd(), file, oflags(write)) {
-            Ok(fd) => fd,
+        let (fd, st) = match sys::open_file_at(dir.fd.as_fd(), file, oflags(write)) {
+            Ok(opened) => opened,
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(open_error(e, name, what, write)),
         };
-        let st = sys::fstat(&fd).map_err(|e| open_error(e, name, what, write))?;
         let stale_or_persistent = sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_ok();
         if !stale_or_persistent {
             match sys::flock(&fd, FlockOperation::NonBlockingLockShared) {

@@ -336,10 +336,10 @@ impl NsDir {
         let mut dead = Vec::new();
         for name in leases.iter().filter(|n| Some(*n) != own.as_ref()) {
             let alive = match others.get(name) {
-                Some(fd) => sys::flock(fd, FlockOperation::NonBlockingLockShared).is_err(),
+                Some(fd) => !owner_died(fd),
                 None => match sys::open_lease(self.fd.as_fd(), name) {
                     Ok(fd) => {
-                        let alive = sys::flock(&fd, FlockOperation::NonBlockingLockShared).is_err();
+                        let alive = !owner_died(&fd);
                         if alive {
                             others.insert(name.clone(), fd);
                         }
@@ -367,10 +367,13 @@ impl NsDir {
 }
 
 fn lease_is_dead(dir: BorrowedFd<'_>, name: &str) -> bool {
-    match sys::open_lease(dir, name) {
-        Ok(fd) => sys::flock(&fd, FlockOperation::NonBlockingLockShared).is_ok(),
-        Err(_) => false,
-    }
+    sys::open_lease(dir, name).is_ok_and(|fd| owner_died(&fd))
+}
+
+/// A lease's owner holds it exclusively for life: a shared lock is obtainable only once
+/// the owner (and every process that inherited the lease) is gone.
+fn owner_died(lease: impl AsFd) -> bool {
+    sys::flock(lease, FlockOperation::NonBlockingLockShared).is_ok()
 }
 
 /// What a reclamation pass found or freed.
@@ -394,7 +397,7 @@ pub(crate) fn reclaim_stale_objects(
         if !(n.starts_with(OBJECT_PREFIX) || n.starts_with(HASHED_PREFIX)) {
             continue;
         }
-        let Ok(fd) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
+        let Ok((fd, _)) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
             continue;
         };
         if sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {

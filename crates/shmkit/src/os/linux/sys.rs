@@ -48,11 +48,12 @@ pub(crate) fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> Result<OwnedFd, Er
 
 /// Opens a directory entry that must be a regular file: no symbolic link is followed and
 /// nothing blocks (a FIFO planted under an object's name is refused, not waited on).
+/// Returns the file's status too, which the check has just read.
 pub(crate) fn open_file_at(
     dir: BorrowedFd<'_>,
     name: &str,
     access: OFlags,
-) -> Result<OwnedFd, Errno> {
+) -> Result<(OwnedFd, Stat), Errno> {
     let fd = rustix::fs::openat(
         dir,
         name,
@@ -63,7 +64,7 @@ pub(crate) fn open_file_at(
     if st.st_mode & 0o170000 != 0o100000 {
         return Err(Errno::NOTSUP);
     }
-    Ok(fd)
+    Ok((fd, st))
 }
 
 /// An unnamed file in `dir` (O_TMPFILE), invisible until linked.
