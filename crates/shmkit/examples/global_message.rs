@@ -17,9 +17,11 @@
 //! Set `SHMKIT_EXAMPLE_SUFFIX` to append `-<suffix>` to the object's name, so that
 //! several runs at once never share an object.
 
-use shmkit::{Access, Mapping, View};
+mod support;
+use support::{object_name, read_message, run_other_side, write_message};
+
+use shmkit::{Access, Mapping};
 use std::error::Error;
-use std::process::Command;
 
 /// The reference name of the object.
 const NAME: &str = r"Global\MyFileMappingObject";
@@ -47,14 +49,7 @@ fn first(name: &str) -> Result<(), Box<dyn Error>> {
     println!("[first] wrote {MESSAGE:?} to {name}");
 
     println!("[first] starting the second process and waiting for it to exit");
-    let mut second = Command::new(std::env::current_exe()?)
-        .arg("--second")
-        .spawn()?;
-    let pid = second.id();
-    let status = second.wait()?;
-    if !status.success() {
-        return Err(format!("[first] the second process (pid {pid}) failed ({status})").into());
-    }
+    let pid = run_other_side("--second", "first", "the second process")?;
     println!("[first] the second process (pid {pid}) has exited; closing {name}");
     Ok(())
 }
@@ -66,29 +61,4 @@ fn second(name: &str) -> Result<(), Box<dyn Error>> {
     let message = read_message(&view)?;
     println!("[second] message: {message:?}");
     Ok(())
-}
-
-/// `base`, with `-<suffix>` appended when `SHMKIT_EXAMPLE_SUFFIX` is set.
-fn object_name(base: &str) -> String {
-    match std::env::var("SHMKIT_EXAMPLE_SUFFIX") {
-        Ok(suffix) if !suffix.is_empty() => format!("{base}-{suffix}"),
-        _ => base.to_owned(),
-    }
-}
-
-/// Writes `text` at the start of the view as a NUL-terminated string.
-fn write_message(view: &View, text: &str) -> shmkit::Result<()> {
-    let mut bytes = Vec::with_capacity(text.len() + 1);
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.push(0);
-    view.write(0, &bytes)
-}
-
-/// Reads the NUL-terminated string at the start of the view.
-fn read_message(view: &View) -> Result<String, Box<dyn Error>> {
-    let mut bytes = vec![0; view.len()];
-    view.read(0, &mut bytes)?;
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    bytes.truncate(end);
-    Ok(String::from_utf8(bytes)?)
 }

@@ -20,8 +20,10 @@
 //! Set `SHMKIT_EXAMPLE_SUFFIX` to append `-<suffix>` to the object's name, so that
 //! several runs at once never share an object.
 
+mod support;
+use support::{object_name, run_other_side};
+
 use std::error::Error;
-use std::process::Command;
 
 /// What the parent stores through the library.
 const TEXT: &str = "This is a test string";
@@ -146,14 +148,7 @@ fn parent() -> Result<(), Box<dyn Error>> {
     println!("[parent] set_shared_mem({TEXT:?})");
 
     println!("[parent] starting the child and waiting for it to exit");
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("--child")
-        .spawn()?;
-    let pid = child.id();
-    let status = child.wait()?;
-    if !status.success() {
-        return Err(format!("[parent] the child (pid {pid}) failed ({status})").into());
-    }
+    let pid = run_other_side("--child", "parent", "the child")?;
     println!("[parent] the child (pid {pid}) has exited; unloading the library");
     drop(library);
     Ok(())
@@ -181,12 +176,4 @@ fn report_load(side: &str, library: &shmemlib::Library) {
             "so it kept the memory as it was"
         }
     );
-}
-
-/// `base`, with `-<suffix>` appended when `SHMKIT_EXAMPLE_SUFFIX` is set.
-fn object_name(base: &str) -> String {
-    match std::env::var("SHMKIT_EXAMPLE_SUFFIX") {
-        Ok(suffix) if !suffix.is_empty() => format!("{base}-{suffix}"),
-        _ => base.to_owned(),
-    }
 }
