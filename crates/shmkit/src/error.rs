@@ -20,6 +20,8 @@ pub(crate) mod code {
     pub const FILENAME_EXCED_RANGE: u32 = 206;
     pub const FILE_INVALID: u32 = 1006;
     pub const MAPPED_ALIGNMENT: u32 = 1132;
+    pub const NOT_OWNER: u32 = 288;
+    pub const TOO_MANY_POSTS: u32 = 298;
     /// ERROR_GEN_FAILURE: used for failures that have no closer Win32 equivalent.
     pub const GEN_FAILURE: u32 = 31;
 }
@@ -58,6 +60,10 @@ pub enum ErrorKind {
     NoSpace,
     /// A handle that is closed, or was never valid (ERROR_INVALID_HANDLE).
     InvalidHandle,
+    /// Releasing a mutex the calling thread does not own (ERROR_NOT_OWNER).
+    NotOwner,
+    /// Releasing a semaphore past its maximum count (ERROR_TOO_MANY_POSTS).
+    TooManyPosts,
     /// Anything else: an invalid parameter or an unexpected system error.
     Other,
 }
@@ -74,6 +80,8 @@ impl ErrorKind {
             ErrorKind::WrongType | ErrorKind::InvalidHandle => code::INVALID_HANDLE,
             ErrorKind::EmptyFile => code::FILE_INVALID,
             ErrorKind::NoSpace => code::DISK_FULL,
+            ErrorKind::NotOwner => code::NOT_OWNER,
+            ErrorKind::TooManyPosts => code::TOO_MANY_POSTS,
             ErrorKind::Other => code::GEN_FAILURE,
         }
     }
@@ -91,6 +99,8 @@ impl ErrorKind {
             | ErrorKind::EmptyFile
             | ErrorKind::InvalidHandle => io::ErrorKind::InvalidInput,
             ErrorKind::NoSpace => io::ErrorKind::StorageFull,
+            ErrorKind::NotOwner => io::ErrorKind::PermissionDenied,
+            ErrorKind::TooManyPosts => io::ErrorKind::InvalidInput,
             ErrorKind::Other => io::ErrorKind::Other,
         }
     }
@@ -186,6 +196,8 @@ fn classify_io(err: &io::Error) -> (ErrorKind, u32) {
             code::INVALID_HANDLE => ErrorKind::InvalidHandle,
             code::NOT_ENOUGH_MEMORY | code::DISK_FULL => ErrorKind::NoSpace,
             code::MAPPED_ALIGNMENT => ErrorKind::Misaligned,
+            code::NOT_OWNER => ErrorKind::NotOwner,
+            code::TOO_MANY_POSTS => ErrorKind::TooManyPosts,
             code::FILE_INVALID => ErrorKind::EmptyFile,
             code::PATH_NOT_FOUND | code::INVALID_NAME | code::FILENAME_EXCED_RANGE => {
                 ErrorKind::InvalidName

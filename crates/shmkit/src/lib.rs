@@ -34,11 +34,15 @@ pub mod inspect;
 mod mapping;
 mod name;
 mod os;
+pub mod sync;
 mod view;
 
 pub use error::{Error, ErrorKind, Result};
 pub use mapping::{Mapping, MappingOptions, Protection};
 pub use name::{Name, Namespace, MAX_NAME_LEN};
+pub use sync::{
+    Acquire, Event, EventReset, Guarded, Mutex, MutexGuard, Semaphore, ShmSafe, SyncOptions,
+};
 pub use view::{Access, View};
 
 /// The allocation granularity: view offsets are multiples of 64 KiB on every platform.

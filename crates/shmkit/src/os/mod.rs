@@ -14,6 +14,19 @@
 //!   `from_inherited(token)`, `remove(&Name)`.
 //! - `inspect`: what the public `inspect` module reports: `list`, `find`, `holders`,
 //!   `command` (a holder's command name) and `collect_garbage(dry_run)`.
+//! - `SyncHandle`: one open handle to a named (or unnamed) mutex, event or semaphore
+//!   (SPEC section 7), made by `create_sync(&SyncRequest) -> Result<(SyncHandle, bool)>`
+//!   (the flag: it already existed) and `open_sync(&Name, SyncType)`. Its methods:
+//!   `sync_type`, `mutex_acquire(Option<Duration>) -> Result<Acquire>` (`None` waits
+//!   forever; `Some(ZERO)` polls), `mutex_release` (ERROR_NOT_OWNER when the calling
+//!   thread does not own it), `mutex_owned_by_caller`, `event_set`, `event_reset`,
+//!   `event_wait(Option<Duration>) -> Result<bool>`, `event_manual`,
+//!   `semaphore_release(n) -> Result<u32>` (the previous count; ERROR_TOO_MANY_POSTS past
+//!   the maximum, changing nothing), `semaphore_acquire(Option<Duration>) -> Result<bool>`,
+//!   `semaphore_max`, and as for mappings `try_clone`, `inherit_token`, `share_with`,
+//!   `SyncHandle::from_inherited(token)`; `Drop` closes it with the lifetime of SPEC 5.1.
+//!   A mutex owned by a thread whose handle is dropped stays owned until that thread
+//!   releases it or ends (then it is abandoned), as on Windows.
 //!
 //! Backends speak `io::Error` internally and convert to [`crate::Error`] at this boundary,
 //! naming the object in every message. Nothing in a backend knows about a face (the CLI,
@@ -27,6 +40,32 @@ use std::fs::File;
 mod linux;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::*;
+
+/// The three kinds of synchronization object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SyncType {
+    Mutex,
+    Event,
+    Semaphore,
+}
+
+/// The kind-specific part of a sync create call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SyncParams {
+    Mutex { initial_owner: bool },
+    Event { manual: bool, initially_set: bool },
+    Semaphore { initial: u32, max: u32 },
+}
+
+/// Everything a sync create call asks of a backend. Parameters are already validated
+/// (semaphore: `1 <= max`, `initial <= max`; permissions within 0o777).
+pub(crate) struct SyncRequest<'a> {
+    pub name: Option<&'a Name>,
+    pub params: SyncParams,
+    pub permissions: u32,
+    pub inheritable: bool,
+    pub exclusive: bool,
+}
 
 /// Everything a create call asks of a backend.
 pub(crate) struct CreateRequest<'a> {

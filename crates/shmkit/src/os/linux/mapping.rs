@@ -27,7 +27,7 @@ pub(crate) struct Handle {
     /// The hold on the name, for named objects.
     entry: Option<Entry>,
     /// A second hold for children to inherit (`inheritable(true)`).
-    inheritable: Option<OwnedFd>,
+    inheritable: Option<sys::InheritableFd>,
     persistent: bool,
 }
 
@@ -521,8 +521,7 @@ impl Handle {
 
     fn make_inheritable(&mut self, what: &str) -> Result<()> {
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
-        rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::empty()).map_err(|e| sys_err(e, what))?;
-        self.inheritable = Some(fd);
+        self.inheritable = Some(sys::InheritableFd::new(fd).map_err(|e| sys_err(e, what))?);
         Ok(())
     }
 
@@ -615,9 +614,9 @@ impl Handle {
             let borrowed = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
             rustix::io::fcntl_getfd(borrowed).map_err(|_| bad("no such open descriptor"))?
         };
-        if flags.contains(rustix::io::FdFlags::CLOEXEC) {
+        if flags.contains(rustix::io::FdFlags::CLOEXEC) || sys::is_owned_inheritable(fd) {
             return Err(bad(
-                "the descriptor was not inherited (it is close-on-exec)",
+                "the descriptor was not inherited (it is close-on-exec or owned by a handle of this process)",
             ));
         }
         // SAFETY: the descriptor is open (fcntl succeeded) and was inherited without
@@ -681,7 +680,10 @@ impl Handle {
         let entry = match &self.entry {
             None => None,
             Some(e) => {
-                let fd = e.duplicate(false).map_err(|err| sys_err(err, what))?;
+                // Memory objects map the entry's own file: keep this handle's access.
+                let fd = e
+                    .duplicate(self.access == Access::ReadWrite)
+                    .map_err(|err| sys_err(err, what))?;
                 e.dir.enter()?;
                 Some(Entry::new_held(fd, e))
             }

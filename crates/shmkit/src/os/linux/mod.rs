@@ -5,6 +5,8 @@ pub(crate) mod inspect;
 mod mapping;
 pub(crate) mod object;
 pub(crate) mod store;
+mod sync;
 pub(crate) mod sys;
 
 pub(crate) use mapping::{create, open, open_os, remove, Handle, RawView};
+pub(crate) use sync::{create_sync, open_sync, SyncHandle};

@@ -100,6 +100,21 @@ impl Header {
         }
     }
 
+    /// The header of an unnamed object (only its kind matters).
+    pub(crate) fn unnamed(kind: u32) -> Header {
+        Header {
+            kind,
+            flags: 0,
+            protection: 1,
+            size: 0,
+            owner: 0,
+            creator_pid: sys::pid(),
+            created: 0,
+            name: None,
+            backing: None,
+        }
+    }
+
     pub(crate) fn persistent(&self) -> bool {
         self.flags & FLAG_PERSISTENT != 0
     }

@@ -1,0 +1,330 @@
+//! The state machines of events and semaphores: words in shared memory, changed only by
+//! compare-and-swap, with waiting and waking passed in as a [`Futex`]. No system call
+//! happens here, so the same code runs over real shared memory (with futexes) and under
+//! the loom model checker (`tests/model.rs` includes this file).
+//!
+//! Both objects keep two words: `state`, a 64-bit word that holds the whole logical state,
+//! and `seq`, a 32-bit sequence number that waiters sleep on. A change that may release
+//! a waiter bumps `seq` before waking; a waiter reads `seq` before it checks `state`, and
+//! sleeps only while `seq` is unchanged, so a release between its check and its sleep is
+//! never lost (the kernel compares `seq` atomically with going to sleep).
+//!
+//! Event `state`:
+//!
+//! | bits   | meaning                                                        |
+//! |--------|----------------------------------------------------------------|
+//! | 0      | signaled                                                       |
+//! | 1..32  | waiters: threads registered in a wait (31 bits)                |
+//! | 32..64 | tokens (auto-reset only): sets handed to registered waiters    |
+//!
+//! An auto-reset set with more registered waiters than tokens hands a token to one of
+//! them instead of signaling, so exactly one waiter is released per set, as on Windows
+//! (the event is never observed set while a waiter is left waiting for it). Invariant:
+//! `tokens <= waiters`; a waiter that times out takes a token if one is there (the set
+//! came first) and otherwise leaves without one.
+//!
+//! A manual-reset set bumps `seq` when it turns the event on; a waiter that saw `seq`
+//! change is released even if the event was reset before it ran (Windows releases every
+//! thread waiting at the moment of the set).
+//!
+//! Semaphore `state`: bits 0..32 the count, bits 32..64 the registered waiters. The
+//! maximum is a constant of the object, kept beside the words.
+
+use super::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::time::Instant;
+
+/// Sleeping on a shared word and waking its sleepers: the only OS service the state
+/// machines need.
+pub(crate) trait Futex {
+    /// Sleeps while `word` holds `expected`, until woken or until `deadline` (`None`:
+    /// forever). May return early for no reason. Returns false only when the deadline
+    /// has passed.
+    fn wait(&self, word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> bool;
+    /// Wakes up to `n` threads sleeping on `word`, in any process.
+    fn wake(&self, word: &AtomicU32, n: u32);
+}
+
+const SIGNALED: u64 = 1;
+const WAITER: u64 = 1 << 1;
+const WAITERS: u64 = 0xffff_fffe;
+const TOKEN: u64 = 1 << 32;
+
+fn waiters(s: u64) -> u64 {
+    (s & WAITERS) >> 1
+}
+
+fn tokens(s: u64) -> u64 {
+    s >> 32
+}
+
+/// The two words of an event.
+pub(crate) struct EventWords<'a> {
+    pub state: &'a AtomicU64,
+    pub seq: &'a AtomicU32,
+    pub manual: bool,
+}
+
+impl EventWords<'_> {
+    /// The initial `state` of an event.
+    pub(crate) fn initial(initially_set: bool) -> u64 {
+        if initially_set {
+            SIGNALED
+        } else {
+            0
+        }
+    }
+
+    /// SetEvent.
+    pub(crate) fn set(&self, futex: &impl Futex) {
+        if self.manual {
+            let prev = self.state.fetch_or(SIGNALED, SeqCst);
+            if prev & SIGNALED == 0 {
+                self.seq.fetch_add(1, SeqCst);
+                if waiters(prev) > 0 {
+                    futex.wake(self.seq, u32::MAX);
+                }
+            }
+            return;
+        }
+        let mut s = self.state.load(SeqCst);
+        loop {
+            if s & SIGNALED != 0 {
+                return; // setting a set event changes nothing
+            }
+            let handoff = waiters(s) > tokens(s);
+            let new = if handoff { s + TOKEN } else { s | SIGNALED };
+            match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                Ok(_) => {
+                    if handoff {
+                        self.seq.fetch_add(1, SeqCst);
+                        futex.wake(self.seq, 1);
+                    }
+                    return;
+                }
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// ResetEvent. Tokens already handed out stay with their waiters: those sets came
+    /// first.
+    pub(crate) fn reset(&self) {
+        self.state.fetch_and(!SIGNALED, SeqCst);
+    }
+
+    /// Takes the signal of an auto-reset event, or sees a manual-reset event set.
+    #[inline]
+    fn try_take(&self) -> bool {
+        let mut s = self.state.load(SeqCst);
+        if self.manual {
+            return s & SIGNALED != 0;
+        }
+        while s & SIGNALED != 0 {
+            match self
+                .state
+                .compare_exchange(s, s & !SIGNALED, SeqCst, SeqCst)
+            {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+        false
+    }
+
+    /// WaitForSingleObject: true when released, false when `deadline` passed first.
+    /// `poll` means a zero timeout: never sleep.
+    pub(crate) fn wait(&self, futex: &impl Futex, deadline: Option<Instant>, poll: bool) -> bool {
+        if self.try_take() {
+            return true;
+        }
+        if poll {
+            return false;
+        }
+        self.wait_slow(futex, deadline)
+    }
+
+    #[cold]
+    fn wait_slow(&self, futex: &impl Futex, deadline: Option<Instant>) -> bool {
+        if self.manual {
+            // `seq` first: a set after this read releases us even if reset at once.
+            let seq0 = self.seq.load(SeqCst);
+            self.state.fetch_add(WAITER, SeqCst);
+            let released = loop {
+                if self.state.load(SeqCst) & SIGNALED != 0 || self.seq.load(SeqCst) != seq0 {
+                    break true;
+                }
+                if !futex.wait(self.seq, seq0, deadline) {
+                    break self.state.load(SeqCst) & SIGNALED != 0 || self.seq.load(SeqCst) != seq0;
+                }
+            };
+            self.state.fetch_sub(WAITER, SeqCst);
+            return released;
+        }
+        // Auto-reset: register, unless the event got set meanwhile.
+        let mut s = self.state.load(SeqCst);
+        loop {
+            let new = if s & SIGNALED != 0 {
+                s & !SIGNALED
+            } else {
+                s + WAITER
+            };
+            match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                Ok(_) if s & SIGNALED != 0 => return true,
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        loop {
+            let seq = self.seq.load(SeqCst);
+            let s = self.state.load(SeqCst);
+            if tokens(s) > 0 {
+                if self
+                    .state
+                    .compare_exchange(s, s - TOKEN - WAITER, SeqCst, SeqCst)
+                    .is_ok()
+                {
+                    return true;
+                }
+                continue;
+            }
+            if !futex.wait(self.seq, seq, deadline) {
+                return self.leave_auto();
+            }
+        }
+    }
+
+    /// A timed-out auto-reset waiter leaves, taking a token if one is there.
+    fn leave_auto(&self) -> bool {
+        let mut s = self.state.load(SeqCst);
+        loop {
+            let took = tokens(s) > 0;
+            let new = if took { s - TOKEN - WAITER } else { s - WAITER };
+            match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                Ok(_) => return took,
+                Err(now) => s = now,
+            }
+        }
+    }
+}
+
+const COUNT: u64 = 0xffff_ffff;
+const SEM_WAITER: u64 = 1 << 32;
+
+/// The words of a semaphore.
+pub(crate) struct SemaphoreWords<'a> {
+    pub state: &'a AtomicU64,
+    pub seq: &'a AtomicU32,
+    pub max: u32,
+}
+
+/// A release that would pass the maximum; nothing changed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TooManyPosts {
+    /// The count, which the release left as it was.
+    pub count: u32,
+}
+
+impl SemaphoreWords<'_> {
+    /// The initial `state` of a semaphore.
+    pub(crate) fn initial(count: u32) -> u64 {
+        u64::from(count)
+    }
+
+    /// ReleaseSemaphore: adds `n`, returns the previous count.
+    pub(crate) fn release(&self, n: u32, futex: &impl Futex) -> Result<u32, TooManyPosts> {
+        let mut s = self.state.load(SeqCst);
+        loop {
+            let count = s & COUNT;
+            if count + u64::from(n) > u64::from(self.max) {
+                return Err(TooManyPosts {
+                    count: count as u32,
+                });
+            }
+            match self
+                .state
+                .compare_exchange(s, s + u64::from(n), SeqCst, SeqCst)
+            {
+                Ok(_) => {
+                    let sleeping = s >> 32;
+                    if sleeping > 0 {
+                        self.seq.fetch_add(1, SeqCst);
+                        futex.wake(self.seq, n.min(sleeping as u32));
+                    }
+                    return Ok(count as u32);
+                }
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    #[inline]
+    fn try_take(&self) -> bool {
+        let mut s = self.state.load(SeqCst);
+        while s & COUNT > 0 {
+            match self.state.compare_exchange(s, s - 1, SeqCst, SeqCst) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+        false
+    }
+
+    /// WaitForSingleObject: true when a unit was taken, false when `deadline` passed.
+    pub(crate) fn acquire(
+        &self,
+        futex: &impl Futex,
+        deadline: Option<Instant>,
+        poll: bool,
+    ) -> bool {
+        if self.try_take() {
+            return true;
+        }
+        if poll {
+            return false;
+        }
+        self.acquire_slow(futex, deadline)
+    }
+
+    #[cold]
+    fn acquire_slow(&self, futex: &impl Futex, deadline: Option<Instant>) -> bool {
+        let mut s = self.state.load(SeqCst);
+        loop {
+            let took = s & COUNT > 0;
+            let new = if took { s - 1 } else { s + SEM_WAITER };
+            match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                Ok(_) if took => return true,
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        loop {
+            let seq = self.seq.load(SeqCst);
+            let s = self.state.load(SeqCst);
+            if s & COUNT > 0 {
+                if self
+                    .state
+                    .compare_exchange(s, s - 1 - SEM_WAITER, SeqCst, SeqCst)
+                    .is_ok()
+                {
+                    return true;
+                }
+                continue;
+            }
+            if !futex.wait(self.seq, seq, deadline) {
+                let mut s = self.state.load(SeqCst);
+                loop {
+                    let took = s & COUNT > 0;
+                    let new = if took {
+                        s - 1 - SEM_WAITER
+                    } else {
+                        s - SEM_WAITER
+                    };
+                    match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                        Ok(_) => return took,
+                        Err(now) => s = now,
+                    }
+                }
+            }
+        }
+    }
+}
