@@ -12,14 +12,44 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::FileTypeExt;
 use std::sync::mpsc;
 
-pub fn create(name: &Name, size: u64, persistent: bool, hold: bool, mode: u32) -> Result<()> {
+/// The kinds of object `create` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    Mapping,
+    Mutex,
+    Event,
+    Semaphore,
+}
+
+pub fn create(
+    name: &Name,
+    kind: Kind,
+    size: Option<u64>,
+    persistent: bool,
+    hold: bool,
+    mode: u32,
+) -> Result<()> {
     let full = name.full();
+    match (kind, size) {
+        (Kind::Mapping, None) => usage!("creating a mapping needs --size"),
+        (Kind::Mapping, Some(_)) => {}
+        (_, Some(_)) => usage!("--size is for mappings; a {kind:?} has no size"),
+        (_, None) if persistent => usage!(
+            "--persistent is for mappings; a {kind:?} goes with its last handle (add --hold)"
+        ),
+        (_, None) => {}
+    }
     if !persistent && !hold {
         usage!(
             "not creating {}: a non-persistent object goes with its last handle, so it \
              would vanish as soon as this command exits; add --hold to keep it while the \
-             command runs, or --persistent to keep it until `shmkit rm`",
-            quoted(&full)
+             command runs{}",
+            quoted(&full),
+            if kind == Kind::Mapping {
+                ", or --persistent to keep it until `shmkit rm`"
+            } else {
+                ""
+            }
         );
     }
     // Catch the signals before the object exists, so that none can end the process
@@ -29,21 +59,39 @@ pub fn create(name: &Name, size: u64, persistent: bool, hold: bool, mode: u32) -
     } else {
         None
     };
-    let mapping = Mapping::options()
-        .name(name.as_str())
-        .size(size)
-        .permissions(mode)
-        .persistent(persistent)
-        .create_new()?;
-    eprintln!(
-        "shmkit: created {full} ({}, mode {mode:04o}, {})",
-        format_size(size),
-        if persistent {
-            "persistent until `shmkit rm`"
-        } else {
-            "goes with its last handle"
+    let mut sync = shmkit::SyncOptions::new();
+    sync.name(name.as_str()).permissions(mode).exclusive(true);
+    // The handle, held (not used) until the command is released.
+    let held: Box<dyn std::any::Any> = match kind {
+        Kind::Mapping => {
+            let size = size.unwrap_or_default();
+            let mapping = Mapping::options()
+                .name(name.as_str())
+                .size(size)
+                .permissions(mode)
+                .persistent(persistent)
+                .create_new()?;
+            eprintln!(
+                "shmkit: created {full} ({}, mode {mode:04o}, {})",
+                format_size(size),
+                if persistent {
+                    "persistent until `shmkit rm`"
+                } else {
+                    "goes with its last handle"
+                }
+            );
+            Box::new(mapping)
         }
-    );
+        Kind::Mutex => Box::new(sync.create_mutex(false)?),
+        Kind::Event => Box::new(sync.create_event(shmkit::EventReset::Auto, false)?),
+        Kind::Semaphore => Box::new(sync.create_semaphore(0, 1)?),
+    };
+    if kind != Kind::Mapping {
+        eprintln!(
+            "shmkit: created {} {full} (mode {mode:04o}, goes with its last handle)",
+            format!("{kind:?}").to_lowercase()
+        );
+    }
     let Some(signals) = signals else {
         return Ok(());
     };
@@ -58,7 +106,7 @@ pub fn create(name: &Name, size: u64, persistent: bool, hold: bool, mode: u32) -
         }
     );
     let why = wait_for_release(signals, watch_stdin);
-    drop(mapping);
+    drop(held);
     eprintln!("shmkit: released {full} ({why})");
     Ok(())
 }

@@ -63,9 +63,13 @@ enum Command {
         /// The object's name.
         #[arg(value_parser = parse_name)]
         name: Name,
-        /// Its size: 4096, 64K, 1M, 1GiB...
+        /// What to create: a mapping (the default), or a mutex, an (auto-reset, unset)
+        /// event or a semaphore (count 0, maximum 1), which need --hold.
+        #[arg(long, value_enum, default_value = "mapping")]
+        kind: create::Kind,
+        /// A mapping's size: 4096, 64K, 1M, 1GiB...
         #[arg(long, value_parser = units::parse_size)]
-        size: u64,
+        size: Option<u64>,
         /// Keep the object after every handle closes, until `shmkit rm`.
         #[arg(long)]
         persistent: bool,
@@ -233,11 +237,12 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Create {
             name,
+            kind,
             size,
             persistent,
             hold,
             mode,
-        } => create::create(&name, size, persistent, hold, mode),
+        } => create::create(&name, kind, size, persistent, hold, mode),
         Command::Ls { json, all } => objects::ls(json, all),
         Command::Info { name, json } => objects::info(&name, json),
         Command::Write { name, offset, file } => data::write(&name, offset, file.as_deref()),

@@ -704,13 +704,19 @@ fn demo_runs_the_parent_child_scenario() {
     for step in [
         "1. parent",
         "2. parent",
-        "3. parent",
-        "4. child",
-        "5. parent",
+        "3. child",
+        "4. parent",
+        "5. child",
         "6. parent",
-        "7. opening",
+        "7. parent",
+        "8. opening",
     ] {
         assert!(out.contains(step), "{step:?} not in:\n{out}");
+    }
+    // The events order the two processes: the steps appear in order.
+    let at = |step: &str| out.find(step).unwrap();
+    for pair in ["1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "7. ", "8. "].windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{pair:?} out of order:\n{out}");
     }
     assert!(out.contains("opens Local\\shmkit-demo-"), "{out}");
     assert!(
@@ -756,4 +762,84 @@ fn the_default_store_works_and_keeps_nothing() {
         .filter(|f| f.contains(&base))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn sync_objects_are_created_held_and_listed_with_their_kind() {
+    let store = Store::new();
+    let mut holders = Vec::new();
+    let mut names = Vec::new();
+    for kind in ["mutex", "event", "semaphore"] {
+        let name = unique(kind);
+        let mut child = store
+            .spawn_cmd()
+            .args(["create", &name, "--kind", kind, "--hold", "--mode", "640"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = common::Lines::collect(child.stderr.take().unwrap());
+        let said = stderr.wait_for("holding");
+        assert!(said.contains(&name), "{said}");
+        assert!(stderr.all().contains(&format!("created {kind} {name}")));
+        holders.push(child);
+        names.push((name, kind));
+    }
+    let list = json(
+        &store
+            .cmd()
+            .args(["ls", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    for (name, kind) in &names {
+        let obj = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} not listed: {list}"));
+        assert_eq!(obj["kind"], *kind);
+        assert_eq!(obj["mode"], 0o640);
+        let info = store.cmd().args(["info", name]).assert().success();
+        assert!(
+            stdout_of(&info).contains(&format!("kind        {kind}")),
+            "{}",
+            stdout_of(&info)
+        );
+    }
+    // The kinds share one namespace: a mapping cannot take an event's name.
+    store
+        .cmd()
+        .args(["create", &names[1].0, "--size", "4K", "--hold"])
+        .assert()
+        .code(1)
+        .stderr(contains("another kind"));
+    // Sync objects have no size and no persistence.
+    store
+        .cmd()
+        .args([
+            "create",
+            &unique("bad"),
+            "--kind",
+            "event",
+            "--size",
+            "4K",
+            "--hold",
+        ])
+        .assert()
+        .code(2);
+    store
+        .cmd()
+        .args(["create", &unique("bad"), "--kind", "mutex", "--persistent"])
+        .assert()
+        .code(2);
+    for mut h in holders {
+        drop(h.stdin.take());
+        assert!(common::wait_with_watchdog(&mut h, common::WATCHDOG).success());
+    }
+    store.assert_clean();
 }
