@@ -39,6 +39,207 @@ pub fn shmkit_lifecycle(name: &str, size: u64) -> shmkit::Result<()> {
     Ok(())
 }
 
+/// Baselines and partners of the sync benchmarks (`benches/sync.rs`):
+///
+/// - `mutex_uncontended`: lock and unlock of a shmkit [`shmkit::Mutex`] against a
+///   process-shared robust pthread mutex ([`sync::RobustPthreadMutex`]), the nearest
+///   thing a C program has;
+/// - `wake_round_trip`: a process wakes a partner process, which wakes it back, through
+///   two shmkit auto-reset events ([`sync::EventPartner`]) against one byte each way
+///   through two pipes ([`sync::PipePartner`]). One round trip is two wake-ups.
+#[cfg(target_os = "linux")]
+pub mod sync {
+    use shmkit::{Event, EventReset};
+    use std::io::{self, Read, Write};
+    use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+    /// The environment variable that makes a benchmark binary act as a partner.
+    pub const PARTNER_ENV: &str = "SHMKIT_BENCH_PARTNER";
+
+    /// A robust, process-shared pthread mutex in a shared anonymous mapping.
+    pub struct RobustPthreadMutex {
+        ptr: *mut libc::pthread_mutex_t,
+    }
+
+    impl RobustPthreadMutex {
+        /// Maps a page and initialises the mutex in it.
+        pub fn new() -> io::Result<RobustPthreadMutex> {
+            // SAFETY: an anonymous shared mapping of one page at a kernel-chosen address;
+            // the attribute object lives on this frame; the mutex is initialised before
+            // any use and nobody else sees the page yet.
+            unsafe {
+                let p = libc::mmap(
+                    std::ptr::null_mut(),
+                    4096,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                );
+                if p == libc::MAP_FAILED {
+                    return Err(io::Error::last_os_error());
+                }
+                let m = p.cast::<libc::pthread_mutex_t>();
+                let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+                libc::pthread_mutexattr_init(attr.as_mut_ptr());
+                libc::pthread_mutexattr_setpshared(attr.as_mut_ptr(), libc::PTHREAD_PROCESS_SHARED);
+                libc::pthread_mutexattr_setrobust(attr.as_mut_ptr(), libc::PTHREAD_MUTEX_ROBUST);
+                let rc = libc::pthread_mutex_init(m, attr.as_ptr());
+                libc::pthread_mutexattr_destroy(attr.as_mut_ptr());
+                if rc != 0 {
+                    libc::munmap(p, 4096);
+                    return Err(io::Error::from_raw_os_error(rc));
+                }
+                Ok(RobustPthreadMutex { ptr: m })
+            }
+        }
+
+        /// One uncontended lock and unlock.
+        pub fn lock_unlock(&self) {
+            // SAFETY: the mutex was initialised in `new` and lives until `drop`; this
+            // thread locks and unlocks it in pairs.
+            unsafe {
+                let rc = libc::pthread_mutex_lock(self.ptr);
+                if rc == libc::EOWNERDEAD {
+                    libc::pthread_mutex_consistent(self.ptr);
+                }
+                libc::pthread_mutex_unlock(self.ptr);
+            }
+        }
+    }
+
+    impl Drop for RobustPthreadMutex {
+        fn drop(&mut self) {
+            // SAFETY: the mutex is unlocked (lock_unlock always unlocks) and the page was
+            // mapped by `new` with this length.
+            unsafe {
+                libc::pthread_mutex_destroy(self.ptr);
+                libc::munmap(self.ptr.cast(), 4096);
+            }
+        }
+    }
+
+    /// Serves as a partner when this process was started as one (see [`PARTNER_ENV`]);
+    /// returns false otherwise. A benchmark binary calls it first thing in `main`.
+    pub fn serve_if_partner() -> bool {
+        let Ok(role) = std::env::var(PARTNER_ENV) else {
+            return false;
+        };
+        if let Some(base) = role.strip_prefix("events:") {
+            let ping = Event::open(&format!("{base}.ping")).expect("open ping");
+            let pong = Event::open(&format!("{base}.pong")).expect("open pong");
+            pong.set().expect("say ready");
+            // Killed by the benchmark when it is done.
+            loop {
+                ping.wait().expect("wait for ping");
+                pong.set().expect("set pong");
+            }
+        }
+        // The pipe partner: echo each byte until end of input.
+        let mut input = io::stdin().lock();
+        let mut output = io::stdout().lock();
+        let mut byte = [0u8; 1];
+        while input.read_exact(&mut byte).is_ok() {
+            if output
+                .write_all(&byte)
+                .and_then(|()| output.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+        true
+    }
+
+    fn spawn(role: &str, pipes: bool) -> io::Result<Child> {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.env(PARTNER_ENV, role).stderr(Stdio::inherit());
+        if pipes {
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        } else {
+            cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        }
+        cmd.spawn()
+    }
+
+    /// A partner process that answers each set of `ping` by setting `pong`.
+    pub struct EventPartner {
+        child: Child,
+        ping: Event,
+        pong: Event,
+    }
+
+    impl EventPartner {
+        /// Creates the two events and starts the partner; returns once it is ready.
+        pub fn start() -> io::Result<EventPartner> {
+            let base = format!("Local\\shmkit-bench-events-{}", std::process::id());
+            let ping = Event::create_new(&format!("{base}.ping"), EventReset::Auto, false)?;
+            let pong = Event::create_new(&format!("{base}.pong"), EventReset::Auto, false)?;
+            let child = spawn(&format!("events:{base}"), false)?;
+            let partner = EventPartner { child, ping, pong };
+            if !partner
+                .pong
+                .wait_timeout(std::time::Duration::from_secs(30))?
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the event partner did not start",
+                ));
+            }
+            Ok(partner)
+        }
+
+        /// Wakes the partner and waits until it has woken this process back.
+        pub fn round_trip(&self) -> shmkit::Result<()> {
+            self.ping.set()?;
+            self.pong.wait()
+        }
+    }
+
+    impl Drop for EventPartner {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// A partner process that echoes bytes through a pipe pair.
+    pub struct PipePartner {
+        child: Child,
+        to: Option<ChildStdin>,
+        from: ChildStdout,
+    }
+
+    impl PipePartner {
+        /// Starts the partner.
+        pub fn start() -> io::Result<PipePartner> {
+            let mut child = spawn("pipe", true)?;
+            let to = child.stdin.take();
+            let from = child
+                .stdout
+                .take()
+                .ok_or_else(|| io::Error::other("no stdout"))?;
+            Ok(PipePartner { child, to, from })
+        }
+
+        /// Sends a byte and waits for its echo.
+        pub fn round_trip(&mut self) -> io::Result<()> {
+            let to = self.to.as_mut().ok_or_else(|| io::Error::other("closed"))?;
+            to.write_all(&[1])?;
+            to.flush()?;
+            let mut b = [0u8; 1];
+            self.from.read_exact(&mut b)
+        }
+    }
+
+    impl Drop for PipePartner {
+        fn drop(&mut self) {
+            drop(self.to.take()); // end of input: the partner exits
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The raw POSIX baseline.
 #[cfg(target_os = "linux")]
 pub mod raw {
