@@ -51,6 +51,7 @@ impl Mutex {
     /// Waits until the calling thread owns the mutex. The guard releases it when dropped;
     /// [`MutexGuard::was_abandoned`] tells whether its previous owner died holding it.
     #[doc(alias = "WaitForSingleObject")]
+    #[inline]
     pub fn lock(&self) -> Result<MutexGuard<'_>> {
         let outcome = self.acquire(None)?;
         Ok(self.guard(outcome == Acquire::Abandoned))
@@ -73,6 +74,7 @@ impl Mutex {
     /// The guard-free form of a wait, as WaitForSingleObject has it: on `Acquired` or
     /// `Abandoned` the calling thread owns the mutex one more time and must call
     /// [`release`](Mutex::release) once for it. `None` waits forever; a zero timeout polls.
+    #[inline]
     pub fn acquire(&self, timeout: Option<Duration>) -> Result<Acquire> {
         self.object.handle.mutex_acquire(timeout)
     }
@@ -82,6 +84,7 @@ impl Mutex {
     /// [`ErrorKind::NotOwner`](crate::ErrorKind::NotOwner) when the calling thread does
     /// not own it.
     #[doc(alias = "ReleaseMutex")]
+    #[inline]
     pub fn release(&self) -> Result<()> {
         self.object.handle.mutex_release()
     }
@@ -91,6 +94,7 @@ impl Mutex {
         self.object.handle.mutex_owned_by_caller()
     }
 
+    #[inline]
     fn guard(&self, abandoned: bool) -> MutexGuard<'_> {
         MutexGuard {
             mutex: self,
@@ -128,6 +132,7 @@ impl MutexGuard<'_> {
 }
 
 impl Drop for MutexGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // The guard proves ownership by this thread, so the release cannot be refused.
         let _ = self.mutex.release();

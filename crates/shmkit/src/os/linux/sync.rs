@@ -119,6 +119,7 @@ impl Page {
         unsafe { &*self.ptr.as_ptr().add(at).cast::<AtomicU64>() }
     }
 
+    #[inline]
     fn mutex(&self) -> *mut libc::pthread_mutex_t {
         self.ptr
             .as_ptr()
@@ -438,6 +439,7 @@ pub(crate) fn open_sync(name: &Name, kind: SyncType) -> Result<SyncHandle> {
 }
 
 impl SyncHandle {
+    #[inline]
     fn page(&self) -> &Page {
         // `page` is only taken in `Drop`.
         self.page.as_ref().expect("the page of a live sync handle")
@@ -463,6 +465,7 @@ impl SyncHandle {
         )
     }
 
+    #[inline]
     pub(crate) fn mutex_acquire(&self, timeout: Option<Duration>) -> Result<Acquire> {
         if self.kind != SyncType::Mutex {
             return Err(self.wrong_op("waiting for a mutex"));
@@ -525,6 +528,7 @@ impl SyncHandle {
         }
     }
 
+    #[inline]
     pub(crate) fn mutex_release(&self) -> Result<()> {
         if self.kind != SyncType::Mutex {
             return Err(self.wrong_op("releasing a mutex"));
