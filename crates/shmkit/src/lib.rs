@@ -26,10 +26,11 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-#[cfg(not(target_os = "linux"))]
-compile_error!("shmkit supports Linux for now; the Windows backend is planned");
+#[cfg(not(any(target_os = "linux", windows)))]
+compile_error!("shmkit supports Linux and Windows");
 
 mod error;
+#[cfg(target_os = "linux")]
 pub mod inspect;
 mod mapping;
 mod name;

@@ -202,6 +202,7 @@ fn hashed(base: &str) -> String {
 }
 
 /// Decodes a file name written by [`Name::file_name`]; `None` for hashed or foreign names.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn decode_file_name(file: &str) -> Option<String> {
     let enc = file.strip_prefix(OBJECT_PREFIX)?;
     let bytes = enc.as_bytes();

@@ -160,10 +160,7 @@ fn rule_5_3_the_stale_object_of_a_killed_sole_holder_is_never_opened() {
     kill(h);
     let e = Mapping::open(&name, Access::Read).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-    assert!(
-        common::store_entries(&name["Local\\".len()..]).is_empty(),
-        "reclaimed"
-    );
+    assert!(common::leftovers(&name).is_empty(), "reclaimed");
     // create makes it afresh: new and zeroed.
     let m = Mapping::create(&name, 8192).unwrap();
     assert!(!m.already_existed());
@@ -178,7 +175,7 @@ fn rule_5_3_killed_holders_are_reclaimed_by_the_next_operation_in_the_namespace(
     let names: Vec<String> = (0..3).map(|_| unique("mp-reclaim")).collect();
     let holders: Vec<Child> = names.iter().map(|n| start_holder(n, "doomed")).collect();
     for n in &names {
-        assert_eq!(common::store_entries(&n["Local\\".len()..]).len(), 1);
+        assert_eq!(common::leftovers(n).len(), 1);
     }
     for h in holders {
         kill(h);
@@ -186,10 +183,7 @@ fn rule_5_3_killed_holders_are_reclaimed_by_the_next_operation_in_the_namespace(
     // Any operation in the namespace, here an open of an unrelated missing name.
     let _ = Mapping::open(&unique("mp-unrelated"), Access::Read);
     for n in &names {
-        assert!(
-            common::store_entries(&n["Local\\".len()..]).is_empty(),
-            "{n} reclaimed"
-        );
+        assert!(common::leftovers(n).is_empty(), "{n} reclaimed");
     }
 }
 

@@ -294,7 +294,12 @@ fn rule_7_1_a_mutex_held_by_a_thread_that_ends_is_abandoned() {
             std::mem::forget(g); // the thread ends owning it
         });
     });
-    let g = m.try_lock().unwrap().expect("the owner thread has ended");
+    // The scope ends when the thread's closure returns, which may be before the system
+    // has ended the thread (under Wine, always): wait for it, under the watchdog.
+    let g = m
+        .lock_timeout(common::WATCHDOG)
+        .unwrap()
+        .expect("the owner thread has ended");
     assert!(g.was_abandoned());
 }
 
@@ -312,8 +317,9 @@ fn rule_7_1_a_mutex_handle_closed_by_its_owner_stays_owned_until_the_thread_ends
             });
         });
     });
+    // As above: the thread may still be ending when the scope returns.
     let g = keeper
-        .try_lock()
+        .lock_timeout(common::WATCHDOG)
         .unwrap()
         .expect("released when the thread ended");
     assert!(g.was_abandoned());

@@ -13,7 +13,8 @@
 //! - `open(&Name, Access) -> Result<Handle>`, `open_os(os_name, Access)`,
 //!   `from_inherited(token)`, `remove(&Name)`.
 //! - `inspect`: what the public `inspect` module reports: `list`, `find`, `holders`,
-//!   `command` (a holder's command name) and `collect_garbage(dry_run)`.
+//!   `command` (a holder's command name) and `collect_garbage(dry_run)` (Linux only: the
+//!   module does not exist on Windows).
 //! - `SyncHandle`: one open handle to a named (or unnamed) mutex, event or semaphore
 //!   (SPEC section 7), made by `create_sync(&SyncRequest) -> Result<(SyncHandle, bool)>`
 //!   (the flag: it already existed) and `open_sync(&Name, SyncType)`. Its methods:
@@ -40,6 +41,10 @@ use std::fs::File;
 mod linux;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::*;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::*;
 
 /// The three kinds of synchronization object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,6 +34,8 @@ mod event;
 mod guarded;
 mod mutex;
 mod semaphore;
+// The Linux backend builds its events and semaphores on these; Windows has kernel ones.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod state;
 
 pub(crate) use std::sync::atomic;

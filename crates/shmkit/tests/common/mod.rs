@@ -102,6 +102,19 @@ pub fn report(line: impl AsRef<str>) {
     out.flush().expect("flush");
 }
 
+/// What is left of the object `name` (a `Local\` name): its entries in the store on
+/// Linux; on Windows, where the kernel keeps the objects, the name itself while an open
+/// finds it.
+pub fn leftovers(name: &str) -> Vec<String> {
+    #[cfg(target_os = "linux")]
+    return store_entries(&name["Local\\".len()..]);
+    #[cfg(windows)]
+    return match shmkit::Mapping::open(name, shmkit::Access::Read) {
+        Ok(_) => vec![name.to_owned()],
+        Err(_) => Vec::new(),
+    };
+}
+
 /// The store directories (default root) and their entries that contain `needle`.
 #[cfg(target_os = "linux")]
 pub fn store_entries(needle: &str) -> Vec<String> {
