@@ -1,0 +1,637 @@
+//! Processes: `CreateProcess` (with inherited handles), `GetExitCodeProcess`,
+//! `ExitProcess`, `GetCurrentProcess(Id)`, `GetCurrentThreadId`, `Sleep`,
+//! `GetModuleFileName`.
+
+use crate::error::{self, ffi, Result};
+use crate::handles::{self, Object};
+use crate::mapping::inheritable;
+use crate::strings;
+use crate::types::*;
+use std::ffi::{c_char, c_int, c_void, CStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A process: a child this process started, or the calling process itself.
+pub(crate) struct ProcessObject {
+    pid: u32,
+    state: Mutex<ProcState>,
+}
+
+struct ProcState {
+    /// `None` for the calling process, and once the child has been reaped.
+    child: Option<Child>,
+    exit: Option<DWORD>,
+}
+
+fn exit_code(status: ExitStatus) -> DWORD {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code as DWORD,
+        // Killed by a signal: 128 + its number, as shells report it.
+        (None, Some(sig)) => 128 + sig as DWORD,
+        (None, None) => 1,
+    }
+}
+
+impl ProcessObject {
+    fn child(child: Child) -> ProcessObject {
+        ProcessObject {
+            pid: child.id(),
+            state: Mutex::new(ProcState {
+                child: Some(child),
+                exit: None,
+            }),
+        }
+    }
+
+    /// The calling process (what `DuplicateHandle` of `GetCurrentProcess()` gives).
+    pub(crate) fn current() -> ProcessObject {
+        ProcessObject {
+            pid: std::process::id(),
+            state: Mutex::new(ProcState {
+                child: None,
+                exit: None,
+            }),
+        }
+    }
+
+    pub(crate) fn is_current(&self) -> bool {
+        self.pid == std::process::id()
+    }
+
+    /// The exit code, once the process has ended.
+    pub(crate) fn poll(&self) -> Option<DWORD> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.exit.is_none() {
+            if let Some(child) = s.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    s.exit = Some(exit_code(status));
+                    s.child = None;
+                }
+            }
+        }
+        s.exit
+    }
+
+    /// Waits for the process to end; false on timeout.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut pause = Duration::from_micros(200);
+        loop {
+            if self.poll().is_some() {
+                return true;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return false;
+            }
+            let step = deadline.map_or(pause, |d| pause.min(d - now));
+            std::thread::sleep(step);
+            pause = (pause * 2).min(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for ProcessObject {
+    fn drop(&mut self) {
+        // The last handle to a running child is gone: reap it when it ends, so that it
+        // never lingers as a zombie (Windows has none).
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut child) = state.child.take() {
+            if let Ok(None) = child.try_wait() {
+                let _ = std::thread::Builder::new()
+                    .name("shmkit-win32-reaper".into())
+                    .spawn(move || {
+                        let _ = child.wait();
+                    });
+            }
+        }
+    }
+}
+
+/// Splits a Windows command line into arguments, with the Microsoft C runtime's rules:
+/// the program name ends at the first blank (or is quoted, without escapes); then blanks
+/// separate arguments, quotes group, `2n` backslashes before a quote are `n` backslashes,
+/// `2n+1` are `n` and a literal quote, and `""` inside quotes is a literal quote.
+pub(crate) fn split_command_line(line: &str) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut args = Vec::new();
+    let mut i = 0;
+    let blank = |c: char| c == ' ' || c == '\t';
+    // The program name.
+    let mut name = String::new();
+    if chars.first() == Some(&'"') {
+        i = 1;
+        while i < chars.len() && chars[i] != '"' {
+            name.push(chars[i]);
+            i += 1;
+        }
+        i += 1;
+    } else {
+        while i < chars.len() && !blank(chars[i]) {
+            name.push(chars[i]);
+            i += 1;
+        }
+    }
+    args.push(name);
+    loop {
+        while i < chars.len() && blank(chars[i]) {
+            i += 1;
+        }
+        if i >= chars.len() {
+            break;
+        }
+        let mut arg = String::new();
+        let mut quoted = false;
+        while i < chars.len() {
+            let c = chars[i];
+            if c == '\\' {
+                let mut n = 0;
+                while i < chars.len() && chars[i] == '\\' {
+                    n += 1;
+                    i += 1;
+                }
+                if i < chars.len() && chars[i] == '"' {
+                    arg.extend(std::iter::repeat_n('\\', n / 2));
+                    if n % 2 == 1 {
+                        arg.push('"');
+                        i += 1;
+                    }
+                } else {
+                    arg.extend(std::iter::repeat_n('\\', n));
+                }
+            } else if c == '"' {
+                if quoted && chars.get(i + 1) == Some(&'"') {
+                    arg.push('"');
+                    i += 2;
+                } else {
+                    quoted = !quoted;
+                    i += 1;
+                }
+            } else if blank(c) && !quoted {
+                break;
+            } else {
+                arg.push(c);
+                i += 1;
+            }
+        }
+        args.push(arg);
+    }
+    args
+}
+
+/// Finds the program as Windows would (the program's own directory, the current
+/// directory, then `PATH`), accepting a name written with `.exe` for a Linux program
+/// without it.
+fn find_program(name: &str) -> Result<PathBuf> {
+    let name = name.replace('\\', "/");
+    let mut candidates = vec![name.clone()];
+    if name.len() > 4 && name[name.len() - 4..].eq_ignore_ascii_case(".exe") {
+        candidates.push(name[..name.len() - 4].to_owned());
+    }
+    let usable = |p: &Path| p.is_file();
+    if name.contains('/') {
+        return candidates
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| usable(p))
+            .ok_or(error::Win32Error(err::FILE_NOT_FOUND));
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        dirs.push(dir);
+    }
+    dirs.push(PathBuf::from("."));
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    for dir in dirs {
+        for c in &candidates {
+            let p = dir.join(c);
+            if usable(&p) {
+                return Ok(p);
+            }
+        }
+    }
+    error::fail(err::FILE_NOT_FOUND)
+}
+
+/// An environment block: `NAME=value` strings, each NUL-terminated, then one more NUL.
+///
+/// # Safety
+/// `block` points to such a block of `T` units.
+unsafe fn env_block<T: Copy + Into<u32> + PartialEq + Default>(
+    block: *const T,
+) -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    let mut p = block;
+    loop {
+        let mut s = String::new();
+        // SAFETY: the block is a sequence of NUL-terminated strings ended by an empty
+        // one, by the caller's contract: every read stops at a NUL.
+        while unsafe { *p } != T::default() {
+            // SAFETY: as above.
+            let u: u32 = unsafe { *p }.into();
+            s.push(char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER));
+            // SAFETY: as above.
+            p = unsafe { p.add(1) };
+        }
+        if s.is_empty() {
+            return vars;
+        }
+        // SAFETY: step over the NUL; the block goes on (at least its final NUL).
+        p = unsafe { p.add(1) };
+        // Windows keeps per-drive directories as `=C:=...`: nothing to pass on here.
+        if let Some((k, v)) = s.split_once('=').filter(|(k, _)| !k.is_empty()) {
+            vars.push((k.to_owned(), v.to_owned()));
+        }
+    }
+}
+
+/// The parts of a `CreateProcess` call, decoded from either form.
+struct Spawn {
+    application: Option<String>,
+    command_line: Option<String>,
+    inherit: bool,
+    flags: DWORD,
+    env: Option<Vec<(String, String)>>,
+    cwd: Option<Vec<u8>>,
+    std_handles: Option<[HANDLE; 3]>,
+    process_inheritable: bool,
+    thread_inheritable: bool,
+}
+
+fn stdio_of(h: HANDLE) -> Option<Stdio> {
+    match handles::get(h) {
+        Ok(Object::File(f)) => f.file().try_clone().ok().map(Stdio::from),
+        _ => None,
+    }
+}
+
+fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
+    if info.is_null() {
+        return error::fail(err::INVALID_PARAMETER);
+    }
+    if s.flags & CREATE_SUSPENDED != 0 {
+        return error::fail(err::NOT_SUPPORTED);
+    }
+    let mut args = match (&s.command_line, &s.application) {
+        (Some(line), _) if !line.trim().is_empty() => split_command_line(line),
+        (_, Some(app)) => vec![app.clone()],
+        _ => return error::fail(err::INVALID_PARAMETER),
+    };
+    let program = find_program(s.application.as_deref().unwrap_or(&args[0]))?;
+    if s.application.is_some() && s.command_line.is_none() {
+        args[0] = program.to_string_lossy().into_owned();
+    }
+    let mut cmd = Command::new(&program);
+    cmd.arg0(&args[0]).args(&args[1..]);
+    if let Some(env) = &s.env {
+        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    if let Some(dir) = &s.cwd {
+        cmd.current_dir(strings::path_of(dir.clone()));
+    }
+    if let Some([i, o, e]) = s.std_handles {
+        if let Some(x) = stdio_of(i) {
+            cmd.stdin(x);
+        }
+        if let Some(x) = stdio_of(o) {
+            cmd.stdout(x);
+        }
+        if let Some(x) = stdio_of(e) {
+            cmd.stderr(x);
+        }
+    }
+    if s.inherit {
+        handles::share_inheritable(&mut cmd)?;
+    } else {
+        cmd.env_remove(handles::INHERIT_VAR);
+    }
+    let child = cmd.spawn().map_err(|e| match e.raw_os_error() {
+        Some(libc::ENOEXEC) => error::Win32Error(193), // ERROR_BAD_EXE_FORMAT
+        _ => e.into(),
+    })?;
+    drop(cmd);
+    let pid = child.id();
+    let process = Arc::new(ProcessObject::child(child));
+    let hp = handles::insert(Object::Process(process.clone()), s.process_inheritable);
+    let ht = handles::insert(Object::Thread(process), s.thread_inheritable);
+    // SAFETY: `info` is non-NULL (checked) and writable, by the caller's contract.
+    unsafe {
+        info.write(PROCESS_INFORMATION {
+            hProcess: hp,
+            hThread: ht,
+            dwProcessId: pid,
+            dwThreadId: pid,
+        })
+    };
+    Ok(TRUE)
+}
+
+/// The fields every `CreateProcess` form shares.
+///
+/// # Safety
+/// As for [`CreateProcessA`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn spawn_common(
+    application: Option<String>,
+    command_line: Option<String>,
+    psa: *const SECURITY_ATTRIBUTES,
+    tsa: *const SECURITY_ATTRIBUTES,
+    inherit: BOOL,
+    flags: DWORD,
+    env: Option<Vec<(String, String)>>,
+    cwd: Option<Vec<u8>>,
+    dw_flags_and_std: Option<(DWORD, [HANDLE; 3])>,
+    info: *mut PROCESS_INFORMATION,
+) -> Result<BOOL> {
+    let std_handles = dw_flags_and_std
+        .filter(|(f, _)| f & STARTF_USESTDHANDLES != 0)
+        .map(|(_, h)| h);
+    spawn(
+        Spawn {
+            application,
+            command_line,
+            inherit: inherit != 0,
+            flags,
+            env,
+            cwd,
+            std_handles,
+            // SAFETY: NULL or valid, by the caller's contract.
+            process_inheritable: unsafe { inheritable(psa) },
+            // SAFETY: as above.
+            thread_inheritable: unsafe { inheritable(tsa) },
+        },
+        info,
+    )
+}
+
+/// `CreateProcessA`: starts a program. The command line is split with the Microsoft C
+/// runtime's rules; the program is `lpApplicationName` or the line's first word, looked
+/// for in the program's directory, the current directory and `PATH` (a `.exe` suffix is
+/// optional). With `bInheritHandles`, every inheritable handle (`bInheritHandle` of its
+/// `SECURITY_ATTRIBUTES`, or made so by `DuplicateHandle`) is valid in the child under
+/// the same value. `STARTF_USESTDHANDLES` redirects the child's standard streams to file
+/// handles. `CREATE_SUSPENDED` is not supported (`ERROR_NOT_SUPPORTED`); other creation
+/// flags are accepted and have no effect.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `psa`/`tsa` NULL or valid; `env` NULL or an
+/// environment block (wide with `CREATE_UNICODE_ENVIRONMENT`); `startup` NULL or a
+/// `STARTUPINFOA`; `info` a writable `PROCESS_INFORMATION`.
+#[no_mangle]
+pub unsafe extern "C" fn CreateProcessA(
+    application: LPCSTR,
+    command_line: *mut c_char,
+    psa: *const SECURITY_ATTRIBUTES,
+    tsa: *const SECURITY_ATTRIBUTES,
+    inherit: BOOL,
+    flags: DWORD,
+    env: *const c_void,
+    cwd: LPCSTR,
+    startup: *const STARTUPINFO<c_char>,
+    info: *mut PROCESS_INFORMATION,
+) -> BOOL {
+    ffi(FALSE, || {
+        // SAFETY: every pointer is NULL or valid, by the function's contract.
+        unsafe {
+            let application = strings::narrow(application)?;
+            let command_line = strings::narrow(command_line)?;
+            let env = (!env.is_null()).then(|| {
+                if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
+                    env_block(env.cast::<u32>())
+                } else {
+                    env_block(env.cast::<u8>())
+                }
+            });
+            let std = (!startup.is_null()).then(|| {
+                let s = &*startup;
+                (s.dwFlags, [s.hStdInput, s.hStdOutput, s.hStdError])
+            });
+            spawn_common(
+                application,
+                command_line,
+                psa,
+                tsa,
+                inherit,
+                flags,
+                env,
+                strings::narrow_bytes(cwd),
+                std,
+                info,
+            )
+        }
+    })
+}
+
+/// `CreateProcessW`: [`CreateProcessA`] with wide strings.
+///
+/// # Safety
+/// As for [`CreateProcessA`], with wide strings and a `STARTUPINFOW`.
+#[no_mangle]
+pub unsafe extern "C" fn CreateProcessW(
+    application: LPCWSTR,
+    command_line: *mut WCHAR,
+    psa: *const SECURITY_ATTRIBUTES,
+    tsa: *const SECURITY_ATTRIBUTES,
+    inherit: BOOL,
+    flags: DWORD,
+    env: *const c_void,
+    cwd: LPCWSTR,
+    startup: *const STARTUPINFO<WCHAR>,
+    info: *mut PROCESS_INFORMATION,
+) -> BOOL {
+    ffi(FALSE, || {
+        // SAFETY: every pointer is NULL or valid, by the function's contract.
+        unsafe {
+            let application = strings::wide(application)?;
+            let command_line = strings::wide(command_line)?;
+            let env = (!env.is_null()).then(|| {
+                if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
+                    env_block(env.cast::<u32>())
+                } else {
+                    env_block(env.cast::<u8>())
+                }
+            });
+            let std = (!startup.is_null()).then(|| {
+                let s = &*startup;
+                (s.dwFlags, [s.hStdInput, s.hStdOutput, s.hStdError])
+            });
+            spawn_common(
+                application,
+                command_line,
+                psa,
+                tsa,
+                inherit,
+                flags,
+                env,
+                strings::wide_bytes(cwd),
+                std,
+                info,
+            )
+        }
+    })
+}
+
+/// The process a handle names (a process or its main thread; -1 is the caller).
+pub(crate) fn process_of(h: HANDLE) -> Result<Arc<ProcessObject>> {
+    if h == INVALID_HANDLE_VALUE {
+        return Ok(Arc::new(ProcessObject::current()));
+    }
+    match handles::get(h)? {
+        Object::Process(p) | Object::Thread(p) => Ok(p),
+        _ => error::fail(err::INVALID_HANDLE),
+    }
+}
+
+/// `GetExitCodeProcess`: the process's exit code, or `STILL_ACTIVE` (259) while it
+/// runs. A child killed by signal N reports 128 + N. Linux keeps only the low 8 bits of
+/// an exit code.
+///
+/// # Safety
+/// `code` points to a writable DWORD.
+#[no_mangle]
+pub unsafe extern "C" fn GetExitCodeProcess(h: HANDLE, code: *mut DWORD) -> BOOL {
+    ffi(FALSE, || {
+        let p = process_of(h)?;
+        if code.is_null() {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        let value = if p.is_current() { None } else { p.poll() };
+        // SAFETY: non-NULL and writable, by the function's contract.
+        unsafe { *code = value.unwrap_or(STILL_ACTIVE) };
+        Ok(TRUE)
+    })
+}
+
+/// `ExitProcess`: ends the process with `code` (the C runtime's exit handlers run and
+/// its buffers are flushed; libraries get `DLL_PROCESS_DETACH`).
+#[no_mangle]
+pub extern "C" fn ExitProcess(code: DWORD) -> ! {
+    // SAFETY: exit(3) may be called from any thread; it never returns.
+    unsafe { libc::exit(code as c_int) }
+}
+
+/// `GetCurrentProcessId`: the calling process's id.
+#[no_mangle]
+pub extern "C" fn GetCurrentProcessId() -> DWORD {
+    std::process::id()
+}
+
+/// `GetCurrentProcess`: the pseudo handle (-1) that names the calling process.
+#[no_mangle]
+pub extern "C" fn GetCurrentProcess() -> HANDLE {
+    INVALID_HANDLE_VALUE
+}
+
+/// `GetCurrentThreadId`: the calling thread's id.
+#[no_mangle]
+pub extern "C" fn GetCurrentThreadId() -> DWORD {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as DWORD }
+}
+
+/// `Sleep`: suspends the calling thread for `ms` milliseconds (`INFINITE`: forever).
+#[no_mangle]
+pub extern "C" fn Sleep(ms: DWORD) {
+    if ms == INFINITE {
+        loop {
+            std::thread::park();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(u64::from(ms)));
+}
+
+fn module_path(module: *mut c_void) -> Option<Vec<u8>> {
+    if module.is_null() {
+        return std::env::current_exe()
+            .ok()
+            .map(|p| p.into_os_string().into_vec());
+    }
+    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    // SAFETY: dladdr only looks the address up; `info` is a valid out-pointer.
+    let found = unsafe { libc::dladdr(module, info.as_mut_ptr()) };
+    // SAFETY: zero-initialised, and filled by dladdr when it succeeded.
+    let info = unsafe { info.assume_init() };
+    if found == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dladdr returned a NUL-terminated path that lives as long as the module.
+    let path = OsString::from_vec(
+        unsafe { CStr::from_ptr(info.dli_fname) }
+            .to_bytes()
+            .to_vec(),
+    );
+    // A relative path (the main program's, as the loader saw it) is made absolute.
+    let path = std::fs::canonicalize(&path).unwrap_or_else(|_| PathBuf::from(path));
+    Some(path.as_os_str().as_bytes().to_vec())
+}
+
+/// `GetModuleFileNameA`: the path of the program (`hModule` NULL) or of the shared
+/// library a module handle (the `hinstDLL` given to `DllMain`) belongs to. Returns the
+/// length copied; a short buffer gets a truncated copy and `ERROR_INSUFFICIENT_BUFFER`.
+///
+/// # Safety
+/// `buf` points to `size` writable chars.
+#[no_mangle]
+pub unsafe extern "C" fn GetModuleFileNameA(
+    module: *mut c_void,
+    buf: *mut c_char,
+    size: DWORD,
+) -> DWORD {
+    ffi(0, || {
+        let path = module_path(module).ok_or(error::Win32Error(126))?; // ERROR_MOD_NOT_FOUND
+        let path: Vec<c_char> = path.into_iter().map(|b| b as c_char).collect();
+        // SAFETY: `buf` holds `size` chars, by the function's contract.
+        Ok(unsafe { strings::copy_out(&path, buf, size as usize) })
+    })
+}
+
+/// `GetModuleFileNameW`: [`GetModuleFileNameA`] into a wide buffer.
+///
+/// # Safety
+/// `buf` points to `size` writable wide chars.
+#[no_mangle]
+pub unsafe extern "C" fn GetModuleFileNameW(
+    module: *mut c_void,
+    buf: *mut WCHAR,
+    size: DWORD,
+) -> DWORD {
+    ffi(0, || {
+        let path = module_path(module).ok_or(error::Win32Error(126))?;
+        let mut wide = strings::to_wide(&String::from_utf8_lossy(&path));
+        wide.pop();
+        // SAFETY: `buf` holds `size` wide chars, by the function's contract.
+        Ok(unsafe { strings::copy_out(&wide, buf, size as usize) })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_command_line;
+
+    #[test]
+    fn command_lines_split_like_the_c_runtime() {
+        assert_eq!(split_command_line("prog a b"), ["prog", "a", "b"]);
+        assert_eq!(
+            split_command_line("\"C:\\a b\\p.exe\" x"),
+            ["C:\\a b\\p.exe", "x"]
+        );
+        assert_eq!(split_command_line("p \"a b\" c"), ["p", "a b", "c"]);
+        assert_eq!(
+            split_command_line(r#"p a\\\"b c\d"#),
+            ["p", "a\\\"b", "c\\d"]
+        );
+        assert_eq!(split_command_line(r#"p "a\\" b"#), ["p", "a\\", "b"]);
+        assert_eq!(split_command_line(r#"p "say ""hi""""#), ["p", "say \"hi\""]);
+        assert_eq!(split_command_line("p   "), ["p"]);
+        assert_eq!(split_command_line("p \"\""), ["p", ""]);
+    }
+}

@@ -1,0 +1,204 @@
+//! The Win32 types and constants of the C API, as `include/windows.h` declares them.
+
+use std::ffi::{c_char, c_void};
+
+/// `BOOL`: a C `int`, `TRUE` (1) or `FALSE` (0).
+pub type BOOL = i32;
+/// `DWORD`: 32 bits unsigned on every platform.
+pub type DWORD = u32;
+/// `LONG`: 32 bits signed on every platform.
+pub type LONG = i32;
+/// `HANDLE`: an opaque value naming an entry of the handle table.
+pub type HANDLE = *mut c_void;
+/// `WCHAR`: the platform's `wchar_t` (UTF-32 on Linux).
+pub type WCHAR = libc::wchar_t;
+/// `LPCSTR`: a NUL-terminated narrow (UTF-8) string.
+pub type LPCSTR = *const c_char;
+/// `LPCWSTR`: a NUL-terminated wide string.
+pub type LPCWSTR = *const WCHAR;
+
+pub(crate) const TRUE: BOOL = 1;
+pub(crate) const FALSE: BOOL = 0;
+pub(crate) const INVALID_HANDLE_VALUE: HANDLE = usize::MAX as HANDLE;
+/// `GetCurrentThread()`'s pseudo handle.
+pub(crate) const CURRENT_THREAD: usize = usize::MAX - 1;
+pub(crate) const INFINITE: DWORD = 0xFFFF_FFFF;
+
+pub(crate) mod err {
+    //! Win32 error codes.
+    pub const SUCCESS: u32 = 0;
+    pub const FILE_NOT_FOUND: u32 = 2;
+    pub const PATH_NOT_FOUND: u32 = 3;
+    pub const ACCESS_DENIED: u32 = 5;
+    pub const INVALID_HANDLE: u32 = 6;
+    pub const NOT_ENOUGH_MEMORY: u32 = 8;
+    pub const BAD_FORMAT: u32 = 11;
+    pub const WRITE_PROTECT: u32 = 19;
+    pub const GEN_FAILURE: u32 = 31;
+    pub const NOT_SUPPORTED: u32 = 50;
+    pub const FILE_EXISTS: u32 = 80;
+    pub const INVALID_PARAMETER: u32 = 87;
+    pub const DISK_FULL: u32 = 112;
+    pub const INSUFFICIENT_BUFFER: u32 = 122;
+    pub const INVALID_NAME: u32 = 123;
+    pub const NEGATIVE_SEEK: u32 = 131;
+    pub const DIR_NOT_EMPTY: u32 = 145;
+    pub const ALREADY_EXISTS: u32 = 183;
+    pub const INVALID_ADDRESS: u32 = 487;
+    pub const INTERNAL_ERROR: u32 = 1359;
+}
+
+// Page protections and section attributes (CreateFileMapping's flProtect).
+pub(crate) const PAGE_NOACCESS: DWORD = 0x01;
+pub(crate) const PAGE_READONLY: DWORD = 0x02;
+pub(crate) const PAGE_READWRITE: DWORD = 0x04;
+pub(crate) const PAGE_WRITECOPY: DWORD = 0x08;
+pub(crate) const PAGE_EXECUTE: DWORD = 0x10;
+pub(crate) const PAGE_EXECUTE_READ: DWORD = 0x20;
+pub(crate) const PAGE_EXECUTE_READWRITE: DWORD = 0x40;
+pub(crate) const PAGE_EXECUTE_WRITECOPY: DWORD = 0x80;
+pub(crate) const SEC_COMMIT: DWORD = 0x0800_0000;
+pub(crate) const SEC_RESERVE: DWORD = 0x0400_0000;
+pub(crate) const SEC_NOCACHE: DWORD = 0x1000_0000;
+pub(crate) const SEC_WRITECOMBINE: DWORD = 0x4000_0000;
+
+// View access (MapViewOfFile, OpenFileMapping).
+pub(crate) const FILE_MAP_COPY: DWORD = 0x0001;
+pub(crate) const FILE_MAP_WRITE: DWORD = 0x0002;
+pub(crate) const FILE_MAP_READ: DWORD = 0x0004;
+pub(crate) const FILE_MAP_EXECUTE: DWORD = 0x0020;
+
+// Memory states and types (VirtualQuery).
+pub(crate) const MEM_COMMIT: DWORD = 0x1000;
+pub(crate) const MEM_FREE: DWORD = 0x10000;
+pub(crate) const MEM_PRIVATE: DWORD = 0x20000;
+pub(crate) const MEM_MAPPED: DWORD = 0x40000;
+
+// Files.
+pub(crate) const GENERIC_READ: DWORD = 0x8000_0000;
+pub(crate) const GENERIC_WRITE: DWORD = 0x4000_0000;
+pub(crate) const GENERIC_ALL: DWORD = 0x1000_0000;
+pub(crate) const FILE_READ_DATA: DWORD = 0x0001;
+pub(crate) const FILE_WRITE_DATA: DWORD = 0x0002;
+pub(crate) const FILE_APPEND_DATA: DWORD = 0x0004;
+pub(crate) const CREATE_NEW: DWORD = 1;
+pub(crate) const CREATE_ALWAYS: DWORD = 2;
+pub(crate) const OPEN_EXISTING: DWORD = 3;
+pub(crate) const OPEN_ALWAYS: DWORD = 4;
+pub(crate) const TRUNCATE_EXISTING: DWORD = 5;
+pub(crate) const FILE_FLAG_DELETE_ON_CLOSE: DWORD = 0x0400_0000;
+pub(crate) const FILE_BEGIN: DWORD = 0;
+pub(crate) const FILE_CURRENT: DWORD = 1;
+pub(crate) const FILE_END: DWORD = 2;
+pub(crate) const INVALID_SET_FILE_POINTER: DWORD = 0xFFFF_FFFF;
+pub(crate) const INVALID_FILE_SIZE: DWORD = 0xFFFF_FFFF;
+pub(crate) const STD_INPUT_HANDLE: DWORD = -10i32 as DWORD;
+pub(crate) const STD_OUTPUT_HANDLE: DWORD = -11i32 as DWORD;
+pub(crate) const STD_ERROR_HANDLE: DWORD = -12i32 as DWORD;
+
+// Handles and waits.
+pub(crate) const DUPLICATE_CLOSE_SOURCE: DWORD = 1;
+pub(crate) const DUPLICATE_SAME_ACCESS: DWORD = 2;
+pub(crate) const WAIT_OBJECT_0: DWORD = 0;
+pub(crate) const WAIT_ABANDONED_0: DWORD = 0x80;
+pub(crate) const WAIT_TIMEOUT: DWORD = 258;
+pub(crate) const WAIT_FAILED: DWORD = 0xFFFF_FFFF;
+pub(crate) const MAXIMUM_WAIT_OBJECTS: DWORD = 64;
+pub(crate) const STILL_ACTIVE: DWORD = 259;
+
+// Processes.
+pub(crate) const STARTF_USESTDHANDLES: DWORD = 0x100;
+pub(crate) const CREATE_SUSPENDED: DWORD = 0x4;
+pub(crate) const CREATE_UNICODE_ENVIRONMENT: DWORD = 0x400;
+
+/// `SECURITY_ATTRIBUTES`: only `bInheritHandle` matters here; the security descriptor
+/// is not interpreted (objects get the default permissions, owner only).
+#[repr(C)]
+#[allow(non_snake_case)]
+pub struct SECURITY_ATTRIBUTES {
+    /// `sizeof(SECURITY_ATTRIBUTES)`.
+    pub nLength: DWORD,
+    /// Not interpreted.
+    pub lpSecurityDescriptor: *mut c_void,
+    /// Whether the new handle is inherited by children started with `bInheritHandles`.
+    pub bInheritHandle: BOOL,
+}
+
+/// `MEMORY_BASIC_INFORMATION`, as `VirtualQuery` fills it.
+#[repr(C)]
+#[allow(non_snake_case)]
+pub struct MEMORY_BASIC_INFORMATION {
+    /// The page that holds the queried address.
+    pub BaseAddress: *mut c_void,
+    /// The base of the view (or mapping) the address lies in.
+    pub AllocationBase: *mut c_void,
+    /// The view's protection when it was mapped.
+    pub AllocationProtect: DWORD,
+    /// Windows' partition id; 0.
+    pub PartitionId: u16,
+    /// Bytes from `BaseAddress` to the end of the region, in whole pages.
+    pub RegionSize: usize,
+    /// `MEM_COMMIT` or `MEM_FREE`.
+    pub State: DWORD,
+    /// The current protection.
+    pub Protect: DWORD,
+    /// `MEM_MAPPED` for views, `MEM_PRIVATE` for other memory.
+    pub Type: DWORD,
+}
+
+/// `STARTUPINFOA` / `STARTUPINFOW`: `T` is the string type; only the standard handles
+/// (with `STARTF_USESTDHANDLES`) are used.
+#[repr(C)]
+#[allow(non_snake_case)]
+pub struct STARTUPINFO<T> {
+    /// `sizeof(STARTUPINFO)`.
+    pub cb: DWORD,
+    /// Reserved.
+    pub lpReserved: *mut T,
+    /// Not used.
+    pub lpDesktop: *mut T,
+    /// Not used.
+    pub lpTitle: *mut T,
+    /// Not used.
+    pub dwX: DWORD,
+    /// Not used.
+    pub dwY: DWORD,
+    /// Not used.
+    pub dwXSize: DWORD,
+    /// Not used.
+    pub dwYSize: DWORD,
+    /// Not used.
+    pub dwXCountChars: DWORD,
+    /// Not used.
+    pub dwYCountChars: DWORD,
+    /// Not used.
+    pub dwFillAttribute: DWORD,
+    /// `STARTF_USESTDHANDLES` makes the three handles below the child's standard streams.
+    pub dwFlags: DWORD,
+    /// Not used.
+    pub wShowWindow: u16,
+    /// Reserved.
+    pub cbReserved2: u16,
+    /// Reserved.
+    pub lpReserved2: *mut u8,
+    /// The child's standard input (a file handle).
+    pub hStdInput: HANDLE,
+    /// The child's standard output (a file handle).
+    pub hStdOutput: HANDLE,
+    /// The child's standard error (a file handle).
+    pub hStdError: HANDLE,
+}
+
+/// `PROCESS_INFORMATION`, filled by `CreateProcess`.
+#[repr(C)]
+#[allow(non_snake_case)]
+pub struct PROCESS_INFORMATION {
+    /// A handle to the child process.
+    pub hProcess: HANDLE,
+    /// A handle to its main thread (waitable: it ends with the process).
+    pub hThread: HANDLE,
+    /// The child's process id.
+    pub dwProcessId: DWORD,
+    /// The id of its main thread (the process id on Linux).
+    pub dwThreadId: DWORD,
+}
