@@ -21,39 +21,53 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-#[cfg(not(target_os = "linux"))]
-compile_error!("shmkit-win32 provides the Win32 API on Linux; on Windows use the real one");
-
+// On Windows the real Win32 API is there: this crate is then empty.
+#[cfg(target_os = "linux")]
 mod console;
+#[cfg(target_os = "linux")]
 mod dll;
+#[cfg(target_os = "linux")]
 mod error;
+#[cfg(target_os = "linux")]
 mod file;
+#[cfg(target_os = "linux")]
 mod handles;
+#[cfg(target_os = "linux")]
 mod mapping;
+#[cfg(target_os = "linux")]
 mod process;
+#[cfg(target_os = "linux")]
 mod strings;
+#[cfg(target_os = "linux")]
 mod sync;
+#[cfg(target_os = "linux")]
 mod types;
+#[cfg(target_os = "linux")]
 mod wait;
 
-pub use console::*;
-pub use dll::*;
-pub use error::{GetLastError, SetLastError};
-pub use file::*;
-pub use handles::{CloseHandle, DuplicateHandle};
-pub use mapping::*;
-pub use process::*;
-pub use strings::*;
-pub use sync::*;
-pub use types::*;
-pub use wait::*;
+#[cfg(target_os = "linux")]
+pub use {
+    console::*,
+    dll::*,
+    error::{GetLastError, SetLastError},
+    file::*,
+    handles::{CloseHandle, DuplicateHandle},
+    mapping::*,
+    process::*,
+    strings::*,
+    sync::*,
+    types::*,
+    wait::*,
+};
 
 /// Runs when the shared library is loaded, before the program's `main`: rebuilds the
 /// handles a parent handed down, so that they exist under their values from the start.
+#[cfg(target_os = "linux")]
 extern "C" fn on_load() {
     let _ = std::panic::catch_unwind(handles::init);
 }
 
+#[cfg(target_os = "linux")]
 #[used]
 #[link_section = ".init_array"]
 static ON_LOAD: extern "C" fn() = on_load;

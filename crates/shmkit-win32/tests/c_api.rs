@@ -4,6 +4,8 @@
 //!
 //! A missing compiler fails these tests: the C API is then untested, which must show.
 
+#![cfg(target_os = "linux")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
