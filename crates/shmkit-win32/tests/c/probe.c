@@ -8,6 +8,7 @@
  */
 #include <windows.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int failures;
@@ -548,7 +549,59 @@ static void processes(void) {
                 GetLastError());
 }
 
+/* The child of spawn_with_environment: prints a variable of its environment. */
+static int env_child(void) {
+    const char *v = getenv("PROBE_VAR");
+    printf("PROBE_VAR=%s", v ? v : "(unset)");
+    return 5;
+}
+
+static void spawn_with_environment(void) {
+    char path[128], self[MAX_PATH], cmd[2 * MAX_PATH], buf[64];
+    char env[] = "PROBE_VAR=from the block\0OTHER=1\0";
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    HANDLE out;
+    DWORD code = 0, n = 0;
+    BOOL ok;
+
+    sprintf_s(path, sizeof path, "probe-%s.out", suffix);
+    out = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+                      CREATE_ALWAYS, FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    GetModuleFileNameA(NULL, self, MAX_PATH);
+    sprintf_s(cmd, sizeof cmd, "\"%s\" env-child", self);
+    ZeroMemory(&si, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = out;
+    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    ok = CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, env, NULL, &si, &pi);
+    expect_true("8", "CreateProcess with an environment block and standard handles", ok, GetLastError());
+    if (!ok) return;
+    expect_true("8", "WaitForSingleObject on the child's thread handle",
+                WaitForSingleObject(pi.hThread, 30000) == WAIT_OBJECT_0, GetLastError());
+    WaitForSingleObject(pi.hProcess, 30000);
+    ok = GetExitCodeProcess(pi.hProcess, &code);
+    expect_true("8", "GetExitCodeProcess of an ended child", ok && code == 5, GetLastError());
+    SetFilePointer(out, 0, NULL, FILE_BEGIN);
+    ZeroMemory(buf, sizeof buf);
+    ReadFile(out, buf, sizeof buf - 1, &n, NULL);
+    expect_true("8", "the child saw the block and wrote to the given standard output",
+                strcmp(buf, "PROBE_VAR=from the block") == 0, GetLastError());
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    CloseHandle(out);
+    SetLastError(77);
+    out = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    expect_error("3", "FILE_FLAG_DELETE_ON_CLOSE removed the file", out == INVALID_HANDLE_VALUE, GetLastError(),
+                 ERROR_FILE_NOT_FOUND);
+}
+
 int main(int argc, char *argv[]) {
+    if (argc > 1 && strcmp(argv[1], "env-child") == 0)
+        return env_child();
     strcpy_s(suffix, sizeof suffix, argc > 1 ? argv[1] : "default");
     names();
     mappings();
@@ -559,6 +612,7 @@ int main(int argc, char *argv[]) {
     wide_forms();
     sync_objects();
     processes();
+    spawn_with_environment();
     printf("probe: %d failed\n", failures);
     return failures;
 }
