@@ -15,20 +15,43 @@ fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Where cargo put libshmkit_win32.so and .a: the directory above this test's `deps/`.
+/// Where libshmkit_win32.so and .a are: beside this test's `deps/` when cargo built them
+/// there (`cargo build`, or `cargo test` after one), else built once by a nested cargo
+/// into a directory of its own (`cargo test` alone builds only the rlib).
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf();
-    assert!(
-        dir.join("libshmkit_win32.so").is_file() && dir.join("libshmkit_win32.a").is_file(),
-        "libshmkit_win32.so and .a are not in {}",
-        dir.display()
-    );
-    dir
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let has_libs = |d: &Path| {
+            d.join("libshmkit_win32.so").is_file() && d.join("libshmkit_win32.a").is_file()
+        };
+        let exe = std::env::current_exe().expect("test executable path");
+        let beside = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>")
+            .to_path_buf();
+        if has_libs(&beside) {
+            return beside;
+        }
+        let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libshmkit-win32");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "shmkit-win32", "--manifest-path"])
+            .arg(crate_dir().join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .status()
+            .expect("run cargo to build libshmkit_win32");
+        assert!(status.success(), "building libshmkit_win32 failed");
+        let dir = target.join("debug");
+        assert!(
+            has_libs(&dir),
+            "libshmkit_win32.so and .a are not in {}",
+            dir.display()
+        );
+        dir
+    })
+    .clone()
 }
 
 fn out_dir() -> PathBuf {
