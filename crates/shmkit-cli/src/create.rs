@@ -1,15 +1,12 @@
 //! `create`, and holding an object for as long as the command runs.
 
 use crate::objects::quoted;
+use crate::os::{self, Interrupts};
 use crate::units::format_size;
 use crate::usage;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use shmkit::{Mapping, Name};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
-use std::io::{self, IsTerminal};
-use std::os::fd::AsFd;
-use std::os::unix::fs::FileTypeExt;
+use std::io;
 use std::sync::mpsc;
 
 /// The kinds of object `create` makes.
@@ -52,10 +49,10 @@ pub fn create(
             }
         );
     }
-    // Catch the signals before the object exists, so that none can end the process
-    // between creating and holding it.
-    let signals = if hold {
-        Some(Signals::new([SIGINT, SIGTERM, SIGHUP]).context("cannot install signal handlers")?)
+    // Catch the signals (console control events on Windows) before the object exists,
+    // so that none can end the process between creating and holding it.
+    let interrupts = if hold {
+        Some(Interrupts::catch()?)
     } else {
         None
     };
@@ -92,57 +89,30 @@ pub fn create(
             format!("{kind:?}").to_lowercase()
         );
     }
-    let Some(signals) = signals else {
+    let Some(interrupts) = interrupts else {
         return Ok(());
     };
-    let watch_stdin = stdin_can_close();
+    let watch_stdin = os::stdin_can_close();
     eprintln!(
-        "shmkit: holding {full} in pid {}; release it with {}SIGINT (Ctrl-C) or SIGTERM",
+        "shmkit: holding {full} in pid {}; release it with {}{}",
         std::process::id(),
         if watch_stdin {
-            "end of input (Ctrl-D), "
+            format!("end of input ({}), ", os::STDIN_EOF)
         } else {
-            ""
-        }
+            String::new()
+        },
+        os::INTERRUPTS
     );
-    let why = wait_for_release(signals, watch_stdin);
+    let why = wait_for_release(interrupts, watch_stdin);
     drop(held);
     eprintln!("shmkit: released {full} ({why})");
     Ok(())
 }
 
-/// Whether stdin can signal the end of a hold by closing: a pipe, a socket or a
-/// terminal. `/dev/null` and regular files end at once (a background job's stdin is
-/// often `/dev/null`), so for them only a signal ends the hold.
-fn stdin_can_close() -> bool {
-    let stdin = io::stdin();
-    if stdin.is_terminal() {
-        return true;
-    }
-    let Ok(fd) = stdin.as_fd().try_clone_to_owned() else {
-        return false; // no stdin at all
-    };
-    std::fs::File::from(fd)
-        .metadata()
-        .map(|m| m.file_type().is_fifo() || m.file_type().is_socket())
-        .unwrap_or(false)
-}
-
-/// Waits for a signal, or for stdin to close when `watch_stdin`; says which.
-fn wait_for_release(mut signals: Signals, watch_stdin: bool) -> String {
+/// Waits for an interrupt, or for stdin to close when `watch_stdin`; says which.
+fn wait_for_release(interrupts: Interrupts, watch_stdin: bool) -> String {
     let (tx, rx) = mpsc::channel::<String>();
-    let handle = signals.handle();
-    let on_signal = tx.clone();
-    std::thread::spawn(move || {
-        if let Some(sig) = signals.forever().next() {
-            let name = match sig {
-                SIGINT => "SIGINT",
-                SIGTERM => "SIGTERM",
-                _ => "SIGHUP",
-            };
-            let _ = on_signal.send(format!("got {name}"));
-        }
-    });
+    let forwarding = interrupts.forward(tx.clone());
     if watch_stdin {
         let on_eof = tx.clone();
         std::thread::spawn(move || {
@@ -151,6 +121,6 @@ fn wait_for_release(mut signals: Signals, watch_stdin: bool) -> String {
         });
     }
     let why = rx.recv().unwrap_or_else(|_| "interrupted".to_owned());
-    handle.close();
+    drop(forwarding);
     why
 }

@@ -5,6 +5,7 @@
 
 use crate::hexdump::{self, Dumper, Marks};
 use crate::objects::{printable, quoted};
+use crate::os::{self, Stdio};
 use crate::units::format_size;
 use crate::usage;
 use anyhow::{Context, Result};
@@ -12,10 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shmkit::{Access, Mapping, Name, View, GRANULARITY};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
-use std::os::fd::AsFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The block size of every copy.
@@ -126,7 +124,7 @@ pub fn read(name: &Name, offset: u64, len: Option<u64>, hex: bool) -> Result<()>
     } else {
         // Raw bytes go straight to the descriptor: stdout's line buffering would cut a
         // binary stream at every newline byte.
-        let mut out = File::from(stdout.as_fd().try_clone_to_owned()?);
+        let mut out = os::file(Stdio::Out)?;
         stream_out(&view, at, len, &mut buf, &progress, |b| out.write_all(b))?;
     }
     Ok(())
@@ -168,24 +166,11 @@ fn open_input(file: Option<&Path>) -> Result<Input> {
             (f, p.display().to_string())
         }
         _ => {
-            let fd = io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .context("cannot use stdin")?;
-            (File::from(fd), "stdin".to_owned())
+            let stdin = os::file(Stdio::In).context("cannot use stdin")?;
+            (stdin, "stdin".to_owned())
         }
     };
-    let meta = reader
-        .metadata()
-        .with_context(|| format!("cannot inspect input {label}"))?;
-    let known = if meta.is_file() {
-        // stdin may have been read from already: count from where it stands.
-        let mut r = &reader;
-        let pos = io::Seek::stream_position(&mut r).unwrap_or(0);
-        Some(meta.len().saturating_sub(pos))
-    } else {
-        None
-    };
+    let known = os::known_length(&reader, &label)?;
     Ok(Input {
         reader,
         label,
@@ -315,15 +300,14 @@ pub fn watch(name: &Name, offset: u64, len: Option<u64>, interval_ms: u64) -> Re
     let len = usize::try_from(len).context("the range is too large to watch")?;
     let (view, at) = window(&m, offset, len as u64, Access::Read)?;
 
-    // The first SIGINT or SIGTERM ends the loop cleanly; a second one, should the loop be
-    // stuck writing to a reader that does not read, ends the process.
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
-            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
-            .context("cannot install signal handlers")?;
-    }
+    // The first SIGINT or SIGTERM (Ctrl-C or Ctrl-Break on Windows) ends the loop
+    // cleanly; a second one, should the loop be stuck writing to a reader that does not
+    // read, ends the process.
+    let stop = os::Stop::install()?;
     let tty = io::stdout().is_terminal();
+    if tty {
+        os::enable_escapes();
+    }
     let marks = if tty { Marks::Reverse } else { Marks::Star };
     let interval = Duration::from_millis(interval_ms);
     let started = Instant::now();
@@ -336,7 +320,7 @@ pub fn watch(name: &Name, offset: u64, len: Option<u64>, interval_ms: u64) -> Re
         printable(&full),
         format_size(size)
     );
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.requested() {
         view.read(at, &mut current)?;
         let changed: Vec<bool> = match &previous {
             Some(p) => p.iter().zip(&current).map(|(a, b)| a != b).collect(),
@@ -377,7 +361,7 @@ pub fn watch(name: &Name, offset: u64, len: Option<u64>, interval_ms: u64) -> Re
         }
         previous = Some(current.clone());
         let deadline = Instant::now() + interval;
-        while !stop.load(Ordering::Relaxed) {
+        while !stop.requested() {
             let now = Instant::now();
             if now >= deadline {
                 break;

@@ -28,6 +28,7 @@ mod data;
 mod demo;
 mod hexdump;
 mod objects;
+mod os;
 mod units;
 
 use clap::{Parser, Subcommand};
@@ -57,8 +58,8 @@ enum Command {
     ///
     /// A non-persistent object vanishes with its last handle, so it needs --hold: the
     /// command then holds it until its stdin closes (when stdin is a pipe or a terminal)
-    /// or it gets SIGINT, SIGTERM or SIGHUP. A persistent object stays until `shmkit rm`.
-    /// Fails if the name is taken.
+    /// or it gets SIGINT, SIGTERM or SIGHUP (on Windows: Ctrl-C, Ctrl-Break or the console
+    /// closing). A persistent object stays until `shmkit rm`. Fails if the name is taken.
     Create {
         /// The object's name.
         #[arg(value_parser = parse_name)]
@@ -73,7 +74,7 @@ enum Command {
         /// Keep the object after every handle closes, until `shmkit rm`.
         #[arg(long)]
         persistent: bool,
-        /// Hold the object until stdin closes or SIGINT/SIGTERM/SIGHUP.
+        /// Hold the object until stdin closes or SIGINT/SIGTERM/SIGHUP (Ctrl-C on Windows).
         #[arg(long)]
         hold: bool,
         /// Permission bits in octal (owner/group/others read-write).
@@ -82,7 +83,8 @@ enum Command {
     },
     /// List the objects you can see: your Local objects and your Global ones.
     ///
-    /// A table on stdout; --json prints an array (see the README for its schema).
+    /// A table on stdout; --json prints an array (see the README for its schema). Linux
+    /// only: Windows cannot list its named objects.
     Ls {
         /// Print a JSON array instead of a table.
         #[arg(long)]
@@ -94,7 +96,8 @@ enum Command {
     /// Show one object and the processes that hold it.
     ///
     /// Kind, size, owner, mode, persistence, and each holder's pid and command name,
-    /// with what it holds: a handle (keeps the name) or a view (keeps the memory).
+    /// with what it holds: a handle (keeps the name) or a view (keeps the memory). Linux
+    /// only, as `ls`.
     Info {
         /// The object's name.
         #[arg(value_parser = parse_name)]
@@ -139,8 +142,9 @@ enum Command {
     ///
     /// Redraws every --interval ms and marks the bytes that changed since the previous
     /// frame: reverse video on a terminal; otherwise a `*` after the byte, with a frame
-    /// printed only when something changed. Stops on SIGINT (Ctrl-C) or SIGTERM. The
-    /// watch holds a handle, so the object stays while it is watched.
+    /// printed only when something changed. Stops on SIGINT (Ctrl-C) or SIGTERM (Ctrl-C
+    /// or Ctrl-Break on Windows). The watch holds a handle, so the object stays while it
+    /// is watched.
     Watch {
         /// The object's name.
         #[arg(value_parser = parse_name)]
@@ -164,6 +168,8 @@ enum Command {
         name: Name,
     },
     /// Reclaim the objects whose holders all died, and print what was freed.
+    ///
+    /// Linux only: Windows frees an object with its last handle, and cannot list them.
     Gc {
         /// Change nothing; print what would be freed.
         #[arg(long)]

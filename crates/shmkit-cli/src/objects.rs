@@ -1,14 +1,23 @@
 //! `ls`, `info`, `rm` and `gc`: what exists, who holds it, and cleaning up.
+//!
+//! `ls`, `info` and `gc` rest on the library's `inspect` module, which exists on Linux
+//! only: elsewhere (Windows) they fail, status 1, saying why; `rm` there leaves the
+//! explanation of an object that is not persistent to the library.
 
-use crate::units::format_size;
-use anyhow::{Context, Result};
-use serde::Serialize;
-use shmkit::inspect::{self, ObjectInfo};
+use anyhow::Result;
 use shmkit::{Mapping, Name};
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::io::{self, Write};
+#[cfg(target_os = "linux")]
+use {
+    crate::units::format_size,
+    anyhow::Context,
+    serde::Serialize,
+    shmkit::inspect::{self, ObjectInfo},
+    std::collections::HashMap,
+    std::io::{self, Write},
+};
 
+#[cfg(target_os = "linux")]
 /// One object in the `--json` output of `ls` (an array of these) and `info` (one).
 ///
 /// The format is stable: these fields keep their names and types.
@@ -32,6 +41,7 @@ struct JsonObject<'a> {
     holders: Vec<u32>,
 }
 
+#[cfg(target_os = "linux")]
 impl<'a> From<&'a ObjectInfo> for JsonObject<'a> {
     fn from(o: &'a ObjectInfo) -> Self {
         JsonObject {
@@ -72,9 +82,11 @@ pub fn quoted(s: &str) -> String {
     format!("\"{}\"", printable(s))
 }
 
+#[cfg(target_os = "linux")]
 /// User names by uid, from /etc/passwd (numbers where it has none).
 struct Users(HashMap<u32, String>);
 
+#[cfg(target_os = "linux")]
 impl Users {
     fn load() -> Users {
         let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
@@ -98,6 +110,7 @@ impl Users {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"
@@ -106,6 +119,7 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
+#[cfg(target_os = "linux")]
 pub fn ls(json: bool, all: bool) -> Result<()> {
     let objects = inspect::list(all).context("cannot list the objects")?;
     let mut out = io::stdout().lock();
@@ -173,6 +187,7 @@ pub fn ls(json: bool, all: bool) -> Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 pub fn info(name: &Name, json: bool) -> Result<()> {
     let o = inspect::info(name.as_str())?;
     let mut out = io::stdout().lock();
@@ -214,6 +229,7 @@ pub fn info(name: &Name, json: bool) -> Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 fn holder_list(o: &ObjectInfo) -> String {
     let held: Vec<String> = o
         .holders
@@ -230,6 +246,7 @@ fn holder_list(o: &ObjectInfo) -> String {
     }
 }
 
+#[cfg(target_os = "linux")]
 pub fn rm(name: &Name) -> Result<()> {
     // Explain a non-persistent object before trying: it has no name to remove by hand.
     if let Ok(o) = inspect::info(name.as_str()) {
@@ -246,6 +263,7 @@ pub fn rm(name: &Name) -> Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 pub fn gc(dry_run: bool) -> Result<()> {
     let freed = inspect::collect_garbage(dry_run).context("cannot collect garbage")?;
     let mut out = io::stdout().lock();
@@ -266,4 +284,35 @@ pub fn gc(dry_run: bool) -> Result<()> {
         n => writeln!(out, "{verb} {n} objects, {} in all", format_size(total))?,
     }
     Ok(())
+}
+
+/// Why `ls`, `info` and `gc` cannot work off Linux.
+#[cfg(not(target_os = "linux"))]
+const NO_LISTING: &str = "listing named objects is not available on Windows: Windows offers \
+    no documented way to enumerate its named-object directory or an object's holders";
+
+#[cfg(not(target_os = "linux"))]
+pub fn ls(_json: bool, _all: bool) -> Result<()> {
+    anyhow::bail!("cannot list the objects: {NO_LISTING}")
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn info(name: &Name, _json: bool) -> Result<()> {
+    anyhow::bail!("cannot show {}: {NO_LISTING}", quoted(&name.full()))
+}
+
+/// The library's error for an object that is not persistent says that it goes with its
+/// last handle (without the holders, which only a listing could name).
+#[cfg(not(target_os = "linux"))]
+pub fn rm(name: &Name) -> Result<()> {
+    Mapping::remove(name.as_str())?;
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn gc(_dry_run: bool) -> Result<()> {
+    anyhow::bail!(
+        "cannot collect garbage: {NO_LISTING}; nor does Windows need it: it frees an \
+         object with its last handle, however its holders end"
+    )
 }
