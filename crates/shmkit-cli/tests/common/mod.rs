@@ -1,5 +1,10 @@
 //! Helpers of the command-line tests: a private store per test, unique names, holders
 //! started in the background with a watchdog, and the check that nothing was left.
+//!
+//! On Windows the objects themselves are kernel objects in the session's one namespace,
+//! which no store can make private: there the unique names keep tests and runs apart,
+//! and the private store (`SHMKIT_DIR`, honoured by the Windows backend too) holds only
+//! the files of persistent objects.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -32,6 +37,7 @@ pub fn unique(what: &str) -> String {
 }
 
 /// The effective uid of the tests (and so of the binary they start).
+#[cfg(not(windows))]
 pub fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
@@ -39,18 +45,20 @@ pub fn euid() -> u32 {
 /// A store root of the test's own (`SHMKIT_DIR`) in /dev/shm, so that no other process
 /// on the machine reclaims, lists or frees what the test expects to see. Removed when
 /// dropped, whatever happened; [`Store::assert_clean`] checks that the commands left
-/// nothing behind.
+/// nothing behind. On Windows it is a directory in the temporary directory, and holds
+/// the persistent objects only (see the module documentation).
 pub struct Store {
     pub root: PathBuf,
 }
 
 impl Store {
     pub fn new() -> Store {
-        let root = PathBuf::from(format!(
-            "/dev/shm/shmkit.cli-test.{}.{}",
-            std::process::id(),
-            next()
-        ));
+        let dir = format!("shmkit.cli-test.{}.{}", std::process::id(), next());
+        let root = if cfg!(windows) {
+            std::env::temp_dir().join(dir)
+        } else {
+            Path::new("/dev/shm").join(dir)
+        };
         std::fs::create_dir(&root).expect("create the test store");
         Store { root }
     }
@@ -70,6 +78,7 @@ impl Store {
     }
 
     /// The file of `name` (`Local\<base>` from [`unique`]) in the store.
+    #[cfg(not(windows))]
     pub fn object_file(&self, name: &str) -> PathBuf {
         let base = name.rsplit('\\').next().unwrap_or(name);
         self.root
@@ -130,6 +139,7 @@ pub fn wait_with_watchdog(child: &mut Child, limit: Duration) -> ExitStatus {
 }
 
 /// Sends `sig` to `pid`.
+#[cfg(not(windows))]
 pub fn signal(pid: u32, sig: rustix::process::Signal) {
     let pid = rustix::process::Pid::from_raw(pid as i32).expect("a pid");
     rustix::process::kill_process(pid, sig).expect("kill");
@@ -211,6 +221,11 @@ impl Holder {
         holder
     }
 
+    /// Closes its stdin: end of input, which releases the object.
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
+    }
+
     /// Closes its stdin and waits for it to exit.
     pub fn release(mut self) -> ExitStatus {
         drop(self.stdin.take());
@@ -218,6 +233,7 @@ impl Holder {
     }
 
     /// Sends `sig` and waits for it to exit.
+    #[cfg(not(windows))]
     pub fn signal(mut self, sig: rustix::process::Signal) -> ExitStatus {
         signal(self.pid, sig);
         wait_with_watchdog(&mut self.child, WATCHDOG)
@@ -279,7 +295,7 @@ pub fn sha256(data: &[u8]) -> String {
 
 /// Runs the binary in `store` with `stdin` (a file, `/dev/zero`...), under the watchdog.
 pub fn run_with_stdin(store: &Store, args: &[&str], stdin: Stdio) -> std::process::Output {
-    let mut child = store
+    let child = store
         .spawn_cmd()
         .args(args)
         .stdin(stdin)
@@ -287,6 +303,31 @@ pub fn run_with_stdin(store: &Store, args: &[&str], stdin: Stdio) -> std::proces
         .stderr(Stdio::piped())
         .spawn()
         .expect("start shmkit");
+    finish(child)
+}
+
+/// Runs the binary in `store` with an endless stdin of zero bytes from a pipe (what
+/// `/dev/zero` gives where there is one), under the watchdog.
+pub fn run_with_endless_zeros(store: &Store, args: &[&str]) -> std::process::Output {
+    let mut child = store
+        .spawn_cmd()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start shmkit");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Ends when the binary exits and the pipe breaks.
+    std::thread::spawn(move || {
+        let zeros = vec![0u8; 1 << 16];
+        while std::io::Write::write_all(&mut stdin, &zeros).is_ok() {}
+    });
+    finish(child)
+}
+
+/// Waits for `child` (stdout and stderr piped) under the watchdog, with what it wrote.
+fn finish(mut child: Child) -> std::process::Output {
     let out = Lines::collect(child.stdout.take().expect("stdout"));
     let err = Lines::collect(child.stderr.take().expect("stderr"));
     let status = wait_with_watchdog(&mut child, WATCHDOG);
