@@ -25,7 +25,7 @@
 //!
 //! Like a mapping, an object's name lives as long as some process holds a handle to it,
 //! and the objects of killed processes are reclaimed. A name held by an object of another
-//! kind is [`ErrorKind::WrongType`](crate::ErrorKind::WrongType).
+//! kind is [`ErrorKind::WrongType`].
 //!
 //! [`Guarded`] puts a value in a mapping under a named mutex; [`ShmSafe`] says which types
 //! may live in shared memory.
