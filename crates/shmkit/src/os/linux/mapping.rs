@@ -8,7 +8,7 @@ use crate::mapping::Protection;
 use crate::name::Name;
 use crate::os::CreateRequest;
 use crate::view::Access;
-use rustix::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::fs::{AtFlags, OFlags};
 use rustix::mm::{MapFlags, MsyncFlags, ProtFlags};
 use std::fs::File;
@@ -562,21 +562,10 @@ impl Handle {
     /// Hands a fresh, independent handle to the child that `cmd` will start; returns the
     /// token the child passes to `from_inherited`.
     pub(crate) fn share_with(&self, cmd: &mut Command) -> Result<String> {
-        use std::os::unix::process::CommandExt;
         let what = "sharing a mapping with a child process";
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
-        let raw = fd.as_raw_fd();
-        let token = self.token_for(raw);
-        // SAFETY: the closure runs in the child between fork and exec; it makes one
-        // fcntl call, which is async-signal-safe, and touches no lock or allocation.
-        // It owns `fd`, which keeps the descriptor open in the parent until `cmd` is
-        // dropped, so the number stays valid for every spawn.
-        unsafe {
-            cmd.pre_exec(move || {
-                rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::empty())?;
-                Ok(())
-            });
-        }
+        let token = self.token_for(fd.as_raw_fd());
+        sys::pass_to_child(cmd, fd);
         Ok(token)
     }
 
@@ -606,23 +595,7 @@ impl Handle {
         if fd < 0 || size == 0 || prot > 2 {
             return Err(bad("malformed token"));
         }
-        // The descriptor must be open and not already owned by anything in this process:
-        // only descriptors inherited without close-on-exec qualify.
-        let flags = {
-            // SAFETY: the fd number is only borrowed for this one fcntl call; a closed
-            // number makes fcntl fail with EBADF, which is handled.
-            let borrowed = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
-            rustix::io::fcntl_getfd(borrowed).map_err(|_| bad("no such open descriptor"))?
-        };
-        if flags.contains(rustix::io::FdFlags::CLOEXEC) || sys::is_owned_inheritable(fd) {
-            return Err(bad(
-                "the descriptor was not inherited (it is close-on-exec or owned by a handle of this process)",
-            ));
-        }
-        // SAFETY: the descriptor is open (fcntl succeeded) and was inherited without
-        // close-on-exec, which no Rust object of this process owns; the caller hands its
-        // ownership to this handle by presenting the token, once.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        let owned = sys::take_inherited(fd).map_err(bad)?;
         let st = sys::fstat(&owned).map_err(|_| bad("cannot inspect it"))?;
         if st.st_mode & 0o170000 != 0o100000 {
             std::mem::forget(owned);

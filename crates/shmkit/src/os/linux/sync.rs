@@ -25,7 +25,7 @@ use crate::name::Name;
 use crate::os::{SyncParams, SyncRequest, SyncType};
 use crate::sync::state::{EventWords, Futex, SemaphoreWords};
 use crate::sync::Acquire;
-use rustix::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::mm::{MapFlags, ProtFlags};
 use std::process::Command;
 use std::ptr::NonNull;
@@ -673,19 +673,10 @@ impl SyncHandle {
     }
 
     pub(crate) fn share_with(&self, cmd: &mut Command) -> Result<String> {
-        use std::os::unix::process::CommandExt;
         let what = format!("sharing {} with a child process", self.what());
         let fd = self.fresh_hold().map_err(|e| sys_err(e, &what))?;
         let token = self.token_for(fd.as_raw_fd());
-        // SAFETY: the closure runs in the child between fork and exec; it makes one
-        // fcntl call, which is async-signal-safe, and touches no lock or allocation. It
-        // owns `fd`, which keeps the descriptor open in the parent until `cmd` is dropped.
-        unsafe {
-            cmd.pre_exec(move || {
-                rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::empty())?;
-                Ok(())
-            });
-        }
+        sys::pass_to_child(cmd, fd);
         Ok(token)
     }
 
@@ -710,23 +701,10 @@ impl SyncHandle {
             "semaphore" => SyncType::Semaphore,
             _ => return Err(bad("malformed kind")),
         };
-        if fd < 0 || !matches!(named, "named" | "unnamed") {
+        if !matches!(named, "named" | "unnamed") {
             return Err(bad("malformed token"));
         }
-        let flags = {
-            // SAFETY: the number is only borrowed for this one fcntl call; a closed number
-            // makes fcntl fail with EBADF, which is handled.
-            let borrowed = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
-            rustix::io::fcntl_getfd(borrowed).map_err(|_| bad("no such open descriptor"))?
-        };
-        if flags.contains(rustix::io::FdFlags::CLOEXEC) || sys::is_owned_inheritable(fd) {
-            return Err(bad(
-                "the descriptor was not inherited (it is close-on-exec or owned by a handle of this process)",
-            ));
-        }
-        // SAFETY: the descriptor is open and was inherited without close-on-exec, which no
-        // Rust object of this process owns; presenting the token hands it to this handle.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        let owned = sys::take_inherited(fd).map_err(bad)?;
         let st = sys::fstat(&owned).map_err(|_| bad("cannot inspect it"))?;
         let header = match Header::read(&owned) {
             Ok(h) if st.st_mode & 0o170000 == 0o100000 && st.st_size as usize >= PAGE => h,

@@ -327,3 +327,42 @@ pub(crate) fn is_owned_inheritable(fd: i32) -> bool {
         .unwrap_or_else(|p| p.into_inner())
         .contains(&fd)
 }
+
+/// Makes the child that `cmd` starts inherit `fd` (close-on-exec cleared in the child
+/// only). The closure owns `fd`, which keeps the number valid for every spawn of `cmd`.
+pub(crate) fn pass_to_child(cmd: &mut std::process::Command, fd: OwnedFd) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec; it makes one fcntl
+    // call, which is async-signal-safe, and touches no lock or allocation.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::empty())?;
+            Ok(())
+        });
+    }
+}
+
+/// Takes ownership of descriptor `fd` named by an inherit token: it must be open, and
+/// inherited (not close-on-exec, and not owned by an inheritable handle of this process).
+/// The error says why not.
+pub(crate) fn take_inherited(fd: i32) -> Result<OwnedFd, &'static str> {
+    if fd < 0 {
+        return Err("malformed descriptor");
+    }
+    let flags = {
+        // SAFETY: the number is only borrowed for this one fcntl call; a closed number
+        // makes fcntl fail with EBADF, which is handled.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        rustix::io::fcntl_getfd(borrowed).map_err(|_| "no such open descriptor")?
+    };
+    if flags.contains(rustix::io::FdFlags::CLOEXEC) || is_owned_inheritable(fd) {
+        return Err(
+            "the descriptor was not inherited (it is close-on-exec or owned by a handle of \
+             this process)",
+        );
+    }
+    // SAFETY: the descriptor is open (fcntl succeeded) and was inherited without
+    // close-on-exec, so no Rust object of this process owns it; presenting the token hands
+    // its ownership over, once.
+    Ok(unsafe { rustix::fd::FromRawFd::from_raw_fd(fd) })
+}
