@@ -62,6 +62,35 @@ pub(crate) enum SyncParams {
     Semaphore { initial: u32, max: u32 },
 }
 
+impl SyncType {
+    /// The kind in lower case, as messages and inherit tokens spell it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SyncType::Mutex => "mutex",
+            SyncType::Event => "event",
+            SyncType::Semaphore => "semaphore",
+        }
+    }
+
+    /// The kind spelled by [`SyncType::as_str`].
+    pub(crate) fn parse(s: &str) -> Option<SyncType> {
+        [SyncType::Mutex, SyncType::Event, SyncType::Semaphore]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+impl SyncParams {
+    /// The kind of object these parameters create.
+    pub(crate) fn sync_type(self) -> SyncType {
+        match self {
+            SyncParams::Mutex { .. } => SyncType::Mutex,
+            SyncParams::Event { .. } => SyncType::Event,
+            SyncParams::Semaphore { .. } => SyncType::Semaphore,
+        }
+    }
+}
+
 /// Everything a sync create call asks of a backend. Parameters are already validated
 /// (semaphore: `1 <= max`, `initial <= max`; permissions within 0o777).
 pub(crate) struct SyncRequest<'a> {

@@ -137,7 +137,8 @@ pub struct Guarded<T: ShmSafe> {
     mutex: Mutex,
     view: View,
     offset: usize,
-    _mapping: Option<Mapping>,
+    /// Keeps the name alive as long as the value is guarded.
+    _mapping: Mapping,
     _value: PhantomData<T>,
 }
 
@@ -206,7 +207,7 @@ impl<T: ShmSafe> Guarded<T> {
             mutex,
             view,
             offset,
-            _mapping: Some(mapping),
+            _mapping: mapping,
             _value: PhantomData,
         })
     }

@@ -134,14 +134,14 @@ impl<'a> SyncOptions<'a> {
     /// existing one is opened without taking it, as CreateMutex does.
     #[doc(alias = "CreateMutex")]
     pub fn create_mutex(&self, initial_owner: bool) -> Result<Mutex> {
-        let (object, _) = self.create(SyncParams::Mutex { initial_owner })?;
+        let object = self.create(SyncParams::Mutex { initial_owner })?;
         Ok(Mutex::from_object(object))
     }
 
     /// Creates (or opens) an event; an existing one keeps its own reset kind and state.
     #[doc(alias = "CreateEvent")]
     pub fn create_event(&self, reset: EventReset, initially_set: bool) -> Result<Event> {
-        let (object, _) = self.create(SyncParams::Event {
+        let object = self.create(SyncParams::Event {
             manual: reset == EventReset::Manual,
             initially_set,
         })?;
@@ -153,16 +153,12 @@ impl<'a> SyncOptions<'a> {
     /// `max` (else ERROR_INVALID_PARAMETER, even when the object exists).
     #[doc(alias = "CreateSemaphore")]
     pub fn create_semaphore(&self, initial: u32, max: u32) -> Result<Semaphore> {
-        let (object, _) = self.create(SyncParams::Semaphore { initial, max })?;
+        let object = self.create(SyncParams::Semaphore { initial, max })?;
         Ok(Semaphore::from_object(object))
     }
 
-    fn create(&self, params: SyncParams) -> Result<(Object, bool)> {
-        let kind = match params {
-            SyncParams::Mutex { .. } => SyncType::Mutex,
-            SyncParams::Event { .. } => SyncType::Event,
-            SyncParams::Semaphore { .. } => SyncType::Semaphore,
-        };
+    fn create(&self, params: SyncParams) -> Result<Object> {
+        let kind = params.sync_type();
         let parsed = self.name.map(Name::parse).transpose()?;
         let what = label(kind, parsed.as_ref().map(Name::as_str));
         if let SyncParams::Semaphore { initial, max } = params {
@@ -197,24 +193,17 @@ impl<'a> SyncOptions<'a> {
             exclusive: self.exclusive,
         };
         let (handle, already_existed) = os::create_sync(&req)?;
-        Ok((
-            Object {
-                handle,
-                name: parsed.map(|n| n.as_str().to_owned()),
-                already_existed,
-            },
+        Ok(Object {
+            handle,
+            name: parsed.map(|n| n.as_str().to_owned()),
             already_existed,
-        ))
+        })
     }
 }
 
 /// "mutex \"Local\\x\"" or "unnamed mutex": how messages name an object.
 pub(crate) fn label(kind: SyncType, name: Option<&str>) -> String {
-    let k = match kind {
-        SyncType::Mutex => "mutex",
-        SyncType::Event => "event",
-        SyncType::Semaphore => "semaphore",
-    };
+    let k = kind.as_str();
     match name {
         Some(n) => format!("{k} {}", crate::name::quoted(n)),
         None => format!("unnamed {k}"),
@@ -262,8 +251,8 @@ impl Object {
                 ErrorKind::WrongType,
                 format!(
                     "inherited handle {token:?} is a {}, not a {}",
-                    label(handle.sync_type(), None).trim_start_matches("unnamed "),
-                    label(kind, None).trim_start_matches("unnamed ")
+                    handle.sync_type().as_str(),
+                    kind.as_str()
                 ),
             ));
         }

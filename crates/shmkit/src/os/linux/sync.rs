@@ -79,6 +79,8 @@ fn sys_err(e: Errno, what: &str) -> Error {
 /// The shared first page of a sync object, mapped read-write.
 struct Page {
     ptr: NonNull<u8>,
+    /// Leave it mapped when dropped (see `SyncHandle`'s `Drop`).
+    keep_mapped: bool,
 }
 
 // SAFETY: the page is plain shared memory that is only accessed through atomics and
@@ -103,7 +105,10 @@ impl Page {
             )?
         };
         NonNull::new(ptr.cast::<u8>())
-            .map(|ptr| Page { ptr })
+            .map(|ptr| Page {
+                ptr,
+                keep_mapped: false,
+            })
             .ok_or(Errno::NOMEM)
     }
 
@@ -130,6 +135,9 @@ impl Page {
 
 impl Drop for Page {
     fn drop(&mut self) {
+        if self.keep_mapped {
+            return;
+        }
         // SAFETY: the page was mapped by `Page::map` with this length and nothing borrows
         // it beyond `self` (the references it hands out borrow `self`).
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), PAGE) };
@@ -180,8 +188,7 @@ fn deadline(timeout: Option<Duration>) -> (Option<Instant>, bool) {
 
 /// One open handle to a mutex, an event or a semaphore.
 pub(crate) struct SyncHandle {
-    /// `None` only after a drop decided to leave the page mapped (see `Drop`).
-    page: Option<Page>,
+    page: Page,
     kind: SyncType,
     /// The event's manual-reset flag or the semaphore's maximum, read once.
     param: u32,
@@ -250,14 +257,6 @@ fn initialise(page: &Page, params: SyncParams) -> std::result::Result<(), Errno>
     Ok(())
 }
 
-fn type_of_params(params: SyncParams) -> SyncType {
-    match params {
-        SyncParams::Mutex { .. } => SyncType::Mutex,
-        SyncParams::Event { .. } => SyncType::Event,
-        SyncParams::Semaphore { .. } => SyncType::Semaphore,
-    }
-}
-
 fn wrong_type(name: &Name, want: SyncType, found: u32) -> Error {
     Error::new(
         ErrorKind::WrongType,
@@ -265,14 +264,14 @@ fn wrong_type(name: &Name, want: SyncType, found: u32) -> Error {
             "{} is held by an object of another kind ({}), not a {}",
             crate::name::quoted(name.as_str()),
             object::kind_name(found),
-            object::kind_name(kind_code(want))
+            want.as_str()
         ),
     )
 }
 
 /// SPEC 7.5 with 2.1: create-or-open (or create-new).
 pub(crate) fn create_sync(req: &SyncRequest<'_>) -> Result<(SyncHandle, bool)> {
-    let kind = type_of_params(req.params);
+    let kind = req.params.sync_type();
     let what = label(kind, req.name);
     let Some(name) = req.name else {
         return Ok((unnamed(req, kind, &what)?, false));
@@ -339,7 +338,7 @@ pub(crate) fn create_sync(req: &SyncRequest<'_>) -> Result<(SyncHandle, bool)> {
             Some(entry) => {
                 let mut handle = SyncHandle {
                     param: read_param(&page, kind),
-                    page: Some(page),
+                    page,
                     kind,
                     entry: Some(entry),
                     unnamed: None,
@@ -390,7 +389,7 @@ fn unnamed(req: &SyncRequest<'_>, kind: SyncType, what: &str) -> Result<SyncHand
     initialise(&page, req.params).map_err(fail)?;
     let mut handle = SyncHandle {
         param: read_param(&page, kind),
-        page: Some(page),
+        page,
         kind,
         entry: None,
         unnamed: Some(fd),
@@ -413,7 +412,7 @@ fn from_entry(entry: Entry, kind: SyncType, what: &str) -> Result<SyncHandle> {
     let page = Page::map(&entry.fd).map_err(|e| sys_err(e, what))?;
     Ok(SyncHandle {
         param: read_param(&page, kind),
-        page: Some(page),
+        page,
         kind,
         entry: Some(entry),
         unnamed: None,
@@ -439,12 +438,6 @@ pub(crate) fn open_sync(name: &Name, kind: SyncType) -> Result<SyncHandle> {
 }
 
 impl SyncHandle {
-    #[inline]
-    fn page(&self) -> &Page {
-        // `page` is only taken in `Drop`.
-        self.page.as_ref().expect("the page of a live sync handle")
-    }
-
     pub(crate) fn sync_type(&self) -> SyncType {
         self.kind
     }
@@ -470,7 +463,7 @@ impl SyncHandle {
         if self.kind != SyncType::Mutex {
             return Err(self.wrong_op("waiting for a mutex"));
         }
-        let m = self.page().mutex();
+        let m = self.page.mutex();
         // A timeout too long to represent waits forever.
         let timeout = timeout.filter(|t| t.as_secs() < (i64::MAX as u64) / 4);
         // SAFETY: `m` is the process-shared mutex initialised by the object's creator in
@@ -535,7 +528,7 @@ impl SyncHandle {
         }
         // SAFETY: as in `mutex_acquire`; unlocking a mutex this thread does not own is
         // refused by glibc with EPERM (robust and recursive mutexes check the owner).
-        match unsafe { libc::pthread_mutex_unlock(self.page().mutex()) } {
+        match unsafe { libc::pthread_mutex_unlock(self.page.mutex()) } {
             0 => Ok(()),
             libc::EPERM => Err(Error::new(
                 ErrorKind::NotOwner,
@@ -552,11 +545,11 @@ impl SyncHandle {
     }
 
     pub(crate) fn mutex_owned_by_caller(&self) -> bool {
-        self.kind == SyncType::Mutex && self.page.as_ref().is_some_and(owned_by_caller)
+        self.kind == SyncType::Mutex && owned_by_caller(&self.page)
     }
 
     fn event(&self) -> EventWords<'_> {
-        let page = self.page();
+        let page = &self.page;
         EventWords {
             state: page.u64_at(STATE_AT),
             seq: page.u32_at(SEQ_AT),
@@ -565,7 +558,7 @@ impl SyncHandle {
     }
 
     fn semaphore(&self) -> SemaphoreWords<'_> {
-        let page = self.page();
+        let page = &self.page;
         SemaphoreWords {
             state: page.u64_at(STATE_AT),
             seq: page.u32_at(SEQ_AT),
@@ -653,11 +646,7 @@ impl SyncHandle {
     }
 
     fn token_for(&self, fd: RawFd) -> String {
-        let k = match self.kind {
-            SyncType::Mutex => "mutex",
-            SyncType::Event => "event",
-            SyncType::Semaphore => "semaphore",
-        };
+        let k = self.kind.as_str();
         let named = if self.entry.is_some() {
             "named"
         } else {
@@ -695,12 +684,7 @@ impl SyncHandle {
             return Err(bad("malformed token"));
         };
         let fd: RawFd = fd.parse().map_err(|_| bad("malformed descriptor"))?;
-        let kind = match k {
-            "mutex" => SyncType::Mutex,
-            "event" => SyncType::Event,
-            "semaphore" => SyncType::Semaphore,
-            _ => return Err(bad("malformed kind")),
-        };
+        let kind = SyncType::parse(k).ok_or_else(|| bad("malformed kind"))?;
         if !matches!(named, "named" | "unnamed") {
             return Err(bad("malformed token"));
         }
@@ -723,7 +707,7 @@ impl SyncHandle {
             let page = Page::map(&owned).map_err(|e| sys_err(e, &what))?;
             return Ok(SyncHandle {
                 param: read_param(&page, kind),
-                page: Some(page),
+                page,
                 kind,
                 entry: None,
                 unnamed: Some(owned),
@@ -757,7 +741,7 @@ impl SyncHandle {
             (None, None) => return Err(self.wrong_op("duplicating")),
         };
         Ok(SyncHandle {
-            page: Some(page),
+            page,
             kind: self.kind,
             param: self.param,
             entry,
@@ -778,19 +762,10 @@ fn owned_by_caller(page: &Page) -> bool {
 
 impl Drop for SyncHandle {
     fn drop(&mut self) {
-        if self.kind == SyncType::Mutex {
-            if let Some(page) = self.page.take() {
-                if owned_by_caller(&page) {
-                    // The mutex is on this thread's robust list, which the kernel walks
-                    // when the thread ends: the page must stay mapped until then. As on
-                    // Windows, the mutex stays owned; when the thread ends it becomes
-                    // abandoned for the next waiter.
-                    std::mem::forget(page);
-                } else {
-                    drop(page);
-                }
-            }
-        }
-        // The entry (the hold on the name) closes after the page is gone.
+        // A mutex this thread owns is on its robust list, which the kernel walks when the
+        // thread ends: its page must stay mapped until then. As on Windows, the mutex
+        // stays owned; when the thread ends it becomes abandoned for the next waiter.
+        // (The entry, the hold on the name, closes after the page.)
+        self.page.keep_mapped = self.mutex_owned_by_caller();
     }
 }

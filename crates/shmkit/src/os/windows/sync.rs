@@ -62,22 +62,6 @@ fn open_rights(kind: SyncType) -> u32 {
     }
 }
 
-fn kind_of(params: SyncParams) -> SyncType {
-    match params {
-        SyncParams::Mutex { .. } => SyncType::Mutex,
-        SyncParams::Event { .. } => SyncType::Event,
-        SyncParams::Semaphore { .. } => SyncType::Semaphore,
-    }
-}
-
-fn kind_str(kind: SyncType) -> &'static str {
-    match kind {
-        SyncType::Mutex => "mutex",
-        SyncType::Event => "event",
-        SyncType::Semaphore => "semaphore",
-    }
-}
-
 fn label(kind: SyncType, name: Option<&Name>) -> String {
     crate::sync::label(kind, name.map(Name::as_str))
 }
@@ -88,7 +72,7 @@ fn wrong_type(name: &Name, want: SyncType) -> Error {
         format!(
             "{} is held by an object of another kind, not a {}",
             crate::name::quoted(name.as_str()),
-            kind_str(want)
+            want.as_str()
         ),
     )
 }
@@ -167,7 +151,7 @@ fn param_of(h: RawHandle, kind: SyncType) -> io::Result<u32> {
 
 /// SPEC 7.5 with 2.1: create-or-open (or create-new).
 pub(crate) fn create_sync(req: &SyncRequest<'_>) -> Result<(SyncHandle, bool)> {
-    let kind = kind_of(req.params);
+    let kind = req.params.sync_type();
     let what = label(kind, req.name);
     let creating = format!("creating {what}");
     if let Some(name) = req.name {
@@ -444,7 +428,7 @@ impl SyncHandle {
             }
             None => "unnamed".to_owned(),
         };
-        format!("{TOKEN_PREFIX}{where_}:{}:{named}", kind_str(self.kind))
+        format!("{TOKEN_PREFIX}{where_}:{}:{named}", self.kind.as_str())
     }
 
     pub(crate) fn inherit_token(&self) -> Option<String> {
@@ -473,12 +457,7 @@ impl SyncHandle {
         let [where_, k, named] = parts[..] else {
             return Err(bad("malformed token"));
         };
-        let kind = match k {
-            "mutex" => SyncType::Mutex,
-            "event" => SyncType::Event,
-            "semaphore" => SyncType::Semaphore,
-            _ => return Err(bad("malformed kind")),
-        };
+        let kind = SyncType::parse(k).ok_or_else(|| bad("malformed kind"))?;
         let name = match named.strip_prefix('n') {
             _ if named == "unnamed" => None,
             Some(hex) if hex.len() % 2 == 0 => {
