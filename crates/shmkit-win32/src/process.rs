@@ -335,26 +335,38 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
     Ok(TRUE)
 }
 
-/// The fields every `CreateProcess` form shares.
+/// The fields every `CreateProcess` form shares: the environment block (narrow, or
+/// wide with `CREATE_UNICODE_ENVIRONMENT`) and the standard handles of `startup` are
+/// read here, whatever the character type of the strings.
 ///
 /// # Safety
 /// As for [`CreateProcessA`].
 #[allow(clippy::too_many_arguments)]
-unsafe fn spawn_common(
+unsafe fn spawn_common<C>(
     application: Option<String>,
     command_line: Option<String>,
     psa: *const SECURITY_ATTRIBUTES,
     tsa: *const SECURITY_ATTRIBUTES,
     inherit: BOOL,
     flags: DWORD,
-    env: Option<Vec<(String, String)>>,
+    env: *const c_void,
     cwd: Option<Vec<u8>>,
-    dw_flags_and_std: Option<(DWORD, [HANDLE; 3])>,
+    startup: *const STARTUPINFO<C>,
     info: *mut PROCESS_INFORMATION,
 ) -> Result<BOOL> {
-    let std_handles = dw_flags_and_std
-        .filter(|(f, _)| f & STARTF_USESTDHANDLES != 0)
-        .map(|(_, h)| h);
+    // SAFETY: `env` is NULL or an environment block of the kind `flags` says, by the
+    // caller's contract.
+    let env = (!env.is_null()).then(|| unsafe {
+        if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
+            env_block(env.cast::<u32>())
+        } else {
+            env_block(env.cast::<u8>())
+        }
+    });
+    // SAFETY: `startup` is NULL or a valid STARTUPINFO, by the caller's contract.
+    let std_handles = unsafe { startup.as_ref() }
+        .filter(|s| s.dwFlags & STARTF_USESTDHANDLES != 0)
+        .map(|s| [s.hStdInput, s.hStdOutput, s.hStdError]);
     spawn(
         Spawn {
             application,
@@ -404,17 +416,6 @@ pub unsafe extern "C" fn CreateProcessA(
         unsafe {
             let application = strings::narrow(application)?;
             let command_line = strings::narrow(command_line)?;
-            let env = (!env.is_null()).then(|| {
-                if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
-                    env_block(env.cast::<u32>())
-                } else {
-                    env_block(env.cast::<u8>())
-                }
-            });
-            let std = (!startup.is_null()).then(|| {
-                let s = &*startup;
-                (s.dwFlags, [s.hStdInput, s.hStdOutput, s.hStdError])
-            });
             spawn_common(
                 application,
                 command_line,
@@ -424,7 +425,7 @@ pub unsafe extern "C" fn CreateProcessA(
                 flags,
                 env,
                 strings::narrow_bytes(cwd),
-                std,
+                startup,
                 info,
             )
         }
@@ -453,17 +454,6 @@ pub unsafe extern "C" fn CreateProcessW(
         unsafe {
             let application = strings::wide(application)?;
             let command_line = strings::wide(command_line)?;
-            let env = (!env.is_null()).then(|| {
-                if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
-                    env_block(env.cast::<u32>())
-                } else {
-                    env_block(env.cast::<u8>())
-                }
-            });
-            let std = (!startup.is_null()).then(|| {
-                let s = &*startup;
-                (s.dwFlags, [s.hStdInput, s.hStdOutput, s.hStdError])
-            });
             spawn_common(
                 application,
                 command_line,
@@ -473,7 +463,7 @@ pub unsafe extern "C" fn CreateProcessW(
                 flags,
                 env,
                 strings::wide_bytes(cwd),
-                std,
+                startup,
                 info,
             )
         }
