@@ -6,24 +6,80 @@
 use std::fmt;
 use std::io;
 
-/// Win32 error codes that shmkit reports (see SPEC.md).
-pub(crate) mod code {
+/// The Win32 error codes shmkit reports (docs/SPEC.md gives the rule behind each), by
+/// their Windows names without the `ERROR_` prefix. The C API reports these same numbers.
+pub mod code {
+    #![allow(missing_docs)] // each constant is its Windows name
+    pub const SUCCESS: u32 = 0;
     pub const FILE_NOT_FOUND: u32 = 2;
     pub const PATH_NOT_FOUND: u32 = 3;
     pub const ACCESS_DENIED: u32 = 5;
     pub const INVALID_HANDLE: u32 = 6;
     pub const NOT_ENOUGH_MEMORY: u32 = 8;
-    pub const INVALID_PARAMETER: u32 = 87;
-    pub const DISK_FULL: u32 = 112;
-    pub const INVALID_NAME: u32 = 123;
-    pub const ALREADY_EXISTS: u32 = 183;
-    pub const FILENAME_EXCED_RANGE: u32 = 206;
-    pub const FILE_INVALID: u32 = 1006;
-    pub const MAPPED_ALIGNMENT: u32 = 1132;
-    pub const NOT_OWNER: u32 = 288;
-    pub const TOO_MANY_POSTS: u32 = 298;
+    pub const BAD_FORMAT: u32 = 11;
+    pub const WRITE_PROTECT: u32 = 19;
     /// ERROR_GEN_FAILURE: used for failures that have no closer Win32 equivalent.
     pub const GEN_FAILURE: u32 = 31;
+    pub const NOT_SUPPORTED: u32 = 50;
+    pub const FILE_EXISTS: u32 = 80;
+    pub const INVALID_PARAMETER: u32 = 87;
+    pub const DISK_FULL: u32 = 112;
+    pub const INSUFFICIENT_BUFFER: u32 = 122;
+    pub const INVALID_NAME: u32 = 123;
+    pub const NEGATIVE_SEEK: u32 = 131;
+    pub const DIR_NOT_EMPTY: u32 = 145;
+    pub const ALREADY_EXISTS: u32 = 183;
+    pub const FILENAME_EXCED_RANGE: u32 = 206;
+    pub const NOT_OWNER: u32 = 288;
+    pub const TOO_MANY_POSTS: u32 = 298;
+    pub const INVALID_ADDRESS: u32 = 487;
+    pub const FILE_INVALID: u32 = 1006;
+    pub const POSSIBLE_DEADLOCK: u32 = 1131;
+    pub const MAPPED_ALIGNMENT: u32 = 1132;
+    pub const INTERNAL_ERROR: u32 = 1359;
+}
+
+/// The error kind and Win32 code of a Unix `errno`: the one table, which the library's
+/// errors and the C API's last error both use. `None` for an errno with no closer Win32
+/// meaning than ERROR_GEN_FAILURE.
+#[cfg(unix)]
+pub fn classify_errno(errno: i32) -> Option<(ErrorKind, u32)> {
+    // Linux's numbers (asm-generic/errno-base.h, errno.h).
+    const EPERM: i32 = 1;
+    const ENOENT: i32 = 2;
+    const ENOEXEC: i32 = 8;
+    const EBADF: i32 = 9;
+    const ENOMEM: i32 = 12;
+    const EACCES: i32 = 13;
+    const EEXIST: i32 = 17;
+    const ENOTDIR: i32 = 20;
+    const EISDIR: i32 = 21;
+    const EINVAL: i32 = 22;
+    const EFBIG: i32 = 27;
+    const ENOSPC: i32 = 28;
+    const EROFS: i32 = 30;
+    const ENAMETOOLONG: i32 = 36;
+    const ENOTEMPTY: i32 = 39;
+    const ELOOP: i32 = 40;
+    const EOPNOTSUPP: i32 = 95;
+    const EDQUOT: i32 = 122;
+    Some(match errno {
+        ENOENT => (ErrorKind::NotFound, code::FILE_NOT_FOUND),
+        ENOTDIR => (ErrorKind::NotFound, code::PATH_NOT_FOUND),
+        EBADF => (ErrorKind::InvalidHandle, code::INVALID_HANDLE),
+        ENOMEM => (ErrorKind::NoSpace, code::NOT_ENOUGH_MEMORY),
+        EACCES | EPERM | EISDIR | ELOOP => (ErrorKind::PermissionDenied, code::ACCESS_DENIED),
+        EROFS => (ErrorKind::PermissionDenied, code::WRITE_PROTECT),
+        EEXIST => (ErrorKind::AlreadyExists, code::ALREADY_EXISTS),
+        ENOSPC | EDQUOT => (ErrorKind::NoSpace, code::DISK_FULL),
+        EFBIG => (ErrorKind::InvalidSize, code::INVALID_PARAMETER),
+        EINVAL => (ErrorKind::InvalidParameter, code::INVALID_PARAMETER),
+        ENAMETOOLONG => (ErrorKind::InvalidName, code::FILENAME_EXCED_RANGE),
+        ENOTEMPTY => (ErrorKind::Other, code::DIR_NOT_EMPTY),
+        ENOEXEC => (ErrorKind::Other, code::BAD_FORMAT),
+        EOPNOTSUPP => (ErrorKind::NotSupported, code::NOT_SUPPORTED),
+        _ => return None,
+    })
 }
 
 /// A specialised `Result` for shmkit operations.
@@ -64,7 +120,15 @@ pub enum ErrorKind {
     NotOwner,
     /// Releasing a semaphore past its maximum count (ERROR_TOO_MANY_POSTS).
     TooManyPosts,
-    /// Anything else: an invalid parameter or an unexpected system error.
+    /// A parameter out of its range: permission bits, semaphore counts, a protection
+    /// or option that does not apply (ERROR_INVALID_PARAMETER).
+    InvalidParameter,
+    /// The operation does not exist on this platform (ERROR_NOT_SUPPORTED).
+    NotSupported,
+    /// The calling thread already holds the lock it asked for again, where a second
+    /// hold would hand out a second exclusive reference (ERROR_POSSIBLE_DEADLOCK).
+    AlreadyLocked,
+    /// Anything else: an unexpected system error.
     Other,
 }
 
@@ -82,6 +146,9 @@ impl ErrorKind {
             ErrorKind::NoSpace => code::DISK_FULL,
             ErrorKind::NotOwner => code::NOT_OWNER,
             ErrorKind::TooManyPosts => code::TOO_MANY_POSTS,
+            ErrorKind::InvalidParameter => code::INVALID_PARAMETER,
+            ErrorKind::NotSupported => code::NOT_SUPPORTED,
+            ErrorKind::AlreadyLocked => code::POSSIBLE_DEADLOCK,
             ErrorKind::Other => code::GEN_FAILURE,
         }
     }
@@ -100,7 +167,9 @@ impl ErrorKind {
             | ErrorKind::InvalidHandle => io::ErrorKind::InvalidInput,
             ErrorKind::NoSpace => io::ErrorKind::StorageFull,
             ErrorKind::NotOwner => io::ErrorKind::PermissionDenied,
-            ErrorKind::TooManyPosts => io::ErrorKind::InvalidInput,
+            ErrorKind::TooManyPosts | ErrorKind::InvalidParameter => io::ErrorKind::InvalidInput,
+            ErrorKind::NotSupported => io::ErrorKind::Unsupported,
+            ErrorKind::AlreadyLocked => io::ErrorKind::Deadlock,
             ErrorKind::Other => io::ErrorKind::Other,
         }
     }
@@ -164,27 +233,7 @@ impl Error {
 fn classify_io(err: &io::Error) -> (ErrorKind, u32) {
     #[cfg(unix)]
     if let Some(errno) = err.raw_os_error() {
-        const ENOENT: i32 = 2;
-        const EBADF: i32 = 9;
-        const ENOMEM: i32 = 12;
-        const EACCES: i32 = 13;
-        const EPERM: i32 = 1;
-        const EEXIST: i32 = 17;
-        const EFBIG: i32 = 27;
-        const ENOSPC: i32 = 28;
-        const EROFS: i32 = 30;
-        const ELOOP: i32 = 40;
-        const EDQUOT: i32 = 122;
-        return match errno {
-            ENOENT => (ErrorKind::NotFound, code::FILE_NOT_FOUND),
-            EBADF => (ErrorKind::InvalidHandle, code::INVALID_HANDLE),
-            ENOMEM => (ErrorKind::NoSpace, code::NOT_ENOUGH_MEMORY),
-            EACCES | EPERM | EROFS | ELOOP => (ErrorKind::PermissionDenied, code::ACCESS_DENIED),
-            EEXIST => (ErrorKind::AlreadyExists, code::ALREADY_EXISTS),
-            ENOSPC | EDQUOT => (ErrorKind::NoSpace, code::DISK_FULL),
-            EFBIG => (ErrorKind::InvalidSize, code::INVALID_PARAMETER),
-            _ => (ErrorKind::Other, code::GEN_FAILURE),
-        };
+        return classify_errno(errno).unwrap_or((ErrorKind::Other, code::GEN_FAILURE));
     }
     #[cfg(windows)]
     if let Some(c) = err.raw_os_error() {
@@ -199,6 +248,8 @@ fn classify_io(err: &io::Error) -> (ErrorKind, u32) {
             code::NOT_OWNER => ErrorKind::NotOwner,
             code::TOO_MANY_POSTS => ErrorKind::TooManyPosts,
             code::FILE_INVALID => ErrorKind::EmptyFile,
+            code::INVALID_PARAMETER => ErrorKind::InvalidParameter,
+            code::NOT_SUPPORTED => ErrorKind::NotSupported,
             code::PATH_NOT_FOUND | code::INVALID_NAME | code::FILENAME_EXCED_RANGE => {
                 ErrorKind::InvalidName
             }

@@ -5,62 +5,32 @@
 //! handle, so inspecting an object does not keep it alive.
 //!
 //! ```
+//! # #[cfg(target_os = "linux")]
 //! # fn main() -> shmkit::Result<()> {
 //! # let name = format!("Local\\doc-inspect-{}", std::process::id());
 //! let mapping = shmkit::Mapping::create(&name, 4096)?;
 //! let info = shmkit::inspect::info(&name)?;
 //! assert_eq!(info.size, 4096);
-//! assert_eq!(info.kind, shmkit::inspect::ObjectKind::Mapping);
+//! assert_eq!(info.kind, Some(shmkit::Kind::Mapping));
 //! // This process holds it, through `mapping`.
 //! assert!(info.holders.iter().any(|h| h.pid == std::process::id() && h.handle));
 //! # drop(mapping);
 //! # Ok(()) }
+//! # #[cfg(not(target_os = "linux"))]
+//! # fn main() {}
 //! ```
+//!
+//! On Windows every function fails with [`ErrorKind::NotSupported`](crate::ErrorKind::NotSupported):
+//! Windows lists named objects only through undocumented calls.
 //!
 //! Listing, inspecting and collecting garbage are operations in the namespace (SPEC 5.3):
 //! each first reclaims the objects whose every holder died, if any process died since
 //! the last check (except a dry run of [`collect_garbage`], which changes nothing).
 
 use crate::error::Result;
+use crate::kind::Kind;
 use crate::name::{Name, Namespace};
 use crate::os::inspect as backend;
-use std::fmt;
-
-/// What kind of object a name holds. Mappings, mutexes, events and semaphores share one
-/// namespace (SPEC 1.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ObjectKind {
-    /// A file-mapping object ([`Mapping`](crate::Mapping)).
-    Mapping,
-    /// A named mutex.
-    Mutex,
-    /// A named event.
-    Event,
-    /// A named semaphore.
-    Semaphore,
-    /// A kind this version of shmkit does not know (made by a newer version).
-    Unknown,
-}
-
-impl ObjectKind {
-    /// The kind in lower case: `mapping`, `mutex`, `event`, `semaphore` or `unknown`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Mapping => "mapping",
-            ObjectKind::Mutex => "mutex",
-            ObjectKind::Event => "event",
-            ObjectKind::Semaphore => "semaphore",
-            ObjectKind::Unknown => "unknown",
-        }
-    }
-}
-
-impl fmt::Display for ObjectKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A process that holds an object: through a handle, a view, or both.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +55,7 @@ pub struct ObjectInfo {
     /// The namespace.
     pub namespace: Namespace,
     /// What the name holds.
-    pub kind: ObjectKind,
+    pub kind: Option<Kind>,
     /// The size in bytes of a mapping's memory.
     pub size: u64,
     /// The owner's user id.
@@ -108,7 +78,7 @@ pub struct Reclaimed {
     /// Its namespace.
     pub namespace: Namespace,
     /// What it was.
-    pub kind: ObjectKind,
+    pub kind: Option<Kind>,
     /// Its size in bytes.
     pub size: u64,
 }

@@ -31,20 +31,25 @@ compile_error!("shmkit supports Linux and Windows");
 
 mod error;
 #[cfg(target_os = "linux")]
+pub mod inherit;
 pub mod inspect;
+mod kind;
 mod mapping;
 mod name;
 mod os;
+mod params;
 pub mod sync;
+mod token;
 mod view;
 
-pub use error::{Error, ErrorKind, Result};
-pub use mapping::{Mapping, MappingOptions, Protection};
-pub use name::{Name, Namespace, MAX_NAME_LEN};
-pub use sync::{
-    Acquire, Event, EventReset, Guarded, Mutex, MutexGuard, Semaphore, ShmSafe, SyncOptions,
-};
-pub use view::{Access, View};
+#[cfg(unix)]
+pub use error::classify_errno;
+pub use error::{code, Error, ErrorKind, Result};
+pub use kind::{Access, Acquire, Kind, Protection};
+pub use mapping::{Mapping, MappingOptions};
+pub use name::{quoted, Name, Namespace, MAX_NAME_LEN};
+pub use sync::{Event, EventReset, Guarded, Mutex, MutexGuard, Semaphore, ShmSafe, SyncOptions};
+pub use view::View;
 
 /// The allocation granularity: view offsets are multiples of 64 KiB on every platform.
 pub const GRANULARITY: u64 = 65_536;

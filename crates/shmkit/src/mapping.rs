@@ -1,33 +1,16 @@
 //! Mapping objects: `CreateFileMapping`, `OpenFileMapping` and `CloseHandle`.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::kind::{Access, Kind, Protection};
+use crate::name::label;
 use crate::name::Name;
 use crate::os::{self, CreateRequest};
-use crate::view::{Access, View};
+use crate::params;
+use crate::token;
+use crate::view::View;
 use std::fmt;
 use std::fs::File;
 use std::process::Command;
-
-/// The page protection of a mapping object (`PAGE_READONLY`, `PAGE_READWRITE`,
-/// `PAGE_WRITECOPY`): which views it allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Protection {
-    /// Read and copy-on-write views only (`PAGE_READONLY`).
-    ReadOnly,
-    /// Every kind of view (`PAGE_READWRITE`), the default.
-    ReadWrite,
-    /// Read and copy-on-write views only (`PAGE_WRITECOPY`).
-    WriteCopy,
-}
-
-impl Protection {
-    pub(crate) fn allows(self, access: Access) -> bool {
-        match access {
-            Access::Read | Access::CopyOnWrite => true,
-            Access::ReadWrite => self == Protection::ReadWrite,
-        }
-    }
-}
 
 /// A handle to a mapping object: shared memory with a name (or none), a size, and a
 /// lifetime bound to its handles.
@@ -149,10 +132,7 @@ impl Mapping {
     /// ([`ErrorKind::PermissionDenied`]).
     #[doc(alias = "MapViewOfFileEx")]
     pub fn map_range(&self, offset: u64, len: usize, access: Access) -> Result<View> {
-        let what = || match &self.name {
-            Some(n) => format!("mapping {}", crate::name::quoted(n)),
-            None => "unnamed mapping".to_owned(),
-        };
+        let what = || label(Kind::Mapping, self.name.as_deref());
         if offset % crate::GRANULARITY != 0 {
             return Err(Error::new(
                 ErrorKind::Misaligned,
@@ -211,7 +191,7 @@ impl Mapping {
         let raw = self
             .handle
             .map(offset, len, access)
-            .map_err(|e| Error::from_io(e.into(), format!("cannot map a view of {}", what())))?;
+            .map_err(|e| Error::from_io(e, format!("cannot map a view of {}", what())))?;
         Ok(View::new(raw, offset, access))
     }
 
@@ -241,22 +221,24 @@ impl Mapping {
     /// # Ok(()) }
     /// ```
     pub fn share_with(&self, cmd: &mut Command) -> Result<String> {
-        self.handle.share_with(cmd)
+        Ok(self.handle.share_with(cmd)?.encode())
     }
 
     /// The token of this handle's inheritable twin, when created with
     /// [`MappingOptions::inheritable`]: every child started afterwards inherits it.
     pub fn inherit_token(&self) -> Option<String> {
-        self.handle.inherit_token()
+        self.handle.inherit_token().map(|t| t.encode())
     }
 
     /// Rebuilds, in a child, a mapping its parent handed down with
     /// [`share_with`](Mapping::share_with) or [`inherit_token`](Mapping::inherit_token).
     /// A token that names no inherited handle is [`ErrorKind::InvalidHandle`].
+    /// The handle keeps the object's name, as it does for sync objects.
     pub fn from_inherited(token: &str) -> Result<Mapping> {
+        let handle = os::Handle::from_inherited(&token::decode_for(token, Kind::Mapping)?)?;
         Ok(Mapping {
-            handle: os::Handle::from_inherited(token)?,
-            name: None,
+            name: handle.name(),
+            handle,
             already_existed: true,
         })
     }
@@ -378,6 +360,15 @@ impl<'a> MappingOptions<'a> {
 
     fn build(&self, exclusive: bool) -> Result<Mapping> {
         let name = self.name.as_deref().map(Name::parse).transpose()?;
+        let what = label(Kind::Mapping, name.as_ref().map(Name::as_str));
+        params::permissions(self.permissions, &format!("creating {what}"))?;
+        params::size(self.size, self.file.is_some(), &format!("creating {what}"))?;
+        if self.persistent && name.is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "creating an unnamed mapping: it cannot be persistent, nothing could open it again",
+            ));
+        }
         let req = CreateRequest {
             name: name.as_ref(),
             size: self.size,
@@ -388,13 +379,6 @@ impl<'a> MappingOptions<'a> {
             persistent: self.persistent,
             exclusive,
         };
-        if self.persistent && name.is_none() {
-            return Err(Error::with_code(
-                ErrorKind::Other,
-                crate::error::code::INVALID_PARAMETER,
-                "an unnamed mapping cannot be persistent: nothing could open it again",
-            ));
-        }
         let (handle, already_existed) = os::create(&req)?;
         Ok(Mapping {
             handle,

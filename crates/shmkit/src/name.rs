@@ -6,6 +6,7 @@
 //! unit Windows counts in.
 
 use crate::error::{code, Error, ErrorKind, Result};
+use crate::kind::Kind;
 use std::fmt;
 
 /// `MAX_PATH`: the longest name, in UTF-16 code units, prefix included.
@@ -152,78 +153,12 @@ impl Name {
     pub fn full(&self) -> String {
         format!("{}\\{}", self.namespace, self.base())
     }
-
-    /// The file name that stands for this object in its namespace directory.
-    ///
-    /// Bytes outside `[A-Za-z0-9._-]` are written `%XX`, so the map is one-to-one and
-    /// case is kept. A spelling longer than fits in a file name is replaced by `h.` and the
-    /// SHA-256 of the BASE; the object's header keeps the full name, which is checked on
-    /// open, so a collision could never hand out the wrong object.
-    pub fn file_name(&self) -> String {
-        encode_base(self.base())
-    }
-}
-
-/// Longest object file name before hashing (NAME_MAX is 255).
-const MAX_FILE_NAME: usize = 200;
-
-pub(crate) const OBJECT_PREFIX: &str = "o.";
-pub(crate) const HASHED_PREFIX: &str = "h.";
-
-fn encode_base(base: &str) -> String {
-    let mut out = String::with_capacity(OBJECT_PREFIX.len() + base.len());
-    out.push_str(OBJECT_PREFIX);
-    for &b in base.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        if out.len() > MAX_FILE_NAME {
-            return hashed(base);
-        }
-    }
-    out
-}
-
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-fn hashed(base: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(base.as_bytes());
-    let mut out = String::from(HASHED_PREFIX);
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    out
-}
-
-/// Decodes a file name written by [`Name::file_name`]; `None` for hashed or foreign names.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-pub(crate) fn decode_file_name(file: &str) -> Option<String> {
-    let enc = file.strip_prefix(OBJECT_PREFIX)?;
-    let bytes = enc.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = enc.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// A name in quotes for messages: control characters escaped, backslashes kept as they
-/// are (`"Local\x"`, not `"Local\\x"` as `{:?}` would print).
-pub(crate) fn quoted(name: &str) -> String {
+/// are (`"Local\x"`, not `"Local\\x"` as `{:?}` would print). Every message of the
+/// library and of its faces shows names this way.
+pub fn quoted(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 2);
     out.push('"');
     for c in name.chars() {
@@ -235,6 +170,14 @@ pub(crate) fn quoted(name: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `mutex "Local\x"` or `unnamed mutex`: how messages name an object.
+pub(crate) fn label(kind: Kind, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{kind} {}", quoted(n)),
+        None => format!("unnamed {kind}"),
+    }
 }
 
 fn abbreviate(name: &str) -> String {
@@ -285,43 +228,10 @@ mod tests {
         let n = Name::parse("a").unwrap();
         assert_eq!((n.namespace(), n.base()), (Namespace::Local, "a"));
         assert_eq!(n.full(), "Local\\a");
-        assert_eq!(
-            Name::parse("a").unwrap().file_name(),
-            Name::parse("Local\\a").unwrap().file_name()
-        );
-    }
-
-    #[test]
-    fn any_character_but_backslash_and_nul() {
-        for base in [
-            "a/b",
-            "c:d",
-            "*",
-            "?",
-            "with space",
-            "..",
-            ".",
-            "ünïcødé",
-            "%41",
-            "/",
-        ] {
-            let n = Name::parse(&format!("Global\\{base}")).unwrap();
-            assert_eq!(n.base(), base);
-            let f = n.file_name();
-            assert!(
-                !f.contains('/') && f != "." && f != ".." && f.len() <= 255,
-                "{f}"
-            );
-            assert_eq!(decode_file_name(&f).as_deref(), Some(base));
-        }
     }
 
     #[test]
     fn case_sensitive() {
-        assert_ne!(
-            Name::parse("Abc").unwrap().file_name(),
-            Name::parse("abc").unwrap().file_name()
-        );
         assert_eq!(code_of("local\\x"), code::PATH_NOT_FOUND);
         assert_eq!(code_of("GLOBAL\\x"), code::PATH_NOT_FOUND);
     }
@@ -364,37 +274,7 @@ mod tests {
         );
     }
 
-    #[test]
-    fn long_names_are_hashed_and_distinct() {
-        let a = Name::parse(&"é".repeat(200)).unwrap().file_name();
-        let b = Name::parse(&format!("{}e", "é".repeat(199)))
-            .unwrap()
-            .file_name();
-        assert!(a.starts_with(HASHED_PREFIX) && a.len() <= 255);
-        assert_ne!(a, b);
-        assert_eq!(decode_file_name(&a), None);
-    }
-
     proptest! {
-        #[test]
-        fn valid_bases_round_trip(base in "[^\\\\\u{0}]{1,120}") {
-            let n = Name::parse(&format!("Global\\{base}")).unwrap();
-            prop_assert_eq!(n.base(), base.as_str());
-            let f = n.file_name();
-            prop_assert!(f.len() <= 255 && !f.contains('/'));
-            if let Some(d) = decode_file_name(&f) {
-                prop_assert_eq!(d, base);
-            } else {
-                prop_assert!(f.starts_with(HASHED_PREFIX));
-            }
-        }
-
-        #[test]
-        fn distinct_bases_get_distinct_files(a in "[^\\\\\u{0}]{1,60}", b in "[^\\\\\u{0}]{1,60}") {
-            prop_assume!(a != b);
-            prop_assert_ne!(Name::parse(&a).unwrap().file_name(), Name::parse(&b).unwrap().file_name());
-        }
-
         #[test]
         fn parse_never_panics(s in ".{0,300}") {
             let _ = Name::parse(&s);

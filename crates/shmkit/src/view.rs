@@ -1,21 +1,10 @@
 //! Views: `MapViewOfFile`, `UnmapViewOfFile`, `FlushViewOfFile`.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::kind::Access;
 use crate::os::RawView;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64};
-
-/// How a view (or a handle) may use the memory (`FILE_MAP_READ`, `FILE_MAP_ALL_ACCESS`,
-/// `FILE_MAP_COPY`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Access {
-    /// Read only.
-    Read,
-    /// Read and write, seen by every view of the object.
-    ReadWrite,
-    /// Read and write, but writes stay private to this view.
-    CopyOnWrite,
-}
 
 /// A mapped range of a mapping object.
 ///
@@ -184,7 +173,7 @@ impl View {
     pub fn flush(&self) -> Result<()> {
         self.raw
             .flush()
-            .map_err(|e| Error::from_io(e.into(), "cannot flush view"))
+            .map_err(|e| Error::from_io(e, "cannot flush view"))
     }
 }
 

@@ -223,7 +223,11 @@ fn rule_6_2_permissions_are_set_at_creation() {
         .permissions(0o4755)
         .create()
         .unwrap_err();
-    assert_eq!((e.kind(), e.win32_code()), (ErrorKind::Other, 87), "{e}");
+    assert_eq!(
+        (e.kind(), e.win32_code()),
+        (ErrorKind::InvalidParameter, 87),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,58 +1,70 @@
-//! Operating-system backends.
+//! Operating-system backends: the contract every backend fulfils.
 //!
-//! Every backend provides the same `pub(crate)` items, which the public types wrap:
+//! The backend of the target (`linux/` or `windows/`) is compiled as `imp` and its items
+//! are re-exported here by name; the public layer (`Mapping`, `View`, the sync types,
+//! `inspect`) wraps them and nothing else reaches into a backend. A backend imports only
+//! the crate's leaves: `kind` (the shared words), `error`, `name`, `token`, `params`'s
+//! limits and the pure algorithms of `sync::state`; never a public type's module.
 //!
-//! - `Handle`: one open handle to a mapping object. `Handle::size`, `protection`,
-//!   `access`, `is_persistent`, `map(offset, len, access) -> RawView`, `try_clone`,
-//!   `inherit_token`, `share_with(&mut Command)`, and `Drop`, which closes the handle and,
-//!   for the last handle of a non-persistent named object, makes the name disappear
-//!   (SPEC 5.1).
-//! - `RawView`: one mapped view: `as_ptr`, `len`, `flush`, and `Drop`, which unmaps it.
-//! - `create(&CreateRequest) -> Result<(Handle, bool)>`: create-or-open (or create-new
-//!   when `exclusive`); the flag says whether the object already existed.
-//! - `open(&Name, Access) -> Result<Handle>`, `open_os(os_name, Access)`,
-//!   `from_inherited(token)`, `remove(&Name)`.
-//! - `inspect`: what the public `inspect` module reports: `list`, `find`, `holders`,
-//!   `command` (a holder's command name) and `collect_garbage(dry_run)` (Linux only: the
-//!   module does not exist on Windows).
-//! - `SyncHandle`: one open handle to a named (or unnamed) mutex, event or semaphore
-//!   (SPEC section 7), made by `create_sync(&SyncRequest) -> Result<(SyncHandle, bool)>`
-//!   (the flag: it already existed) and `open_sync(&Name, SyncType)`. Its methods:
-//!   `sync_type`, `mutex_acquire(Option<Duration>) -> Result<Acquire>` (`None` waits
-//!   forever; `Some(ZERO)` polls), `mutex_release` (ERROR_NOT_OWNER when the calling
-//!   thread does not own it), `mutex_owned_by_caller`, `event_set`, `event_reset`,
-//!   `event_wait(Option<Duration>) -> Result<bool>`, `event_manual`,
-//!   `semaphore_release(n) -> Result<u32>` (the previous count; ERROR_TOO_MANY_POSTS past
-//!   the maximum, changing nothing), `semaphore_acquire(Option<Duration>) -> Result<bool>`,
-//!   `semaphore_max`, and as for mappings `try_clone`, `inherit_token`, `share_with`,
-//!   `SyncHandle::from_inherited(token)`; `Drop` closes it with the lifetime of SPEC 5.1.
-//!   A mutex owned by a thread whose handle is dropped stays owned until that thread
-//!   releases it or ends (then it is abandoned), as on Windows.
+//! What every backend provides (the `const _` items at the end of this file check each
+//! signature when the crate is compiled for any target, so a backend that drifts from the
+//! contract does not build):
 //!
-//! Backends speak `io::Error` internally and convert to [`crate::Error`] at this boundary,
-//! naming the object in every message. Nothing in a backend knows about a face (the CLI,
-//! the C API); nothing above this module makes a system call.
+//! - `Handle`: one open handle to a mapping object, made by `create(&CreateRequest) ->
+//!   (Handle, already_existed)` (create-or-open, or create-new when `exclusive`),
+//!   `open(&Name, Access)`, `open_os(os_name, Access)` (a plain POSIX shared-memory
+//!   object) or `Handle::from_inherited(&Token)`; `remove(&Name)` removes a persistent
+//!   object's name. Its methods: `size`, `access`, `protection`, `is_persistent`, `name`,
+//!   `map(offset, len, access) -> RawView`, `try_clone`, `inherit_token`,
+//!   `share_with(&mut Command) -> Token`. `Drop` closes the handle; for the last handle
+//!   of a non-persistent named object it makes the name disappear (SPEC 5.1).
+//! - `RawView`: one mapped view: `as_ptr`, `len`, `flush`; `Drop` unmaps it.
+//! - `SyncHandle`: one open handle to a mutex, event or semaphore (SPEC section 7), made
+//!   by `create_sync(&SyncRequest) -> (SyncHandle, already_existed)`,
+//!   `open_sync(&Name, Kind)` or `SyncHandle::from_inherited(&Token)`. Its methods:
+//!   `kind`, `name`, `mutex_acquire(Option<Duration>) -> Acquire` (`None` waits forever,
+//!   `Some(ZERO)` polls), `mutex_release` (ERROR_NOT_OWNER when the calling thread does
+//!   not own it), `mutex_owned_by_caller`, `event_set`, `event_reset`,
+//!   `event_wait(Option<Duration>) -> bool`, `event_manual`, `semaphore_release(n) ->
+//!   previous count` (ERROR_TOO_MANY_POSTS past the maximum, changing nothing),
+//!   `semaphore_acquire(Option<Duration>) -> bool`, `semaphore_max`, and as for mappings
+//!   `try_clone`, `inherit_token`, `share_with`. `Drop` closes it with the lifetime of
+//!   SPEC 5.1; a mutex owned by a thread whose handle is dropped stays owned until that
+//!   thread releases it or ends (then it is abandoned), as on Windows.
+//! - `inspect`: `list(all_users)`, `find(&Name)`, `holders(&[Found])`, `command(pid)`,
+//!   `collect_garbage(dry_run)`, over `inspect::Found`, `inspect::RawHolder` and
+//!   `inspect::Garbage` (a backend that cannot list objects answers `NotSupported`).
+//!
+//! Requests reach a backend validated (`crate::params`): sizes, permission bits and
+//! semaphore counts are within their ranges, a create-new has a name, a persistent object
+//! has a name. A backend checks only what needs the system to know (a file's length, an
+//! existing object's kind and owner).
+//!
+//! **How backends report errors — one rule.** Every contract function that finds, makes
+//! or changes an object returns [`crate::Error`], whose message names the object (its
+//! [`crate::name::label`]) and the cause, and whose kind and Win32 code follow SPEC; a
+//! backend builds it where it knows the cause (with `Error::new` for a rule, `Error::
+//! from_io` for a failed system call). The two calls on an object the caller already holds
+//! and names — `Handle::map` and `RawView::flush` — return `io::Error`, and the public
+//! layer wraps it with the object's label. System-call helpers inside a backend (`sys`)
+//! speak `Errno` / `io::Error` only.
 
-use crate::mapping::Protection;
+use crate::kind::{Kind, Protection};
 use crate::name::Name;
 use std::fs::File;
 
 #[cfg(target_os = "linux")]
-mod linux;
-#[cfg(target_os = "linux")]
-pub(crate) use linux::*;
+#[path = "linux/mod.rs"]
+mod imp;
 #[cfg(windows)]
-mod windows;
-#[cfg(windows)]
-pub(crate) use windows::*;
+#[path = "windows/mod.rs"]
+mod imp;
 
-/// The three kinds of synchronization object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SyncType {
-    Mutex,
-    Event,
-    Semaphore,
-}
+#[cfg(target_os = "linux")]
+pub(crate) use imp::inherit;
+pub(crate) use imp::{
+    create, create_sync, inspect, open, open_os, open_sync, remove, Handle, RawView, SyncHandle,
+};
 
 /// The kind-specific part of a sync create call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,37 +74,18 @@ pub(crate) enum SyncParams {
     Semaphore { initial: u32, max: u32 },
 }
 
-impl SyncType {
-    /// The kind in lower case, as messages and inherit tokens spell it.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            SyncType::Mutex => "mutex",
-            SyncType::Event => "event",
-            SyncType::Semaphore => "semaphore",
-        }
-    }
-
-    /// The kind spelled by [`SyncType::as_str`].
-    pub(crate) fn parse(s: &str) -> Option<SyncType> {
-        [SyncType::Mutex, SyncType::Event, SyncType::Semaphore]
-            .into_iter()
-            .find(|t| t.as_str() == s)
-    }
-}
-
 impl SyncParams {
     /// The kind of object these parameters create.
-    pub(crate) fn sync_type(self) -> SyncType {
+    pub(crate) fn kind(self) -> Kind {
         match self {
-            SyncParams::Mutex { .. } => SyncType::Mutex,
-            SyncParams::Event { .. } => SyncType::Event,
-            SyncParams::Semaphore { .. } => SyncType::Semaphore,
+            SyncParams::Mutex { .. } => Kind::Mutex,
+            SyncParams::Event { .. } => Kind::Event,
+            SyncParams::Semaphore { .. } => Kind::Semaphore,
         }
     }
 }
 
-/// Everything a sync create call asks of a backend. Parameters are already validated
-/// (semaphore: `1 <= max`, `initial <= max`; permissions within 0o777).
+/// Everything a sync create call asks of a backend (validated by `crate::params`).
 pub(crate) struct SyncRequest<'a> {
     pub name: Option<&'a Name>,
     pub params: SyncParams,
@@ -101,10 +94,10 @@ pub(crate) struct SyncRequest<'a> {
     pub exclusive: bool,
 }
 
-/// Everything a create call asks of a backend.
+/// Everything a mapping create call asks of a backend (validated by `crate::params`).
 pub(crate) struct CreateRequest<'a> {
     pub name: Option<&'a Name>,
-    /// 0 means "the file's length" for file-backed objects; refused otherwise.
+    /// 0 only for file-backed objects, where it means "the file's length".
     pub size: u64,
     pub protection: Protection,
     pub file: Option<&'a File>,
@@ -114,3 +107,57 @@ pub(crate) struct CreateRequest<'a> {
     pub persistent: bool,
     pub exclusive: bool,
 }
+
+// The contract above, checked wherever the crate compiles: each item must exist with
+// exactly this signature.
+const _: () = {
+    use crate::error::Result;
+    use crate::kind::{Access, Acquire};
+    use crate::token::Token;
+    use std::io;
+    use std::process::Command;
+    use std::time::Duration;
+
+    let _: fn(&CreateRequest<'_>) -> Result<(Handle, bool)> = create;
+    let _: fn(&Name, Access) -> Result<Handle> = open;
+    let _: fn(&str, Access) -> Result<Handle> = open_os;
+    let _: fn(&Name) -> Result<()> = remove;
+    let _: fn(&Token) -> Result<Handle> = Handle::from_inherited;
+    let _: fn(&Handle) -> u64 = Handle::size;
+    let _: fn(&Handle) -> Access = Handle::access;
+    let _: fn(&Handle) -> Protection = Handle::protection;
+    let _: fn(&Handle) -> bool = Handle::is_persistent;
+    let _: fn(&Handle) -> Option<String> = Handle::name;
+    let _: fn(&Handle, u64, usize, Access) -> io::Result<RawView> = Handle::map;
+    let _: fn(&Handle) -> Result<Handle> = Handle::try_clone;
+    let _: fn(&Handle) -> Option<Token> = Handle::inherit_token;
+    let _: fn(&Handle, &mut Command) -> Result<Token> = Handle::share_with;
+    let _: fn(&RawView) -> *mut u8 = RawView::as_ptr;
+    let _: fn(&RawView) -> usize = RawView::len;
+    let _: fn(&RawView) -> io::Result<()> = RawView::flush;
+
+    let _: fn(&SyncRequest<'_>) -> Result<(SyncHandle, bool)> = create_sync;
+    let _: fn(&Name, Kind) -> Result<SyncHandle> = open_sync;
+    let _: fn(&Token) -> Result<SyncHandle> = SyncHandle::from_inherited;
+    let _: fn(&SyncHandle) -> Kind = SyncHandle::kind;
+    let _: fn(&SyncHandle) -> Option<String> = SyncHandle::name;
+    let _: fn(&SyncHandle, Option<Duration>) -> Result<Acquire> = SyncHandle::mutex_acquire;
+    let _: fn(&SyncHandle) -> Result<()> = SyncHandle::mutex_release;
+    let _: fn(&SyncHandle) -> bool = SyncHandle::mutex_owned_by_caller;
+    let _: fn(&SyncHandle) -> Result<()> = SyncHandle::event_set;
+    let _: fn(&SyncHandle) -> Result<()> = SyncHandle::event_reset;
+    let _: fn(&SyncHandle, Option<Duration>) -> Result<bool> = SyncHandle::event_wait;
+    let _: fn(&SyncHandle) -> bool = SyncHandle::event_manual;
+    let _: fn(&SyncHandle, u32) -> Result<u32> = SyncHandle::semaphore_release;
+    let _: fn(&SyncHandle, Option<Duration>) -> Result<bool> = SyncHandle::semaphore_acquire;
+    let _: fn(&SyncHandle) -> u32 = SyncHandle::semaphore_max;
+    let _: fn(&SyncHandle) -> Result<SyncHandle> = SyncHandle::try_clone;
+    let _: fn(&SyncHandle) -> Option<Token> = SyncHandle::inherit_token;
+    let _: fn(&SyncHandle, &mut Command) -> Result<Token> = SyncHandle::share_with;
+
+    let _: fn(bool) -> Result<Vec<inspect::Found>> = inspect::list;
+    let _: fn(&Name) -> Result<inspect::Found> = inspect::find;
+    let _: fn(&[inspect::Found]) -> Vec<Vec<inspect::RawHolder>> = inspect::holders;
+    let _: fn(u32) -> Option<String> = inspect::command;
+    let _: fn(bool) -> Result<Vec<inspect::Garbage>> = inspect::collect_garbage;
+};

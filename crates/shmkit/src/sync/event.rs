@@ -2,7 +2,7 @@
 
 use super::{object_methods, Object};
 use crate::error::Result;
-use crate::os::SyncType;
+use crate::kind::Kind;
 use std::time::Duration;
 
 /// How an event returns to the reset state.
@@ -34,7 +34,7 @@ pub struct Event {
     object: Object,
 }
 
-object_methods!(Event, SyncType::Event);
+object_methods!(Event, Kind::Event);
 
 impl Event {
     pub(crate) fn from_object(object: Object) -> Event {

@@ -40,27 +40,18 @@ pub(crate) mod state;
 
 pub(crate) use std::sync::atomic;
 
+pub use crate::kind::Acquire;
 pub use event::{Event, EventReset};
-pub use guarded::{Guarded, GuardedRef, ShmSafe};
+pub use guarded::{tag_of, Guarded, GuardedRef, ShmSafe};
 pub use mutex::{Mutex, MutexGuard};
 pub use semaphore::Semaphore;
 
-use crate::error::{code, Error, ErrorKind, Result};
-use crate::name::Name;
-use crate::os::{self, SyncHandle, SyncParams, SyncRequest, SyncType};
+use crate::error::{Error, ErrorKind, Result};
+use crate::kind::Kind;
+use crate::name::{label, Name};
+use crate::os::{self, SyncHandle, SyncParams, SyncRequest};
+use crate::{params, token};
 use std::process::Command;
-
-/// What a mutex wait ended with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Acquire {
-    /// The calling thread now owns the mutex (WAIT_OBJECT_0).
-    Acquired,
-    /// The calling thread now owns the mutex, whose previous owner ended without
-    /// releasing it (WAIT_ABANDONED): the data it guards may be inconsistent.
-    Abandoned,
-    /// The timeout passed first (WAIT_TIMEOUT); nothing changed.
-    TimedOut,
-}
 
 /// Options for creating a mutex, an event or a semaphore; made by
 /// [`Mutex::options`], [`Event::options`] or [`Semaphore::options`] (they are the same).
@@ -158,33 +149,16 @@ impl<'a> SyncOptions<'a> {
     }
 
     fn create(&self, params: SyncParams) -> Result<Object> {
-        let kind = params.sync_type();
+        let kind = params.kind();
         let parsed = self.name.map(Name::parse).transpose()?;
-        let what = label(kind, parsed.as_ref().map(Name::as_str));
+        let what = format!(
+            "creating {}",
+            label(kind, parsed.as_ref().map(Name::as_str))
+        );
         if let SyncParams::Semaphore { initial, max } = params {
-            if max == 0 || initial > max || max > i32::MAX as u32 {
-                return Err(Error::with_code(
-                    ErrorKind::Other,
-                    code::INVALID_PARAMETER,
-                    format!(
-                        "creating {what}: initial count {initial} and maximum {max} are \
-                         invalid (need 1 <= maximum <= {} and initial <= maximum)",
-                        i32::MAX
-                    ),
-                ));
-            }
+            params::semaphore(initial, max, &what)?;
         }
-        if self.permissions & !0o777 != 0 {
-            return Err(Error::with_code(
-                ErrorKind::Other,
-                code::INVALID_PARAMETER,
-                format!(
-                    "creating {what}: permissions {:o} are not owner/group/others bits \
-                     (0o777 at most)",
-                    self.permissions
-                ),
-            ));
-        }
+        params::permissions(self.permissions, &what)?;
         let req = SyncRequest {
             name: parsed.as_ref(),
             params,
@@ -201,15 +175,6 @@ impl<'a> SyncOptions<'a> {
     }
 }
 
-/// "mutex \"Local\\x\"" or "unnamed mutex": how messages name an object.
-pub(crate) fn label(kind: SyncType, name: Option<&str>) -> String {
-    let k = kind.as_str();
-    match name {
-        Some(n) => format!("{k} {}", crate::name::quoted(n)),
-        None => format!("unnamed {k}"),
-    }
-}
-
 /// What the three public types share: the backend handle and what it was opened as.
 pub(crate) struct Object {
     pub(crate) handle: SyncHandle,
@@ -218,7 +183,7 @@ pub(crate) struct Object {
 }
 
 impl Object {
-    fn open(name: &str, kind: SyncType) -> Result<Object> {
+    fn open(name: &str, kind: Kind) -> Result<Object> {
         let parsed = Name::parse(name)?;
         let handle = os::open_sync(&parsed, kind)?;
         Ok(Object {
@@ -229,7 +194,7 @@ impl Object {
     }
 
     fn label(&self) -> String {
-        label(self.handle.sync_type(), self.name.as_deref())
+        label(self.handle.kind(), self.name.as_deref())
     }
 
     fn try_clone(&self) -> Result<Object> {
@@ -241,18 +206,21 @@ impl Object {
     }
 
     fn share_with(&self, cmd: &mut Command) -> Result<String> {
-        self.handle.share_with(cmd)
+        Ok(self.handle.share_with(cmd)?.encode())
     }
 
-    fn from_inherited(token: &str, kind: SyncType) -> Result<Object> {
-        let handle = SyncHandle::from_inherited(token)?;
-        if handle.sync_type() != kind {
+    fn inherit_token(&self) -> Option<String> {
+        self.handle.inherit_token().map(|t| t.encode())
+    }
+
+    fn from_inherited(text: &str, kind: Kind) -> Result<Object> {
+        let handle = SyncHandle::from_inherited(&token::decode_for(text, kind)?)?;
+        if handle.kind() != kind {
             return Err(Error::new(
                 ErrorKind::WrongType,
                 format!(
-                    "inherited handle {token:?} is a {}, not a {}",
-                    handle.sync_type().as_str(),
-                    kind.as_str()
+                    "inherited handle {text:?} is a {}, not a {kind}",
+                    handle.kind()
                 ),
             ));
         }
@@ -305,7 +273,7 @@ macro_rules! object_methods {
 
             /// The token of a handle created inheritable, for a child started by any means.
             pub fn inherit_token(&self) -> Option<String> {
-                self.object.handle.inherit_token()
+                self.object.inherit_token()
             }
 
             /// Adopts a handle inherited from the parent process.

@@ -2,7 +2,7 @@
 
 use super::{object_methods, Acquire, Object};
 use crate::error::Result;
-use crate::os::SyncType;
+use crate::kind::Kind;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ pub struct Mutex {
     object: Object,
 }
 
-object_methods!(Mutex, SyncType::Mutex);
+object_methods!(Mutex, Kind::Mutex);
 
 impl Mutex {
     pub(crate) fn from_object(object: Object) -> Mutex {

@@ -1,8 +1,9 @@
 //! The named semaphore.
 
 use super::{object_methods, Object};
-use crate::error::{code, Error, ErrorKind, Result};
-use crate::os::SyncType;
+use crate::error::Result;
+use crate::kind::Kind;
+use crate::params;
 use std::time::Duration;
 
 /// A named semaphore (CreateSemaphore): a count between 0 and a maximum; a wait takes
@@ -25,7 +26,7 @@ pub struct Semaphore {
     object: Object,
 }
 
-object_methods!(Semaphore, SyncType::Semaphore);
+object_methods!(Semaphore, Kind::Semaphore);
 
 impl Semaphore {
     pub(crate) fn from_object(object: Object) -> Semaphore {
@@ -54,17 +55,7 @@ impl Semaphore {
     /// an invalid parameter.
     #[doc(alias = "ReleaseSemaphore")]
     pub fn release(&self, n: u32) -> Result<u32> {
-        if n == 0 || n > i32::MAX as u32 {
-            return Err(Error::with_code(
-                ErrorKind::Other,
-                code::INVALID_PARAMETER,
-                format!(
-                    "releasing {}: a release count must be between 1 and {}, not {n}",
-                    self.object.label(),
-                    i32::MAX
-                ),
-            ));
-        }
+        params::release_count(n, &format!("releasing {}", self.object.label()))?;
         self.object.handle.semaphore_release(n)
     }
 

@@ -8,12 +8,13 @@
 //! paths cannot fool the match. Processes whose entries this process may not read are
 //! skipped: their holds are invisible, not an error.
 
-use super::object::{kind, Header};
+use super::file_name::{decode_file_name, file_name, HASHED_PREFIX, OBJECT_PREFIX};
+use super::object::{self, Header};
 use super::store::{self, NsDir};
 use super::sys::{self, Errno};
 use crate::error::{Error, ErrorKind, Result};
-use crate::inspect::ObjectKind;
-use crate::name::{decode_file_name, quoted, Name, Namespace, HASHED_PREFIX, OBJECT_PREFIX};
+use crate::kind::Kind;
+use crate::name::{quoted, Name, Namespace};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{AtFlags, FlockOperation, OFlags};
 use std::collections::HashMap;
@@ -33,7 +34,7 @@ pub(crate) struct Found {
     /// The full name, `Local\x` or `Global\x`.
     pub name: String,
     pub namespace: Namespace,
-    pub kind: ObjectKind,
+    pub kind: Option<Kind>,
     pub size: u64,
     pub owner: u32,
     /// Permission bits of the object file.
@@ -60,18 +61,8 @@ pub(crate) struct RawHolder {
 pub(crate) struct Garbage {
     pub name: String,
     pub namespace: Namespace,
-    pub kind: ObjectKind,
+    pub kind: Option<Kind>,
     pub size: u64,
-}
-
-fn object_kind(raw: u32) -> ObjectKind {
-    match raw {
-        kind::MAPPING => ObjectKind::Mapping,
-        kind::MUTEX => ObjectKind::Mutex,
-        kind::EVENT => ObjectKind::Event,
-        kind::SEMAPHORE => ObjectKind::Semaphore,
-        _ => ObjectKind::Unknown,
-    }
 }
 
 /// Why a directory entry is not listed.
@@ -111,7 +102,7 @@ pub(crate) fn list(all_users: bool) -> Result<Vec<Found>> {
     let uid = sys::euid();
     let mut out = Vec::new();
     for (ns, dir) in own_ns_dirs()? {
-        dir.reclaim_dead();
+        object::reclaim(&dir);
         let everyone = ns == Namespace::Local || all_users;
         scan(dir.fd.as_fd(), ns, &mut out, |owner| {
             everyone || owner == uid
@@ -163,7 +154,7 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
     let name = header.name.clone().ok_or(Skip::Foreign)?;
     // Like open, believe a header only in the file its name maps to.
     let parsed = Name::parse(&name).map_err(|_| Skip::Foreign)?;
-    if parsed.namespace() != ns || parsed.file_name() != file {
+    if parsed.namespace() != ns || file_name(&parsed) != file {
         return Err(Skip::Foreign);
     }
     // An exclusive lock is obtainable only when no handle holds the object. The probe
@@ -178,7 +169,7 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
     Ok(Found {
         name,
         namespace: ns,
-        kind: object_kind(header.kind),
+        kind: header.kind,
         size: header.size,
         owner: st.st_uid,
         mode: st.st_mode & 0o7777,
@@ -206,8 +197,8 @@ pub(crate) fn find(name: &Name) -> Result<Found> {
         )
     };
     let dir = own_ns_dir(name.namespace())?.ok_or_else(not_found)?;
-    dir.reclaim_dead();
-    let file = name.file_name();
+    object::reclaim(&dir);
+    let file = file_name(name);
     examine(dir.fd.as_fd(), name.namespace(), &file).map_err(|why| match why {
         Skip::Missing | Skip::Stale => not_found(),
         Skip::Denied => Error::new(
@@ -364,7 +355,7 @@ pub(crate) fn collect_garbage(dry_run: bool) -> Result<Vec<Garbage>> {
                 format!("cannot read the namespace directory {}", dir.path.display()),
             )
         })?;
-        for r in store::reclaim_stale_objects(dir.fd.as_fd(), &names, dry_run) {
+        for r in object::reclaim_stale_objects(dir.fd.as_fd(), &names, dry_run) {
             // A real pass cannot unlink other users' objects in the sticky Global
             // directory; a dry run must not promise to.
             if dry_run && ns == Namespace::Global && !may_unlink(&dir, &r.file, uid) {
@@ -377,7 +368,7 @@ pub(crate) fn collect_garbage(dry_run: bool) -> Result<Vec<Garbage>> {
             out.push(Garbage {
                 name,
                 namespace: ns,
-                kind: object_kind(r.kind),
+                kind: r.kind,
                 size: r.size,
             });
         }
@@ -431,7 +422,7 @@ mod tests {
             (found.size, found.persistent, found.mode),
             (65536, true, 0o600)
         );
-        assert_eq!(found.kind, ObjectKind::Mapping);
+        assert_eq!(found.kind, Some(Kind::Mapping));
         let view = m.map(Access::Read).unwrap();
         assert_eq!(holders_of(&name), me(true, true));
         drop(m);

@@ -1,12 +1,30 @@
 //! The Linux backend: an emulation of Windows file-mapping objects over tmpfs files.
-//! See `store` for the directory layout and `object` for the lifetime protocol.
+//!
+//! | file | what |
+//! |---|---|
+//! | `store.rs` | the namespace directories and the leases of live processes |
+//! | `object/header.rs` | the header every object file starts with |
+//! | `object/protocol.rs` | the one create-or-open, open, close and reclamation |
+//! | `file_name.rs` | how a name becomes a file name in its directory |
+//! | `mapping.rs`, `backing.rs`, `posix.rs`, `view.rs` | mappings: memory, file-backed, plain POSIX objects, views |
+//! | `sync/` | mutexes (`robust.rs`), events and semaphores (`futex.rs`) over a shared `page.rs` |
+//! | `inherit.rs` | descriptors handed to child processes |
+//! | `inspect.rs` | listing, holders and garbage collection |
+//! | `sys.rs` | the system calls the others share |
 
+mod backing;
+mod file_name;
+pub(crate) mod inherit;
 pub(crate) mod inspect;
 mod mapping;
-pub(crate) mod object;
-pub(crate) mod store;
+mod object;
+mod posix;
+mod store;
 mod sync;
-pub(crate) mod sys;
+mod sys;
+mod view;
 
-pub(crate) use mapping::{create, open, open_os, remove, Handle, RawView};
+pub(crate) use mapping::{create, open, remove, Handle};
+pub(crate) use posix::open_os;
 pub(crate) use sync::{create_sync, open_sync, SyncHandle};
+pub(crate) use view::RawView;

@@ -20,7 +20,7 @@
 
 use super::sys::{self, Errno};
 use crate::error::{Error, ErrorKind, Result};
-use crate::name::{Namespace, HASHED_PREFIX, OBJECT_PREFIX};
+use crate::name::Namespace;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags};
 use std::collections::HashMap;
@@ -31,8 +31,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Environment variable naming another store root (tests, containers).
 pub(crate) const ROOT_ENV: &str = "SHMKIT_DIR";
 const DEFAULT_ROOT: &str = "/dev/shm";
-/// Where `shm_open(3)` keeps POSIX shared-memory objects.
-pub(crate) const POSIX_SHM_DIR: &str = "/dev/shm";
 pub(crate) const LEASE_PREFIX: &str = "l.";
 const GLOBAL_DIR: &str = "shmkit.global";
 
@@ -321,23 +319,23 @@ impl NsDir {
             .map(|l| l.file.clone())
     }
 
-    /// SPEC 5.3: reclaims the objects of dead processes, if any process died since the
-    /// last check. Cheap when nobody died: one directory read and a lock probe per other
-    /// live process.
-    pub(crate) fn reclaim_dead(&self) {
+    /// The leases of processes that died since the last check (SPEC 5.3: their objects
+    /// may be stale). Cheap when nobody died: one directory read and a lock probe per
+    /// other live process.
+    pub(crate) fn dead_leases(&self) -> Vec<String> {
         let own = self.own_lease();
         let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
         // The scan reads through the shared directory descriptor from offset 0; the lock
         // above keeps other threads' scans off its position.
         let Ok(leases) = sys::lease_names(self.fd.as_fd(), LEASE_PREFIX) else {
-            return;
+            return Vec::new();
         };
         others.retain(|name, _| leases.contains(name));
         let mut dead = Vec::new();
-        for name in leases.iter().filter(|n| Some(*n) != own.as_ref()) {
-            let alive = match others.get(name) {
+        for name in leases.into_iter().filter(|n| Some(n) != own.as_ref()) {
+            let alive = match others.get(&name) {
                 Some(fd) => !owner_died(fd),
-                None => match sys::open_lease(self.fd.as_fd(), name) {
+                None => match sys::open_lease(self.fd.as_fd(), &name) {
                     Ok(fd) => {
                         let alive = !owner_died(&fd);
                         if alive {
@@ -349,17 +347,15 @@ impl NsDir {
                 },
             };
             if !alive {
-                others.remove(name);
+                others.remove(&name);
                 dead.push(name);
             }
         }
-        drop(others);
-        if dead.is_empty() {
-            return;
-        }
-        if let Ok(names) = sys::read_dir_names(self.fd.as_fd()) {
-            reclaim_stale_objects(self.fd.as_fd(), &names, false);
-        }
+        dead
+    }
+
+    /// Removes the leases `dead` (after their objects were reclaimed).
+    pub(crate) fn remove_leases(&self, dead: &[String]) {
         for n in dead {
             let _ = rustix::fs::unlinkat(&self.fd, n.as_str(), AtFlags::empty());
         }
@@ -374,57 +370,6 @@ fn lease_is_dead(dir: BorrowedFd<'_>, name: &str) -> bool {
 /// the owner (and every process that inherited the lease) is gone.
 fn owner_died(lease: impl AsFd) -> bool {
     sys::flock(lease, FlockOperation::NonBlockingLockShared).is_ok()
-}
-
-/// What a reclamation pass found or freed.
-#[derive(Debug, Clone)]
-pub(crate) struct Reclaimed {
-    pub file: String,
-    pub name: Option<String>,
-    pub size: u64,
-    pub kind: u32,
-}
-
-/// Reclaims (or, with `dry_run`, lists) every non-persistent object in `dir` that no
-/// process holds. Returns what it found.
-pub(crate) fn reclaim_stale_objects(
-    dir: BorrowedFd<'_>,
-    names: &[String],
-    dry_run: bool,
-) -> Vec<Reclaimed> {
-    let mut out = Vec::new();
-    for n in names {
-        if !(n.starts_with(OBJECT_PREFIX) || n.starts_with(HASHED_PREFIX)) {
-            continue;
-        }
-        let Ok((fd, _)) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
-            continue;
-        };
-        if sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {
-            continue; // held: alive
-        }
-        let Ok(header) = super::object::Header::read(&fd) else {
-            continue; // not ours: leave it alone
-        };
-        // Only an object whose header names this very file is ours to reclaim.
-        let file_matches = header
-            .name
-            .as_deref()
-            .and_then(|name| crate::name::Name::parse(name).ok())
-            .is_some_and(|name| name.file_name() == *n);
-        if !file_matches || header.persistent() || !sys::linked_at(&fd, dir, n) {
-            continue;
-        }
-        if dry_run || rustix::fs::unlinkat(dir, n.as_str(), AtFlags::empty()).is_ok() {
-            out.push(Reclaimed {
-                file: n.clone(),
-                name: header.name.clone(),
-                size: header.size,
-                kind: header.kind,
-            });
-        }
-    }
-    out
 }
 
 /// Removes dead leases in `dir` (after their objects were reclaimed).

@@ -1,9 +1,11 @@
-//! Named objects in a namespace directory: the header, and the create / open / close
-//! protocol that gives them the Windows lifetime without a daemon.
+//! The lifetime protocol: the one create-or-open, open and close of every kind of named
+//! object (mappings, sync objects, channels), which gives them the Windows lifetime
+//! without a daemon, and the reclamation of objects whose holders died.
 //!
-//! An object is one file, `o.<encoded name>`. Its first 64 KiB are the header (only the
-//! first pages are ever written; the rest is a hole); a memory object's data follows at
-//! [`DATA_OFFSET`], so views stay on the 64 KiB grid for every page size.
+//! An object is one file, `o.<encoded name>` (see `file_name`). Its first 64 KiB are the
+//! header (see `header`; only the first pages are ever written, the rest is a hole); a
+//! memory object's data follows at [`DATA_OFFSET`](super::DATA_OFFSET), so views stay on
+//! the 64 KiB grid for every page size.
 //!
 //! Protocol (every step is safe against processes dying at any point):
 //! - create: an O_TMPFILE file is sized, committed (fallocate), given its header and mode,
@@ -17,206 +19,119 @@
 //!   means this was the last handle, so the name is unlinked. Memory stays while views
 //!   map it; the kernel frees it with the last one.
 
-use super::store::NsDir;
-use super::sys::{self, Errno};
-use crate::error::{Error, ErrorKind, Result};
-use crate::name::Name;
-use rustix::fd::{AsFd, OwnedFd};
+use super::header::{kind_name, Header, DATA_OFFSET};
+use crate::error::{code, Error, ErrorKind, Result};
+use crate::kind::Kind;
+use crate::name::{quoted, Name};
+use crate::os::imp::file_name::{file_name, HASHED_PREFIX, OBJECT_PREFIX};
+use crate::os::imp::store::{self, NsDir};
+use crate::os::imp::sys::{self, Errno};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FlockOperation, OFlags};
 use std::sync::Arc;
 
-/// Where a memory object's data starts in its file: one allocation granule.
-pub(crate) const DATA_OFFSET: u64 = crate::GRANULARITY;
-
-const MAGIC: [u8; 8] = *b"SHMKIT\0\x01";
-const VERSION: u32 = 1;
-const PAGE0: usize = 4096;
-const NAME_AT: usize = 256;
-const NAME_MAX: usize = 1280;
-// Bytes 2048..4096 of the first page are reserved for the state of sync objects.
-const PATH_AT: u64 = 4096;
-const PATH_MAX: usize = 4096;
-
-/// Object kinds, as stored in the header.
-pub(crate) mod kind {
-    pub const MAPPING: u32 = 1;
-    pub const MUTEX: u32 = 2;
-    pub const EVENT: u32 = 3;
-    pub const SEMAPHORE: u32 = 4;
+/// What a create call makes when the name is free.
+pub(crate) struct NewObject<'a> {
+    pub header: &'a Header,
+    /// The length of the object file (header and data).
+    pub file_len: u64,
+    pub permissions: u32,
+    pub exclusive: bool,
 }
 
-/// The name of an object kind, for messages and listings.
-pub(crate) fn kind_name(kind: u32) -> &'static str {
-    match kind {
-        kind::MAPPING => "mapping",
-        kind::MUTEX => "mutex",
-        kind::EVENT => "event",
-        kind::SEMAPHORE => "semaphore",
-        _ => "unknown",
-    }
-}
-
-pub(crate) const FLAG_PERSISTENT: u32 = 1;
-pub(crate) const FLAG_FILE: u32 = 2;
-
-/// The file behind a file-backed named mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Backing {
-    pub dev: u64,
-    pub ino: u64,
-    pub path: String,
-}
-
-/// An object's header: written once, before the object gets its name.
-#[derive(Debug, Clone)]
-pub(crate) struct Header {
-    pub kind: u32,
-    pub flags: u32,
-    /// Protection of a mapping (0 read-only, 1 read-write, 2 write-copy).
-    pub protection: u32,
-    pub size: u64,
-    pub owner: u32,
-    pub creator_pid: u32,
-    pub created: u64,
-    pub name: Option<String>,
-    pub backing: Option<Backing>,
-}
-
-impl Header {
-    pub(crate) fn new(kind: u32, name: &Name, size: u64, owner: u32) -> Header {
-        Header {
-            kind,
-            flags: 0,
-            protection: 1,
-            size,
-            owner,
-            creator_pid: sys::pid(),
-            created: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            name: Some(name.full()),
-            backing: None,
-        }
-    }
-
-    /// The header of an unnamed object (only its kind matters).
-    pub(crate) fn unnamed(kind: u32) -> Header {
-        Header {
-            kind,
-            flags: 0,
-            protection: 1,
-            size: 0,
-            owner: 0,
-            creator_pid: sys::pid(),
-            created: 0,
-            name: None,
-            backing: None,
-        }
-    }
-
-    pub(crate) fn persistent(&self) -> bool {
-        self.flags & FLAG_PERSISTENT != 0
-    }
-
-    pub(crate) fn encode(&self) -> (Vec<u8>, Option<Vec<u8>>) {
-        let mut p = vec![0u8; PAGE0];
-        let name = self.name.as_deref().unwrap_or("").as_bytes();
-        p[0..8].copy_from_slice(&MAGIC);
-        p[8..12].copy_from_slice(&VERSION.to_le_bytes());
-        p[12..16].copy_from_slice(&self.kind.to_le_bytes());
-        p[16..20].copy_from_slice(&(self.flags | (self.protection << 8)).to_le_bytes());
-        p[20..24].copy_from_slice(&(name.len() as u32).to_le_bytes());
-        p[24..32].copy_from_slice(&self.size.to_le_bytes());
-        p[32..36].copy_from_slice(&self.owner.to_le_bytes());
-        p[36..40].copy_from_slice(&self.creator_pid.to_le_bytes());
-        p[40..48].copy_from_slice(&self.created.to_le_bytes());
-        p[NAME_AT..NAME_AT + name.len()].copy_from_slice(name);
-        let path = self.backing.as_ref().map(|b| {
-            p[48..56].copy_from_slice(&b.dev.to_le_bytes());
-            p[56..64].copy_from_slice(&b.ino.to_le_bytes());
-            p[64..68].copy_from_slice(&(b.path.len() as u32).to_le_bytes());
-            b.path.as_bytes().to_vec()
-        });
-        (p, path)
-    }
-
-    /// Reads and validates the header of an object file.
-    pub(crate) fn read(fd: impl AsFd) -> std::result::Result<Header, Errno> {
-        let fd = fd.as_fd();
-        let mut p = vec![0u8; PAGE0];
-        if rustix::io::pread(fd, &mut p, 0)? != PAGE0 || p[0..8] != MAGIC {
-            return Err(Errno::INVAL);
-        }
-        let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().unwrap_or_default());
-        let u64_at = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().unwrap_or_default());
-        if u32_at(8) != VERSION {
-            return Err(Errno::INVAL);
-        }
-        let name_len = u32_at(20) as usize;
-        if name_len > NAME_MAX {
-            return Err(Errno::INVAL);
-        }
-        let name =
-            String::from_utf8(p[NAME_AT..NAME_AT + name_len].to_vec()).map_err(|_| Errno::INVAL)?;
-        let word = u32_at(16);
-        let flags = word & 0xff;
-        let backing = if flags & FLAG_FILE != 0 {
-            let len = u32_at(64) as usize;
-            if len > PATH_MAX {
-                return Err(Errno::INVAL);
+/// SPEC 2.1/2.2 and 7.5: the one create-or-open of every kind. Reclaims the objects of
+/// dead processes, then loops: open the object of that name if there is one (refusing
+/// another kind, an exclusive create and another user's object), else make one; a lost
+/// race to link the name means another process made it first, so open theirs.
+///
+/// `init` finishes a new object's file before it gets its name (a sync object's state);
+/// `lost_race` undoes what `init` did when another process linked the name first.
+/// Returns the entry and whether the object already existed.
+pub(crate) fn create_or_open(
+    dir: &Arc<NsDir>,
+    name: &Name,
+    new: &NewObject<'_>,
+    init: &mut dyn FnMut(&OwnedFd) -> Result<()>,
+    lost_race: &mut dyn FnMut(),
+) -> Result<(Entry, bool)> {
+    let kind = new.header.kind.unwrap_or(Kind::Mapping);
+    let what = crate::name::label(kind, Some(name.as_str()));
+    reclaim(dir);
+    loop {
+        if let Some(entry) = open_entry(dir, name, true, "creating")? {
+            check_kind(&entry, name, kind)?;
+            if new.exclusive {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("cannot create {what}: an object of that name already exists"),
+                ));
             }
-            let mut path = vec![0u8; len];
-            if rustix::io::pread(fd, &mut path, PATH_AT)? != len {
-                return Err(Errno::INVAL);
+            if entry.owner != dir.uid {
+                return Err(Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!(
+                        "creating {what}: the name is held by an object of uid {}, not yours; \
+                         refusing a name another user may have squatted (use open to use \
+                         another user's object on purpose)",
+                        entry.owner
+                    ),
+                ));
             }
-            Some(Backing {
-                dev: u64_at(48),
-                ino: u64_at(56),
-                path: String::from_utf8(path).map_err(|_| Errno::INVAL)?,
-            })
-        } else {
-            None
-        };
-        Ok(Header {
-            kind: u32_at(12),
-            flags,
-            protection: (word >> 8) & 0xff,
-            size: u64_at(24),
-            owner: u32_at(32),
-            creator_pid: u32_at(36),
-            created: u64_at(40),
-            name: (!name.is_empty()).then_some(name),
-            backing,
-        })
-    }
-
-    fn write(&self, fd: impl AsFd) -> std::result::Result<(), Errno> {
-        let (page, path) = self.encode();
-        // The rest of the page is a hole that reads as zeros.
-        let used = NAME_AT + self.name.as_deref().map_or(0, str::len);
-        write_all_at(fd.as_fd(), &page[..used], 0)?;
-        if let Some(path) = path {
-            if path.len() > PATH_MAX {
-                return Err(Errno::NAMETOOLONG);
-            }
-            write_all_at(fd.as_fd(), &path, PATH_AT)?;
+            return Ok((entry, true));
         }
-        Ok(())
+        match create_entry(dir, name, new, init)? {
+            Some(entry) => return Ok((entry, false)),
+            None => lost_race(),
+        }
     }
 }
 
-fn write_all_at(
-    fd: rustix::fd::BorrowedFd<'_>,
-    mut data: &[u8],
-    mut at: u64,
-) -> std::result::Result<(), Errno> {
-    while !data.is_empty() {
-        let n = rustix::io::pwrite(fd, data, at)?;
-        data = &data[n..];
-        at += n as u64;
+/// SPEC 2.6 and 7.5: opens the existing object `name` of `kind` (NotFound, WrongType).
+pub(crate) fn open(name: &Name, kind: Kind, write: bool) -> Result<Entry> {
+    let what = crate::name::label(kind, Some(name.as_str()));
+    let dir = store::ns_dir(name.namespace())?;
+    reclaim(&dir);
+    let entry = open_entry(&dir, name, write, "opening")?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("cannot open {what}: no object has that name"),
+        )
+    })?;
+    check_kind(&entry, name, kind)?;
+    Ok(entry)
+}
+
+/// SPEC 1.5: a name held by another kind is ERROR_INVALID_HANDLE.
+fn check_kind(entry: &Entry, name: &Name, kind: Kind) -> Result<()> {
+    if entry.header.kind == Some(kind) {
+        return Ok(());
     }
-    Ok(())
+    Err(wrong_kind(name, kind, entry.header.kind))
+}
+
+/// The error for a name held by an object of kind `found` where `want` was asked for.
+fn wrong_kind(name: &Name, want: Kind, found: Option<Kind>) -> Error {
+    Error::new(
+        ErrorKind::WrongType,
+        format!(
+            "{} is held by an object of another kind ({}), not a {want}",
+            quoted(name.as_str()),
+            kind_name(found),
+        ),
+    )
+}
+
+/// SPEC 5.3: reclaims the objects of dead processes in `dir`, if any process died since
+/// the last check.
+pub(crate) fn reclaim(dir: &NsDir) {
+    let dead = dir.dead_leases();
+    if dead.is_empty() {
+        return;
+    }
+    if let Ok(names) = sys::read_dir_names(dir.fd.as_fd()) {
+        reclaim_stale_objects(dir.fd.as_fd(), &names, false);
+    }
+    dir.remove_leases(&dead);
 }
 
 /// An open, share-locked object: the part of a handle that keeps the name alive.
@@ -249,7 +164,7 @@ pub(crate) fn open_entry(
     write: bool,
     what: &str,
 ) -> Result<Option<Entry>> {
-    let file = name.file_name();
+    let file = file_name(name);
     dir.enter()?;
     let result = open_entry_inner(dir, name, &file, write, what);
     if !matches!(result, Ok(Some(_))) {
@@ -299,7 +214,7 @@ fn open_entry_inner(
                 format!(
                     "{what} {name:?}: {} holds {}, not this name; refusing it",
                     dir.path.join(file).display(),
-                    crate::name::quoted(header.name.as_deref().unwrap_or(""))
+                    quoted(header.name.as_deref().unwrap_or(""))
                 ),
             ));
         }
@@ -354,17 +269,14 @@ fn open_error(e: Errno, name: &Name, what: &str, write: bool) -> Error {
 
 /// Creates the object `name`: the file is complete (size, committed memory, header, mode,
 /// and `init`) before it gets its name. `Ok(None)` when the name is taken.
-pub(crate) fn create_entry(
+fn create_entry(
     dir: &Arc<NsDir>,
     name: &Name,
-    header: &Header,
-    file_len: u64,
-    permissions: u32,
-    init: impl FnOnce(&OwnedFd) -> Result<()>,
-    what: &str,
+    new: &NewObject<'_>,
+    init: &mut dyn FnMut(&OwnedFd) -> Result<()>,
 ) -> Result<Option<Entry>> {
     dir.enter()?;
-    let result = create_entry_inner(dir, name, header, file_len, permissions, init, what);
+    let result = create_entry_inner(dir, name, new, init);
     if !matches!(result, Ok(Some(_))) {
         dir.leave();
     }
@@ -374,25 +286,25 @@ pub(crate) fn create_entry(
 fn create_entry_inner(
     dir: &Arc<NsDir>,
     name: &Name,
-    header: &Header,
-    file_len: u64,
-    permissions: u32,
-    init: impl FnOnce(&OwnedFd) -> Result<()>,
-    what: &str,
+    new: &NewObject<'_>,
+    init: &mut dyn FnMut(&OwnedFd) -> Result<()>,
 ) -> Result<Option<Entry>> {
+    let what = "creating";
+    let header = new.header;
     let fail = |e: Errno| Error::from_io(e.into(), format!("{what} {name:?}"));
-    if header.backing.is_none() {
+    let memory = header.backing.is_none();
+    if memory {
         sys::check_commit(Some(dir.fd.as_fd()), header.size)
             .map_err(|e| no_space(e, name, header.size, what))?;
     }
-    let fd = sys::tmpfile_in(&dir.fd, permissions).map_err(fail)?;
-    if header.backing.is_none() && file_len == DATA_OFFSET + header.size && header.size > 0 {
+    let fd = sys::tmpfile_in(&dir.fd, new.permissions).map_err(fail)?;
+    if memory && new.file_len == DATA_OFFSET + header.size && header.size > 0 {
         // fallocate extends the file to the end of the committed range.
         sys::commit(&fd, DATA_OFFSET, header.size)
             .map_err(|e| no_space(e, name, header.size, what))?;
     } else {
-        rustix::fs::ftruncate(&fd, file_len).map_err(fail)?;
-        if header.backing.is_none() {
+        rustix::fs::ftruncate(&fd, new.file_len).map_err(fail)?;
+        if memory {
             sys::commit(&fd, DATA_OFFSET, header.size)
                 .map_err(|e| no_space(e, name, header.size, what))?;
         }
@@ -402,7 +314,7 @@ fn create_entry_inner(
         .map_err(|e| no_space(e, name, header.size, what))?;
     init(&fd)?;
     sys::flock(&fd, FlockOperation::LockShared).map_err(fail)?;
-    let file = name.file_name();
+    let file = file_name(name);
     match sys::link_tmpfile(&fd, &dir.fd, &file) {
         Ok(()) => Ok(Some(Entry {
             fd,
@@ -428,7 +340,7 @@ fn no_space(e: Errno, name: &Name, size: u64, what: &str) -> Error {
         ),
         Errno::NOMEM => Error::with_code(
             ErrorKind::NoSpace,
-            crate::error::code::NOT_ENOUGH_MEMORY,
+            code::NOT_ENOUGH_MEMORY,
             format!("{what} {name:?}: not enough memory to commit {size} bytes"),
         ),
         Errno::FBIG => Error::new(
@@ -472,7 +384,7 @@ impl Entry {
             .clone()
             .ok_or_else(|| bad("the object has no name"))?;
         let parsed = Name::parse(&name).map_err(|_| bad("the object's name is invalid"))?;
-        let file = parsed.file_name();
+        let file = file_name(&parsed);
         let st = sys::fstat(&inherited).map_err(|_| bad("cannot inspect it"))?;
         dir.enter()?;
         let fd = match sys::reopen(&inherited, oflags(write)) {
@@ -512,4 +424,102 @@ impl Drop for Entry {
             let _ = rustix::fs::unlinkat(&self.dir.fd, self.file.as_str(), AtFlags::empty());
         }
     }
+}
+
+/// Removes a persistent object's name (SPEC 5.4).
+pub(crate) fn remove(name: &Name, kind: Kind) -> Result<()> {
+    let what = crate::name::label(kind, Some(name.as_str()));
+    let dir = store::ns_dir(name.namespace())?;
+    reclaim(&dir);
+    let file = file_name(name);
+    let fd = match sys::open_file_at(dir.fd.as_fd(), &file, OFlags::RDONLY) {
+        Ok((fd, _)) => fd,
+        Err(Errno::NOENT) => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("cannot remove {what}: no object has that name"),
+            ))
+        }
+        Err(e) => return Err(Error::from_io(e.into(), format!("cannot remove {what}"))),
+    };
+    let header = Header::read(&fd).map_err(|_| {
+        Error::new(
+            ErrorKind::PermissionDenied,
+            format!("cannot remove {what}: not a shmkit object"),
+        )
+    })?;
+    if header.kind != Some(kind) {
+        return Err(wrong_kind(name, kind, header.kind));
+    }
+    if !header.persistent() {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "cannot remove {what}: it is not persistent; it disappears when its last handle closes"
+            ),
+        ));
+    }
+    if !sys::linked_at(&fd, dir.fd.as_fd(), &file) {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("cannot remove {what}: it was just removed"),
+        ));
+    }
+    rustix::fs::unlinkat(&dir.fd, file.as_str(), AtFlags::empty()).map_err(|e| match e {
+        Errno::PERM | Errno::ACCESS => Error::new(
+            ErrorKind::PermissionDenied,
+            format!("cannot remove {what}: it belongs to uid {}", header.owner),
+        ),
+        e => Error::from_io(e.into(), format!("cannot remove {what}")),
+    })
+}
+/// Reclaims (or, with `dry_run`, lists) every non-persistent object in `dir` that no
+/// process holds. Returns what it found.
+pub(crate) fn reclaim_stale_objects(
+    dir: BorrowedFd<'_>,
+    names: &[String],
+    dry_run: bool,
+) -> Vec<Reclaimed> {
+    let mut out = Vec::new();
+    for n in names {
+        if !(n.starts_with(OBJECT_PREFIX) || n.starts_with(HASHED_PREFIX)) {
+            continue;
+        }
+        let Ok((fd, _)) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
+            continue;
+        };
+        if sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {
+            continue; // held: alive
+        }
+        let Ok(header) = Header::read(&fd) else {
+            continue; // not ours: leave it alone
+        };
+        // Only an object whose header names this very file is ours to reclaim.
+        let file_matches = header
+            .name
+            .as_deref()
+            .and_then(|name| Name::parse(name).ok())
+            .is_some_and(|name| file_name(&name) == *n);
+        if !file_matches || header.persistent() || !sys::linked_at(&fd, dir, n) {
+            continue;
+        }
+        if dry_run || rustix::fs::unlinkat(dir, n.as_str(), AtFlags::empty()).is_ok() {
+            out.push(Reclaimed {
+                file: n.clone(),
+                name: header.name.clone(),
+                size: header.size,
+                kind: header.kind,
+            });
+        }
+    }
+    out
+}
+
+/// What a reclamation pass found or freed.
+#[derive(Debug, Clone)]
+pub(crate) struct Reclaimed {
+    pub file: String,
+    pub name: Option<String>,
+    pub size: u64,
+    pub kind: Option<Kind>,
 }

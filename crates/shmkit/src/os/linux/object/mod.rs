@@ -1,0 +1,10 @@
+//! Object files: the header every object file starts with, and the lifetime protocol
+//! (create-or-open, open, close, reclamation) that all kinds of named object share.
+
+mod header;
+mod protocol;
+
+pub(crate) use header::{Backing, Header, DATA_OFFSET, FLAG_FILE, FLAG_PERSISTENT};
+pub(crate) use protocol::{
+    create_or_open, oflags, open, reclaim, reclaim_stale_objects, remove, Entry, NewObject,
+};

@@ -1,0 +1,91 @@
+//! The shared page of a sync object: the object file's first page, mapped read-write by
+//! every handle, whose bytes from [`SYNC_AT`] hold the object's state.
+//!
+//! Layout from [`SYNC_AT`]: mutex: the `pthread_mutex_t`. Event and semaphore: the 64-bit
+//! state at [`STATE_AT`], the 32-bit `seq` at [`SEQ_AT`], then at [`PARAM_AT`] a 32-bit
+//! parameter (the event's manual-reset flag, the semaphore's maximum).
+
+use rustix::fd::AsFd;
+use rustix::io::Errno;
+use rustix::mm::{MapFlags, ProtFlags};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+
+/// Where the state starts in the object's first page (the header reserves 2048..4096).
+pub(super) const SYNC_AT: usize = 2048;
+pub(super) const PAGE: usize = 4096;
+pub(super) const STATE_AT: usize = SYNC_AT;
+pub(super) const SEQ_AT: usize = SYNC_AT + 8;
+pub(super) const PARAM_AT: usize = SYNC_AT + 12;
+
+const _: () = assert!(SYNC_AT + std::mem::size_of::<libc::pthread_mutex_t>() <= PAGE);
+const _: () = assert!(PARAM_AT + 4 <= PAGE && STATE_AT % 8 == 0);
+const _: () = assert!(SYNC_AT % std::mem::align_of::<libc::pthread_mutex_t>() == 0);
+
+/// The shared first page of a sync object, mapped read-write.
+pub(super) struct Page {
+    ptr: NonNull<u8>,
+    /// Leave it mapped when dropped (see `SyncHandle`'s `Drop`).
+    pub(super) keep_mapped: bool,
+}
+
+// SAFETY: the page is plain shared memory that is only accessed through atomics and
+// pthread calls made for process-shared use; any thread may use it.
+unsafe impl Send for Page {}
+// SAFETY: as above: every access is atomic or a pthread call that synchronises itself.
+unsafe impl Sync for Page {}
+
+impl Page {
+    pub(super) fn map(fd: impl AsFd) -> std::result::Result<Page, Errno> {
+        // SAFETY: a new shared mapping of one page of the object's file, placed by the
+        // kernel; nothing else refers to that address range. The file is at least a page
+        // long (checked by the callers), so no access can fault.
+        let ptr = unsafe {
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::SHARED,
+                fd,
+                0,
+            )?
+        };
+        NonNull::new(ptr.cast::<u8>())
+            .map(|ptr| Page {
+                ptr,
+                keep_mapped: false,
+            })
+            .ok_or(Errno::NOMEM)
+    }
+
+    pub(super) fn u32_at(&self, at: usize) -> &AtomicU32 {
+        // SAFETY: `at` is a constant inside the page, 4-aligned (the page is page-aligned);
+        // the page lives as long as `self`; AtomicU32 has the layout of u32 and every bit
+        // pattern is valid.
+        unsafe { &*self.ptr.as_ptr().add(at).cast::<AtomicU32>() }
+    }
+
+    pub(super) fn u64_at(&self, at: usize) -> &AtomicU64 {
+        // SAFETY: as in `u32_at`, with `at` 8-aligned.
+        unsafe { &*self.ptr.as_ptr().add(at).cast::<AtomicU64>() }
+    }
+
+    #[inline]
+    pub(super) fn mutex(&self) -> *mut libc::pthread_mutex_t {
+        self.ptr
+            .as_ptr()
+            .wrapping_add(SYNC_AT)
+            .cast::<libc::pthread_mutex_t>()
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        if self.keep_mapped {
+            return;
+        }
+        // SAFETY: the page was mapped by `Page::map` with this length and nothing borrows
+        // it beyond `self` (the references it hands out borrow `self`).
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), PAGE) };
+    }
+}

@@ -1,0 +1,106 @@
+//! The checks of caller-given parameters, made once, in the public layer, before any
+//! backend sees a request (backends may rely on them: see `os`). A refused parameter is
+//! an error that names the object and the rule, and changes nothing.
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The largest object: its data must be addressable as an `i64` file offset behind the
+/// 64 KiB header on Linux, and as an `isize` in this address space.
+pub(crate) const MAX_SIZE: u64 = {
+    let file = i64::MAX as u64 - crate::GRANULARITY;
+    let addr = isize::MAX as u64;
+    if file < addr {
+        file
+    } else {
+        addr
+    }
+};
+
+/// Unix-style permission bits: owner, group and others, read/write/execute; nothing else.
+pub(crate) fn permissions(bits: u32, what: &str) -> Result<()> {
+    if bits & !0o777 != 0 {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!("{what}: permissions {bits:o} are not owner/group/others bits (0o777 at most)"),
+        ));
+    }
+    Ok(())
+}
+
+/// The size of an object: not 0 (SPEC 2.4) unless a file gives it (SPEC 3.1), and within
+/// [`MAX_SIZE`].
+pub(crate) fn size(size: u64, file_backed: bool, what: &str) -> Result<()> {
+    if size == 0 && !file_backed {
+        return Err(Error::new(
+            ErrorKind::InvalidSize,
+            format!("{what}: size 0 is not allowed"),
+        ));
+    }
+    if size > MAX_SIZE {
+        return Err(Error::new(
+            ErrorKind::InvalidSize,
+            format!("{what}: size {size} is larger than the system allows ({MAX_SIZE})"),
+        ));
+    }
+    Ok(())
+}
+
+/// A semaphore's counts (SPEC 7.3): `1 <= max <= i32::MAX` (Windows' LONG) and
+/// `initial <= max`.
+pub(crate) fn semaphore(initial: u32, max: u32, what: &str) -> Result<()> {
+    if max == 0 || initial > max || max > i32::MAX as u32 {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!(
+                "{what}: initial count {initial} and maximum {max} are invalid \
+                 (need 1 <= maximum <= {} and initial <= maximum)",
+                i32::MAX
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A semaphore release count: `1..=i32::MAX` (ReleaseSemaphore's LONG).
+pub(crate) fn release_count(n: u32, what: &str) -> Result<()> {
+    if n == 0 || n > i32::MAX as u32 {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!(
+                "{what}: a release count must be between 1 and {}, not {n}",
+                i32::MAX
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_check_refuses_with_its_kind_and_code_87() {
+        for e in [
+            permissions(0o1777, "x").unwrap_err(),
+            semaphore(0, 0, "x").unwrap_err(),
+            semaphore(3, 2, "x").unwrap_err(),
+            semaphore(0, i32::MAX as u32 + 1, "x").unwrap_err(),
+            release_count(0, "x").unwrap_err(),
+        ] {
+            assert_eq!(
+                (e.kind(), e.win32_code()),
+                (ErrorKind::InvalidParameter, 87)
+            );
+        }
+        for e in [
+            size(0, false, "x").unwrap_err(),
+            size(MAX_SIZE + 1, true, "x").unwrap_err(),
+        ] {
+            assert_eq!((e.kind(), e.win32_code()), (ErrorKind::InvalidSize, 87));
+        }
+        assert!(permissions(0o777, "x").is_ok());
+        assert!(semaphore(2, 2, "x").is_ok());
+        assert!(size(0, true, "x").is_ok() && size(MAX_SIZE, false, "x").is_ok());
+    }
+}
