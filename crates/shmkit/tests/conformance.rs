@@ -423,6 +423,47 @@ fn rule_3_1_an_empty_file_with_size_zero_is_file_invalid() {
     std::fs::remove_file(path).unwrap();
 }
 
+/// Both backends: a named file-backed create that finds the name taken returns the
+/// existing object (ERROR_ALREADY_EXISTS, its own size and file), and leaves the caller's
+/// file as it was: it is not grown first.
+#[test]
+fn rule_2_1_a_file_backed_create_of_a_taken_name_opens_it_and_leaves_the_file_alone() {
+    let name = unique("ffirst");
+    let (path_a, file_a) = temp_file("ffirst-a", &[7u8; 4096]);
+    let first = Mapping::options()
+        .name(&name)
+        .file(&file_a)
+        .create()
+        .unwrap();
+    assert!(!first.already_existed());
+    let (path_b, file_b) = temp_file("ffirst-b", b"short");
+    let second = Mapping::options()
+        .name(&name)
+        .file(&file_b)
+        .size(2 * K64)
+        .create()
+        .unwrap();
+    assert!(second.already_existed());
+    assert!(
+        second.size() >= 4096 && second.size() < 2 * K64,
+        "{}",
+        second.size()
+    );
+    assert_eq!(
+        read_bytes(&second, 0, 2),
+        [7, 7],
+        "the first object's bytes"
+    );
+    assert_eq!(
+        file_b.metadata().unwrap().len(),
+        5,
+        "the caller's file did not grow"
+    );
+    drop((first, second));
+    std::fs::remove_file(path_a).unwrap();
+    std::fs::remove_file(path_b).unwrap();
+}
+
 #[test]
 fn rule_3_2_a_larger_size_grows_a_writable_file() {
     let (path, file) = temp_file("fgrow", b"abc");
@@ -742,6 +783,40 @@ fn rule_5_4_non_persistent_objects_cannot_be_removed() {
 
 // --- 8. Handles --------------------------------------------------------------------------
 
+/// The child side of the tests that start a process.
+#[test]
+#[ignore = "run as a child process by the tests"]
+fn child_entry() {
+    let Some((role, args)) = common::child_role() else {
+        return;
+    };
+    match role.as_str() {
+        // Rebuilds an inherited mapping and reports the name it keeps.
+        "inherited-name" => {
+            let m = Mapping::from_inherited(&args[0]).unwrap();
+            common::report(format!("name={:?}", m.name()));
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// Both backends: a handle inherited by a child keeps its object's name, as an
+/// inherited sync object's does.
+#[test]
+fn rule_8_1_an_inherited_mapping_keeps_its_name() {
+    let name = unique("inherit-name");
+    let m = Mapping::create(&name, 4096).unwrap();
+    let mut cmd = common::child("inherited-name", &[]);
+    let token = m.share_with(&mut cmd).unwrap();
+    cmd.env("SHMKIT_TEST_ARGS", &token);
+    let out = common::wait_output(cmd.spawn().unwrap());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        common::reported(&out),
+        [format!("name={:?}", Some(name.as_str()))]
+    );
+}
+
 #[test]
 fn rule_8_2_bogus_inherited_handles_are_clean_errors() {
     for token in [
@@ -749,9 +824,11 @@ fn rule_8_2_bogus_inherited_handles_are_clean_errors() {
         "garbage",
         "shmkit-handle:",
         "shmkit-handle:999999:named:rw:1:4096",
-        "shmkit-handle:-1:unnamed:r:1:1",
-        "shmkit-handle:x:unnamed:r:1:4096",
-        "shmkit-handle:1:bogus:r:1:1",
+        "shmkit:1:mapping:named:999999:rw:1:4096",
+        "shmkit:1:mapping:unnamed:-1:r:1:1",
+        "shmkit:1:mapping:unnamed:x:r:1:4096",
+        "shmkit:1:mapping:bogus:1:r:1:1",
+        "shmkit:1:mapping:named:1:r:1:0",
     ] {
         let e = err_of(Mapping::from_inherited(token));
         assert_eq!(

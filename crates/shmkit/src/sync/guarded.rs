@@ -113,6 +113,15 @@ unsafe impl<T: ShmSafe, const N: usize> ShmSafe for [T; N] {
 ///     pub struct Bad { pub text: String }
 /// }
 /// ```
+///
+/// Nor does a field whose width depends on the process (`usize`, `isize` and their
+/// atomics): a 32-bit and a 64-bit process may share the mapping.
+///
+/// ```compile_fail
+/// shmkit::shm_safe! {
+///     pub struct Bad { pub len: usize }
+/// }
+/// ```
 #[macro_export]
 macro_rules! shm_safe {
     (
