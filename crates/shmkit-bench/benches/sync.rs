@@ -7,8 +7,10 @@
 //!
 //! ```text
 //! cargo bench -p shmkit-bench --bench sync -- --warm-up-time 1 --measurement-time 5
-//! cargo run -p shmkit-bench --bin sync-ratio
 //! ```
+//!
+//! criterion prints each function's median; the ratio is shmkit's over the baseline's,
+//! both from the same run.
 
 use criterion::Criterion;
 use shmkit_bench::sync::{serve_if_partner, EventPartner, PipePartner, RobustPthreadMutex};

@@ -6,7 +6,9 @@
 //! - [`shmkit_lifecycle`]: create a named mapping, map a view, write one byte, drop the
 //!   view, close the mapping;
 //! - [`raw::lifecycle`]: the same work with the POSIX calls a C program makes
-//!   (`shm_open`, `ftruncate`, `mmap`, `munmap`, `close`, `shm_unlink`).
+//!   (`shm_open`, `ftruncate`, `mmap`, `munmap`, `close`, `shm_unlink`);
+//! - [`sync`]: the baselines of `benches/sync.rs` (a process-shared robust pthread mutex,
+//!   a pipe round trip) and the partner processes of its wake-up round trips.
 //!
 //! [`estimates`] reads the figures criterion saves, for the `lifecycle-ratio` report:
 //!

@@ -1,7 +1,7 @@
 //! The one error type of the public API.
 //!
 //! Every error carries an [`ErrorKind`] a caller can match, the Win32 error code that
-//! SPEC.md gives for the broken rule, and a message that names the object and the cause.
+//! docs/SPEC.md gives for the broken rule, and a message that names the object and the cause.
 
 use std::fmt;
 use std::io;

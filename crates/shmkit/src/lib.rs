@@ -20,7 +20,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The behaviour contract is SPEC.md; [`Error::win32_code`] gives the Win32 error code of
+//! The behaviour contract is the project's docs/SPEC.md, whose rules the code cites as
+//! "SPEC n.m"; [`Error::win32_code`] gives the Win32 error code of
 //! each broken rule.
 
 #![deny(unsafe_op_in_unsafe_fn)]

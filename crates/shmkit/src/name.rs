@@ -1,4 +1,4 @@
-//! Object names and namespaces (SPEC.md section 1). Pure code, no system calls.
+//! Object names and namespaces (docs/SPEC.md section 1). Pure code, no system calls.
 //!
 //! A name is `Global\BASE`, `Local\BASE` or a bare `BASE`, which means `Local\BASE`.
 //! `BASE` may hold any character but backslash and NUL. Names are case-sensitive,
@@ -48,7 +48,7 @@ pub struct Name {
 }
 
 impl Name {
-    /// Checks `name` against every rule of SPEC.md section 1.
+    /// Checks `name` against every rule of docs/SPEC.md section 1.
     ///
     /// Errors are all [`ErrorKind::InvalidName`]; the Win32 code tells which rule:
     /// 206 for a name over `MAX_PATH`, 3 for an unknown prefix or a backslash inside BASE,

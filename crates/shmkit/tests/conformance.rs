@@ -1,4 +1,4 @@
-//! Conformance tests: SPEC.md sections 1-6 and 8, through the public API only, so that
+//! Conformance tests: docs/SPEC.md sections 1-6 and 8, through the public API only, so that
 //! every backend runs this same file. Each test names the rule it pins.
 
 mod common;
