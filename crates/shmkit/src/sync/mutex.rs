@@ -135,10 +135,10 @@ impl Drop for MutexGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         // The guard is `!Send`, so this runs on the thread that took the mutex and still
-        // owns this level of it: a release refused here would be a backend bug, and a
-        // destructor has no one to report it to.
-        let released = self.mutex.release();
-        debug_assert!(released.is_ok(), "releasing a held mutex: {released:?}");
+        // owns this level of it. A release can still fail (another process may have
+        // corrupted the shared mutex); a destructor has no one to report that to, and the
+        // next wait reports the damage.
+        let _ = self.mutex.release();
     }
 }
 
