@@ -3,8 +3,8 @@
 
 mod header;
 mod protocol;
+mod reclaim;
 
 pub(crate) use header::{Backing, Header, DATA_OFFSET, FLAG_FILE, FLAG_PERSISTENT};
-pub(crate) use protocol::{
-    create_or_open, oflags, open, reclaim, reclaim_stale_objects, remove, Entry, NewObject,
-};
+pub(crate) use protocol::{create_or_open, oflags, open, remove, Entry, NewObject};
+pub(crate) use reclaim::{reclaim, reclaim_stale_objects};

@@ -20,13 +20,14 @@
 //!   map it; the kernel frees it with the last one.
 
 use super::header::{kind_name, Header, DATA_OFFSET};
+use super::reclaim::reclaim;
 use crate::error::{code, Error, ErrorKind, Result};
 use crate::kind::Kind;
 use crate::name::{quoted, Name};
-use crate::os::imp::file_name::{file_name, HASHED_PREFIX, OBJECT_PREFIX};
+use crate::os::imp::file_name::file_name;
 use crate::os::imp::store::{self, NsDir};
 use crate::os::imp::sys::{self, Errno};
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, FlockOperation, OFlags};
 use std::sync::Arc;
 
@@ -119,19 +120,6 @@ fn wrong_kind(name: &Name, want: Kind, found: Option<Kind>) -> Error {
             kind_name(found),
         ),
     )
-}
-
-/// SPEC 5.3: reclaims the objects of dead processes in `dir`, if any process died since
-/// the last check.
-pub(crate) fn reclaim(dir: &NsDir) {
-    let dead = dir.dead_leases();
-    if dead.is_empty() {
-        return;
-    }
-    if let Ok(names) = sys::read_dir_names(dir.fd.as_fd()) {
-        reclaim_stale_objects(dir.fd.as_fd(), &names, false);
-    }
-    dir.remove_leases(&dead);
 }
 
 /// An open, share-locked object: the part of a handle that keeps the name alive.
@@ -472,54 +460,4 @@ pub(crate) fn remove(name: &Name, kind: Kind) -> Result<()> {
         ),
         e => Error::from_io(e.into(), format!("cannot remove {what}")),
     })
-}
-/// Reclaims (or, with `dry_run`, lists) every non-persistent object in `dir` that no
-/// process holds. Returns what it found.
-pub(crate) fn reclaim_stale_objects(
-    dir: BorrowedFd<'_>,
-    names: &[String],
-    dry_run: bool,
-) -> Vec<Reclaimed> {
-    let mut out = Vec::new();
-    for n in names {
-        if !(n.starts_with(OBJECT_PREFIX) || n.starts_with(HASHED_PREFIX)) {
-            continue;
-        }
-        let Ok((fd, _)) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
-            continue;
-        };
-        if sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {
-            continue; // held: alive
-        }
-        let Ok(header) = Header::read(&fd) else {
-            continue; // not ours: leave it alone
-        };
-        // Only an object whose header names this very file is ours to reclaim.
-        let file_matches = header
-            .name
-            .as_deref()
-            .and_then(|name| Name::parse(name).ok())
-            .is_some_and(|name| file_name(&name) == *n);
-        if !file_matches || header.persistent() || !sys::linked_at(&fd, dir, n) {
-            continue;
-        }
-        if dry_run || rustix::fs::unlinkat(dir, n.as_str(), AtFlags::empty()).is_ok() {
-            out.push(Reclaimed {
-                file: n.clone(),
-                name: header.name.clone(),
-                size: header.size,
-                kind: header.kind,
-            });
-        }
-    }
-    out
-}
-
-/// What a reclamation pass found or freed.
-#[derive(Debug, Clone)]
-pub(crate) struct Reclaimed {
-    pub file: String,
-    pub name: Option<String>,
-    pub size: u64,
-    pub kind: Option<Kind>,
 }
