@@ -2,8 +2,63 @@
 //! names a descriptor in the child is `crate::token`'s; this module keeps the numbers
 //! valid in the child and refuses, in the child, a number that was not inherited.
 
-use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use crate::error::{Error, ErrorKind, Result};
+use crate::token::Token;
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
+use std::mem::ManuallyDrop;
+
+/// The descriptor an inheritance token names, taken but not yet accepted: until
+/// [`accept`](Offered::accept), dropping or refusing it leaves the number open, since it
+/// may be a descriptor of something else that the token only pretends to name.
+pub(crate) struct Offered {
+    fd: ManuallyDrop<OwnedFd>,
+    token: String,
+}
+
+impl Offered {
+    /// Takes the descriptor `token` names (see [`take_inherited`]).
+    pub(crate) fn take(token: &Token) -> Result<Offered> {
+        let text = token.encode();
+        match take_inherited(token.handle) {
+            Ok(fd) => Ok(Offered {
+                fd: ManuallyDrop::new(fd),
+                token: text,
+            }),
+            Err(why) => Err(invalid(&text, why)),
+        }
+    }
+
+    /// The InvalidHandle error that names the token.
+    pub(crate) fn error(&self, why: &str) -> Error {
+        invalid(&self.token, why)
+    }
+
+    /// Refuses the descriptor, leaving it open; the error says why.
+    pub(crate) fn refuse<T>(self, why: &str) -> Result<T> {
+        Err(self.error(why))
+    }
+
+    /// Accepts the descriptor: from now on it is closed with the returned value.
+    pub(crate) fn accept(mut self) -> OwnedFd {
+        // SAFETY: `fd` is never used again: `self` is consumed, and `Offered` has no Drop
+        // that would touch it.
+        unsafe { ManuallyDrop::take(&mut self.fd) }
+    }
+}
+
+impl AsFd for Offered {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+fn invalid(token: &str, why: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidHandle,
+        format!("inherited handle {token:?}: {why}"),
+    )
+}
 
 /// A descriptor kept open without close-on-exec for children to inherit, owned by a
 /// handle of this process. While it lives its number is registered, so that a token
@@ -17,7 +72,7 @@ static OWNED_INHERITABLE: std::sync::Mutex<std::collections::BTreeSet<i32>> =
 
 impl InheritableFd {
     /// Clears close-on-exec on `fd` and registers it.
-    pub(crate) fn new(fd: OwnedFd) -> Result<InheritableFd, Errno> {
+    pub(crate) fn new(fd: OwnedFd) -> std::result::Result<InheritableFd, Errno> {
         rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::empty())?;
         OWNED_INHERITABLE
             .lock()
@@ -65,7 +120,7 @@ pub(crate) fn pass_to_child(cmd: &mut std::process::Command, fd: OwnedFd) {
 /// Takes ownership of descriptor `fd` named by an inherit token: it must be open, and
 /// inherited (not close-on-exec, and not owned by an inheritable handle of this process).
 /// The error says why not.
-pub(crate) fn take_inherited(fd: u64) -> Result<OwnedFd, &'static str> {
+pub(crate) fn take_inherited(fd: u64) -> std::result::Result<OwnedFd, &'static str> {
     let fd = i32::try_from(fd).map_err(|_| "malformed descriptor")?;
     let flags = {
         // SAFETY: the number is only borrowed for this one fcntl call; a closed number

@@ -3,7 +3,7 @@
 //! memfd. Creation and lifetime are the object protocol's (`object`).
 
 use super::backing::{open_backing, FileSource};
-use super::inherit::{self, InheritableFd};
+use super::inherit::{self, InheritableFd, Offered};
 use super::object::{self, Entry, Header, NewObject, DATA_OFFSET, FLAG_FILE, FLAG_PERSISTENT};
 use super::store;
 use super::sys::{self, Errno};
@@ -274,51 +274,39 @@ impl Handle {
     }
 
     pub(crate) fn from_inherited(token: &Token) -> Result<Handle> {
-        let text = token.encode();
-        let bad = |why: &str| {
-            Error::new(
-                ErrorKind::InvalidHandle,
-                format!("inherited handle {text:?}: {why}"),
-            )
-        };
-        let owned = inherit::take_inherited(token.handle).map_err(bad)?;
-        let refuse = |owned: OwnedFd, why: &str| {
-            // Not ours to close: the number may be a descriptor of something else.
-            std::mem::forget(owned);
-            Err(bad(why))
-        };
-        let Ok(st) = sys::fstat(&owned) else {
-            return refuse(owned, "cannot inspect it");
+        let offered = Offered::take(token)?;
+        let Ok(st) = sys::fstat(&offered) else {
+            return offered.refuse("cannot inspect it");
         };
         if st.st_mode & 0o170000 != 0o100000 {
-            return refuse(owned, "not a shared-memory object");
+            return offered.refuse("not a shared-memory object");
         }
-        let write = token.access.writes_through();
         if token.origin == Origin::Unnamed {
             if (st.st_size as u64) < token.size {
-                return refuse(owned, "the object is smaller than the token says");
+                return offered.refuse("the object is smaller than the token says");
             }
-            let _ = rustix::io::fcntl_setfd(&owned, rustix::io::FdFlags::CLOEXEC);
+            let fd = offered.accept();
+            let _ = rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC);
             return Ok(Handle::over_fd(
-                owned,
+                fd,
                 token.size,
                 token.access,
                 token.protection,
                 false,
             ));
         }
-        let header = match Header::read(&owned) {
+        let header = match Header::read(&offered) {
             Ok(h) if h.kind == Some(Kind::Mapping) && h.size == token.size => h,
-            _ => return refuse(owned, "not a shmkit mapping of that size"),
+            _ => return offered.refuse("not a shmkit mapping of that size"),
         };
         let Some(name) = header.name.as_deref().and_then(|n| Name::parse(n).ok()) else {
-            return refuse(owned, "the object has no name");
+            return offered.refuse("the object has no name");
         };
         if token.name.as_deref().is_some_and(|n| n != name.full()) {
-            return refuse(owned, "the object is not the one the token names");
+            return offered.refuse("the object is not the one the token names");
         }
         let dir = store::ns_dir(name.namespace())?;
-        let entry = Entry::adopt(owned, dir, write)?;
+        let entry = Entry::adopt(offered.accept(), dir, token.access.writes_through())?;
         from_entry(entry, token.access, false)
     }
 

@@ -16,7 +16,7 @@ mod robust;
 use self::futex::SharedFutex;
 use self::page::{Page, PAGE, PARAM_AT, SEQ_AT, STATE_AT};
 use self::robust::Locked;
-use super::inherit::{self, InheritableFd};
+use super::inherit::{self, InheritableFd, Offered};
 use super::object::{self, Entry, Header, NewObject};
 use super::store;
 use super::sys::{self, Errno};
@@ -401,53 +401,42 @@ impl SyncHandle {
     }
 
     pub(crate) fn from_inherited(token: &Token) -> Result<SyncHandle> {
-        let text = token.encode();
-        let bad = |why: &str| {
-            Error::new(
-                ErrorKind::InvalidHandle,
-                format!("inherited handle {text:?}: {why}"),
-            )
-        };
         let kind = token.kind;
+        let offered = Offered::take(token)?;
         if !kind.is_sync() || !matches!(token.origin, Origin::Named | Origin::Unnamed) {
-            return Err(bad("not a sync-object token"));
+            return offered.refuse("not a sync-object token");
         }
-        let owned = inherit::take_inherited(token.handle).map_err(bad)?;
-        let refuse = |owned: OwnedFd, why: &str| {
-            // Not ours to close: the number may be a descriptor of something else.
-            std::mem::forget(owned);
-            Err(bad(why))
-        };
-        let header = match (sys::fstat(&owned), Header::read(&owned)) {
+        let header = match (sys::fstat(&offered), Header::read(&offered)) {
             (Ok(st), Ok(h)) if st.st_mode & 0o170000 == 0o100000 && st.st_size as usize >= PAGE => {
                 h
             }
-            _ => return refuse(owned, "not a shmkit sync object"),
+            _ => return offered.refuse("not a shmkit sync object"),
         };
         if header.kind != Some(kind) {
-            return refuse(owned, "the object is not of the kind the token says");
+            return offered.refuse("the object is not of the kind the token says");
         }
         if token.origin == Origin::Unnamed {
             let what = label(kind, None);
-            let _ = rustix::io::fcntl_setfd(&owned, rustix::io::FdFlags::CLOEXEC);
-            let page = Page::map(&owned).map_err(|e| sys_err(e, &what))?;
+            let fd = offered.accept();
+            let _ = rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC);
+            let page = Page::map(&fd).map_err(|e| sys_err(e, &what))?;
             return Ok(SyncHandle {
                 param: read_param(&page, kind),
                 page,
                 kind,
                 entry: None,
-                unnamed: Some(owned),
+                unnamed: Some(fd),
                 inheritable: None,
             });
         }
         let Some(name) = header.name.as_deref().and_then(|n| Name::parse(n).ok()) else {
-            return refuse(owned, "the object has no name");
+            return offered.refuse("the object has no name");
         };
         if token.name.as_deref().is_some_and(|n| n != name.full()) {
-            return refuse(owned, "the object is not the one the token names");
+            return offered.refuse("the object is not the one the token names");
         }
         let dir = store::ns_dir(name.namespace())?;
-        let entry = Entry::adopt(owned, dir, true)?;
+        let entry = Entry::adopt(offered.accept(), dir, true)?;
         from_entry(entry, kind, &label(kind, Some(name.as_str())))
     }
 
