@@ -1,11 +1,10 @@
 //! `create`, and holding an object for as long as the command runs.
 
-use crate::objects::quoted;
 use crate::os::{self, Interrupts};
 use crate::units::format_size;
 use crate::usage;
 use anyhow::Result;
-use shmkit::{Mapping, Name};
+use shmkit::{quoted, Mapping, Name};
 use std::io;
 use std::sync::mpsc;
 
