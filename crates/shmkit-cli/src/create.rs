@@ -17,6 +17,18 @@ pub enum Kind {
     Semaphore,
 }
 
+impl Kind {
+    /// The library's kind, whose spelling messages use.
+    fn word(self) -> shmkit::Kind {
+        match self {
+            Kind::Mapping => shmkit::Kind::Mapping,
+            Kind::Mutex => shmkit::Kind::Mutex,
+            Kind::Event => shmkit::Kind::Event,
+            Kind::Semaphore => shmkit::Kind::Semaphore,
+        }
+    }
+}
+
 pub fn create(
     name: &Name,
     kind: Kind,
@@ -85,7 +97,7 @@ pub fn create(
     if kind != Kind::Mapping {
         eprintln!(
             "shmkit: created {} {full} (mode {mode:04o}, goes with its last handle)",
-            format!("{kind:?}").to_lowercase()
+            kind.word()
         );
     }
     let Some(interrupts) = interrupts else {
