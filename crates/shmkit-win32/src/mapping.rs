@@ -385,7 +385,7 @@ pub unsafe extern "C" fn VirtualQuery(
     ffi(0, || {
         let size = std::mem::size_of::<MEMORY_BASIC_INFORMATION>();
         if info.is_null() || len < size {
-            return error::fail(24); // ERROR_BAD_LENGTH
+            return error::fail(err::BAD_LENGTH);
         }
         let mbi = query(addr as usize);
         // SAFETY: `info` is non-NULL with room for the structure (checked above).

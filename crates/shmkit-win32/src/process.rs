@@ -315,7 +315,8 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
         cmd.env_remove(handles::INHERIT_VAR);
     }
     let child = cmd.spawn().map_err(|e| match e.raw_os_error() {
-        Some(libc::ENOEXEC) => error::Win32Error(193), // ERROR_BAD_EXE_FORMAT
+        // Windows says a file that is no program is not a valid application.
+        Some(libc::ENOEXEC) => error::Win32Error(err::BAD_EXE_FORMAT),
         _ => e.into(),
     })?;
     drop(cmd);
@@ -577,7 +578,7 @@ pub unsafe extern "C" fn GetModuleFileNameA(
     size: DWORD,
 ) -> DWORD {
     ffi(0, || {
-        let path = module_path(module).ok_or(error::Win32Error(126))?; // ERROR_MOD_NOT_FOUND
+        let path = module_path(module).ok_or(error::Win32Error(err::MOD_NOT_FOUND))?;
         let path: Vec<c_char> = path.into_iter().map(|b| b as c_char).collect();
         // SAFETY: `buf` holds `size` chars, by the function's contract.
         Ok(unsafe { strings::copy_out(&path, buf, size as usize) })
@@ -595,7 +596,7 @@ pub unsafe extern "C" fn GetModuleFileNameW(
     size: DWORD,
 ) -> DWORD {
     ffi(0, || {
-        let path = module_path(module).ok_or(error::Win32Error(126))?;
+        let path = module_path(module).ok_or(error::Win32Error(err::MOD_NOT_FOUND))?;
         let mut wide = strings::to_wide(&String::from_utf8_lossy(&path));
         wide.pop();
         // SAFETY: `buf` holds `size` wide chars, by the function's contract.
