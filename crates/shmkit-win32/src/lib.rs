@@ -33,7 +33,11 @@ mod file;
 #[cfg(target_os = "linux")]
 mod handles;
 #[cfg(target_os = "linux")]
+mod inherit;
+#[cfg(target_os = "linux")]
 mod mapping;
+#[cfg(target_os = "linux")]
+mod objects;
 #[cfg(target_os = "linux")]
 mod process;
 #[cfg(target_os = "linux")]

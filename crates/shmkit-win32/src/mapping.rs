@@ -2,21 +2,13 @@
 //! `MapViewOfFileEx`, `UnmapViewOfFile`, `FlushViewOfFile`, `VirtualQuery`.
 
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, table, Object, ViewEntry};
+use crate::handles::{self, table, ViewEntry};
+use crate::objects::Object;
 use crate::strings;
 use crate::types::*;
 use shmkit::{Access, Mapping, Protection};
 use std::ffi::c_void;
 use std::sync::Arc;
-
-/// Whether a `SECURITY_ATTRIBUTES` asks for an inheritable handle.
-///
-/// # Safety
-/// `sa` is NULL or points to a `SECURITY_ATTRIBUTES`.
-pub(crate) unsafe fn inheritable(sa: *const SECURITY_ATTRIBUTES) -> bool {
-    // SAFETY: NULL is checked; otherwise valid by the caller's contract.
-    !sa.is_null() && unsafe { (*sa).bInheritHandle } != 0
-}
 
 /// `flProtect` of `CreateFileMapping`: one page protection, optionally with `SEC_*`
 /// attributes; anything else is `ERROR_INVALID_PARAMETER` (SPEC 2.5).

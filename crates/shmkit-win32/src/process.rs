@@ -3,114 +3,18 @@
 //! `GetModuleFileName`.
 
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, Object};
-use crate::mapping::inheritable;
+use crate::handles;
+use crate::inherit;
+use crate::objects::{Object, ProcessObject};
 use crate::strings;
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_void, CStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// A process: a child this process started, or the calling process itself.
-pub(crate) struct ProcessObject {
-    pid: u32,
-    state: Mutex<ProcState>,
-}
-
-struct ProcState {
-    /// `None` for the calling process, and once the child has been reaped.
-    child: Option<Child>,
-    exit: Option<DWORD>,
-}
-
-fn exit_code(status: ExitStatus) -> DWORD {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code as DWORD,
-        // Killed by a signal: 128 + its number, as shells report it.
-        (None, Some(sig)) => 128 + sig as DWORD,
-        (None, None) => 1,
-    }
-}
-
-impl ProcessObject {
-    fn child(child: Child) -> ProcessObject {
-        ProcessObject {
-            pid: child.id(),
-            state: Mutex::new(ProcState {
-                child: Some(child),
-                exit: None,
-            }),
-        }
-    }
-
-    /// The calling process (what `DuplicateHandle` of `GetCurrentProcess()` gives).
-    pub(crate) fn current() -> ProcessObject {
-        ProcessObject {
-            pid: std::process::id(),
-            state: Mutex::new(ProcState {
-                child: None,
-                exit: None,
-            }),
-        }
-    }
-
-    pub(crate) fn is_current(&self) -> bool {
-        self.pid == std::process::id()
-    }
-
-    /// The exit code, once the process has ended.
-    pub(crate) fn poll(&self) -> Option<DWORD> {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if s.exit.is_none() {
-            if let Some(child) = s.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    s.exit = Some(exit_code(status));
-                    s.child = None;
-                }
-            }
-        }
-        s.exit
-    }
-
-    /// Waits for the process to end; false on timeout.
-    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let mut pause = Duration::from_micros(200);
-        loop {
-            if self.poll().is_some() {
-                return true;
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return false;
-            }
-            let step = deadline.map_or(pause, |d| pause.min(d - now));
-            std::thread::sleep(step);
-            pause = (pause * 2).min(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for ProcessObject {
-    fn drop(&mut self) {
-        // The last handle to a running child is gone: reap it when it ends, so that it
-        // never lingers as a zombie (Windows has none).
-        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-        if let Some(mut child) = state.child.take() {
-            if let Ok(None) = child.try_wait() {
-                let _ = std::thread::Builder::new()
-                    .name("shmkit-win32-reaper".into())
-                    .spawn(move || {
-                        let _ = child.wait();
-                    });
-            }
-        }
-    }
-}
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Splits a Windows command line into arguments, with the Microsoft C runtime's rules:
 /// the program name ends at the first blank (or is quoted, without escapes); then blanks
@@ -310,9 +214,9 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
         }
     }
     if s.inherit {
-        handles::share_inheritable(&mut cmd)?;
+        inherit::share(&mut cmd, handles::inheritable())?;
     } else {
-        cmd.env_remove(handles::INHERIT_VAR);
+        inherit::withhold(&mut cmd);
     }
     let child = cmd.spawn().map_err(|e| match e.raw_os_error() {
         // Windows says a file that is no program is not a valid application.

@@ -104,6 +104,15 @@ pub struct SECURITY_ATTRIBUTES {
     pub bInheritHandle: BOOL,
 }
 
+/// Whether a `SECURITY_ATTRIBUTES` asks for an inheritable handle.
+///
+/// # Safety
+/// `sa` is NULL or points to a `SECURITY_ATTRIBUTES`.
+pub(crate) unsafe fn inheritable(sa: *const SECURITY_ATTRIBUTES) -> bool {
+    // SAFETY: NULL is checked; otherwise valid by the caller's contract.
+    !sa.is_null() && unsafe { (*sa).bInheritHandle } != 0
+}
+
 /// `MEMORY_BASIC_INFORMATION`, as `VirtualQuery` fills it.
 #[repr(C)]
 #[allow(non_snake_case)]
