@@ -1,11 +1,10 @@
 //! `create`, and holding an object for as long as the command runs.
 
-use crate::objects::quoted;
 use crate::os::{self, Interrupts};
 use crate::units::format_size;
 use crate::usage;
 use anyhow::Result;
-use shmkit::{Mapping, Name};
+use shmkit::{quoted, Mapping, Name};
 use std::io;
 use std::sync::mpsc;
 
@@ -16,6 +15,18 @@ pub enum Kind {
     Mutex,
     Event,
     Semaphore,
+}
+
+impl Kind {
+    /// The library's kind, whose spelling messages use.
+    fn word(self) -> shmkit::Kind {
+        match self {
+            Kind::Mapping => shmkit::Kind::Mapping,
+            Kind::Mutex => shmkit::Kind::Mutex,
+            Kind::Event => shmkit::Kind::Event,
+            Kind::Semaphore => shmkit::Kind::Semaphore,
+        }
+    }
 }
 
 pub fn create(
@@ -86,7 +97,7 @@ pub fn create(
     if kind != Kind::Mapping {
         eprintln!(
             "shmkit: created {} {full} (mode {mode:04o}, goes with its last handle)",
-            format!("{kind:?}").to_lowercase()
+            kind.word()
         );
     }
     let Some(interrupts) = interrupts else {

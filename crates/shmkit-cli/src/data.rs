@@ -4,13 +4,13 @@
 //! checked copies of [`View`], so a gigabyte moves at memory speed.
 
 use crate::hexdump::{self, Dumper, Marks};
-use crate::objects::{printable, quoted};
+use crate::objects::printable;
 use crate::os::{self, Stdio};
 use crate::units::format_size;
 use crate::usage;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shmkit::{Access, Mapping, Name, View, GRANULARITY};
+use shmkit::{quoted, Access, Mapping, Name, View, GRANULARITY};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;

@@ -1,23 +1,19 @@
 //! `ls`, `info`, `rm` and `gc`: what exists, who holds it, and cleaning up.
 //!
-//! `ls`, `info` and `gc` rest on the library's `inspect` module, which exists on Linux
-//! only: elsewhere (Windows) they fail, status 1, saying why; `rm` there leaves the
-//! explanation of an object that is not persistent to the library.
+//! `ls`, `info` and `gc` rest on the library's `inspect` module. Where it cannot list
+//! objects (Windows) it fails with `ErrorKind::NotSupported`, saying why, and so do they
+//! (status 1); `rm` then leaves the explanation of an object that is not persistent to
+//! the library.
 
-use anyhow::Result;
-use shmkit::{Mapping, Name};
+use crate::units::format_size;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use shmkit::inspect::{self, ObjectInfo};
+use shmkit::{quoted, ErrorKind, Kind, Mapping, Name};
 use std::borrow::Cow;
-#[cfg(target_os = "linux")]
-use {
-    crate::units::format_size,
-    anyhow::Context,
-    serde::Serialize,
-    shmkit::inspect::{self, ObjectInfo},
-    std::collections::HashMap,
-    std::io::{self, Write},
-};
+use std::collections::HashMap;
+use std::io::{self, Write};
 
-#[cfg(target_os = "linux")]
 /// One object in the `--json` output of `ls` (an array of these) and `info` (one).
 ///
 /// The format is stable: these fields keep their names and types.
@@ -41,13 +37,12 @@ struct JsonObject<'a> {
     holders: Vec<u32>,
 }
 
-#[cfg(target_os = "linux")]
 impl<'a> From<&'a ObjectInfo> for JsonObject<'a> {
     fn from(o: &'a ObjectInfo) -> Self {
         JsonObject {
             name: &o.name,
             namespace: o.namespace.as_str(),
-            kind: o.kind.as_str(),
+            kind: kind_word(o.kind),
             size: o.size,
             owner: o.owner,
             mode: o.mode,
@@ -76,17 +71,15 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     )
 }
 
-/// A name in quotes for messages, made [`printable`]; backslashes stay single, as in the
-/// library's messages (`"Local\x"`).
-pub fn quoted(s: &str) -> String {
-    format!("\"{}\"", printable(s))
+/// The library's word for an object's kind; `unknown` for a kind this version of the
+/// library does not know (an object made by a newer one).
+fn kind_word(kind: Option<Kind>) -> &'static str {
+    kind.map_or("unknown", Kind::as_str)
 }
 
-#[cfg(target_os = "linux")]
 /// User names by uid, from /etc/passwd (numbers where it has none).
 struct Users(HashMap<u32, String>);
 
-#[cfg(target_os = "linux")]
 impl Users {
     fn load() -> Users {
         let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
@@ -110,7 +103,6 @@ impl Users {
     }
 }
 
-#[cfg(target_os = "linux")]
 fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"
@@ -119,7 +111,6 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-#[cfg(target_os = "linux")]
 pub fn ls(json: bool, all: bool) -> Result<()> {
     let objects = inspect::list(all).context("cannot list the objects")?;
     let mut out = io::stdout().lock();
@@ -154,7 +145,7 @@ pub fn ls(json: bool, all: bool) -> Result<()> {
             };
             [
                 printable(&o.name).into_owned(),
-                o.kind.to_string(),
+                kind_word(o.kind).to_owned(),
                 format_size(o.size),
                 users.name(o.owner),
                 format!("{:04o}", o.mode),
@@ -187,9 +178,16 @@ pub fn ls(json: bool, all: bool) -> Result<()> {
     Ok(())
 }
 
-#[cfg(target_os = "linux")]
 pub fn info(name: &Name, json: bool) -> Result<()> {
-    let o = inspect::info(name.as_str())?;
+    let o = inspect::info(name.as_str()).map_err(|e| {
+        // The library's other errors name the object already; this one says only why
+        // nothing can be shown.
+        if e.kind() == ErrorKind::NotSupported {
+            anyhow::Error::new(e).context(format!("cannot show {}", quoted(&name.full())))
+        } else {
+            e.into()
+        }
+    })?;
     let mut out = io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &JsonObject::from(&o))?;
@@ -199,7 +197,7 @@ pub fn info(name: &Name, json: bool) -> Result<()> {
     let users = Users::load();
     writeln!(out, "name        {}", printable(&o.name))?;
     writeln!(out, "namespace   {}", o.namespace)?;
-    writeln!(out, "kind        {}", o.kind)?;
+    writeln!(out, "kind        {}", kind_word(o.kind))?;
     writeln!(
         out,
         "size        {} ({} bytes)",
@@ -229,7 +227,6 @@ pub fn info(name: &Name, json: bool) -> Result<()> {
     Ok(())
 }
 
-#[cfg(target_os = "linux")]
 fn holder_list(o: &ObjectInfo) -> String {
     let held: Vec<String> = o
         .holders
@@ -246,9 +243,10 @@ fn holder_list(o: &ObjectInfo) -> String {
     }
 }
 
-#[cfg(target_os = "linux")]
+/// Explains a non-persistent object, with its holders, before trying: it has no name to
+/// remove by hand. Where inspection fails (Windows cannot list holders), the library's
+/// own error for such an object explains it (it goes with its last handle).
 pub fn rm(name: &Name) -> Result<()> {
-    // Explain a non-persistent object before trying: it has no name to remove by hand.
     if let Ok(o) = inspect::info(name.as_str()) {
         if !o.persistent {
             anyhow::bail!(
@@ -263,7 +261,6 @@ pub fn rm(name: &Name) -> Result<()> {
     Ok(())
 }
 
-#[cfg(target_os = "linux")]
 pub fn gc(dry_run: bool) -> Result<()> {
     let freed = inspect::collect_garbage(dry_run).context("cannot collect garbage")?;
     let mut out = io::stdout().lock();
@@ -273,7 +270,7 @@ pub fn gc(dry_run: bool) -> Result<()> {
             out,
             "{verb} {} ({}, {})",
             printable(&r.name),
-            r.kind,
+            kind_word(r.kind),
             format_size(r.size)
         )?;
     }
@@ -284,35 +281,4 @@ pub fn gc(dry_run: bool) -> Result<()> {
         n => writeln!(out, "{verb} {n} objects, {} in all", format_size(total))?,
     }
     Ok(())
-}
-
-/// Why `ls`, `info` and `gc` cannot work off Linux.
-#[cfg(not(target_os = "linux"))]
-const NO_LISTING: &str = "listing named objects is not available on Windows: Windows offers \
-    no documented way to enumerate its named-object directory or an object's holders";
-
-#[cfg(not(target_os = "linux"))]
-pub fn ls(_json: bool, _all: bool) -> Result<()> {
-    anyhow::bail!("cannot list the objects: {NO_LISTING}")
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn info(name: &Name, _json: bool) -> Result<()> {
-    anyhow::bail!("cannot show {}: {NO_LISTING}", quoted(&name.full()))
-}
-
-/// The library's error for an object that is not persistent says that it goes with its
-/// last handle (without the holders, which only a listing could name).
-#[cfg(not(target_os = "linux"))]
-pub fn rm(name: &Name) -> Result<()> {
-    Mapping::remove(name.as_str())?;
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn gc(_dry_run: bool) -> Result<()> {
-    anyhow::bail!(
-        "cannot collect garbage: {NO_LISTING}; nor does Windows need it: it frees an \
-         object with its last handle, however its holders end"
-    )
 }

@@ -35,7 +35,7 @@ pub unsafe extern "C" fn shmkit_win32_dll_attach(dll_main: Option<DllMainFn>, mo
     if unsafe { f(module, DLL_PROCESS_ATTACH, std::ptr::null_mut()) } == FALSE {
         let mut name = [0 as std::ffi::c_char; 512];
         // SAFETY: a 512-char buffer.
-        unsafe { crate::process::GetModuleFileNameA(module, name.as_mut_ptr(), 512) };
+        unsafe { crate::module::GetModuleFileNameA(module, name.as_mut_ptr(), 512) };
         // SAFETY: GetModuleFileNameA NUL-terminates the buffer (or leaves it all zero).
         let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
         eprintln!(

@@ -34,22 +34,16 @@ impl From<std::io::Error> for Win32Error {
     }
 }
 
-/// The Win32 code closest to an I/O error of a file operation.
+/// The Win32 code closest to an I/O error of a file operation: the library's errno
+/// table (`shmkit::classify_errno`), but for an existing file, which Windows reports as
+/// `ERROR_FILE_EXISTS` (`ERROR_ALREADY_EXISTS`, the library's answer, is for named
+/// objects). An errno the table does not know, or an error with none, is
+/// `ERROR_GEN_FAILURE`.
 pub(crate) fn code_of_io(e: &std::io::Error) -> DWORD {
     match e.raw_os_error() {
-        Some(libc::ENOENT) => err::FILE_NOT_FOUND,
-        Some(libc::ENOTDIR) => err::PATH_NOT_FOUND,
-        Some(libc::EACCES | libc::EPERM | libc::EISDIR) => err::ACCESS_DENIED,
-        Some(libc::EBADF) => err::INVALID_HANDLE,
-        Some(libc::ENOMEM) => err::NOT_ENOUGH_MEMORY,
         Some(libc::EEXIST) => err::FILE_EXISTS,
-        Some(libc::EROFS) => err::WRITE_PROTECT,
-        Some(libc::ENOSPC | libc::EDQUOT) => err::DISK_FULL,
-        Some(libc::EINVAL) => err::INVALID_PARAMETER,
-        Some(libc::ENAMETOOLONG) => 206,
-        Some(libc::ENOTEMPTY) => err::DIR_NOT_EMPTY,
-        Some(libc::ENOEXEC) => err::BAD_FORMAT,
-        _ => err::GEN_FAILURE,
+        Some(errno) => shmkit::classify_errno(errno).map_or(err::GEN_FAILURE, |(_, code)| code),
+        None => err::GEN_FAILURE,
     }
 }
 
@@ -87,4 +81,25 @@ pub extern "C" fn GetLastError() -> DWORD {
 #[no_mangle]
 pub extern "C" fn SetLastError(code: DWORD) {
     set(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Error;
+
+    #[test]
+    fn file_errors_take_the_library_table_but_for_an_existing_file() {
+        let code = |errno| code_of_io(&Error::from_raw_os_error(errno));
+        assert_eq!(code(libc::ENOENT), err::FILE_NOT_FOUND);
+        assert_eq!(code(libc::EACCES), err::ACCESS_DENIED);
+        assert_eq!(code(libc::ENOSPC), err::DISK_FULL);
+        assert_eq!(code(libc::ENAMETOOLONG), err::FILENAME_EXCED_RANGE);
+        assert_eq!(code(libc::EEXIST), err::FILE_EXISTS);
+        assert_eq!(code(libc::EPIPE), err::GEN_FAILURE);
+        assert_eq!(
+            code_of_io(&Error::from(std::io::ErrorKind::WriteZero)),
+            err::GEN_FAILURE
+        );
+    }
 }

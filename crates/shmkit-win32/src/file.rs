@@ -5,89 +5,15 @@
 //! enforced (Linux has no mandatory file locking): two opens of one file both succeed.
 
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, Object};
-use crate::mapping::inheritable;
+use crate::handles;
+use crate::objects::{FileObject, Object};
 use crate::strings;
 use crate::types::*;
 use std::ffi::c_void;
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::mem::ManuallyDrop;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// An open file behind a handle.
-pub(crate) struct FileObject {
-    /// Standard streams are borrowed, never closed: hence `ManuallyDrop`.
-    file: ManuallyDrop<File>,
-    owned: bool,
-    delete_on_close: Option<PathBuf>,
-}
-
-impl FileObject {
-    pub(crate) fn new(file: File, delete_on_close: Option<PathBuf>) -> FileObject {
-        FileObject {
-            file: ManuallyDrop::new(file),
-            owned: true,
-            delete_on_close,
-        }
-    }
-
-    fn borrowed_std(fd: i32) -> FileObject {
-        FileObject {
-            // SAFETY: descriptors 0-2 belong to the process; `owned: false` makes sure
-            // this object never closes them.
-            file: ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }),
-            owned: false,
-            delete_on_close: None,
-        }
-    }
-
-    pub(crate) fn file(&self) -> &File {
-        &self.file
-    }
-
-    pub(crate) fn try_clone(&self) -> Result<FileObject> {
-        Ok(FileObject::new(self.file.try_clone()?, None))
-    }
-
-    /// Hands a duplicate of the descriptor to the child `cmd` starts; the token is its
-    /// number there.
-    pub(crate) fn share_with(&self, cmd: &mut Command) -> Result<String> {
-        let dup: OwnedFd = self.file.try_clone()?.into();
-        let token = dup.as_raw_fd().to_string();
-        // SAFETY: the closure runs between fork and exec and makes one fcntl call, which
-        // is async-signal-safe. It owns `dup`, so the number stays open until `cmd` goes.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::fcntl(dup.as_raw_fd(), libc::F_SETFD, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        Ok(token)
-    }
-}
-
-impl Drop for FileObject {
-    fn drop(&mut self) {
-        if self.owned {
-            // SAFETY: dropped exactly once, here; the field is not used afterwards.
-            unsafe { ManuallyDrop::drop(&mut self.file) };
-            if let Some(path) = self.delete_on_close.take() {
-                let _ = std::fs::remove_file(path);
-            }
-        } else {
-            // SAFETY: taken exactly once, here; the borrowed descriptor stays open.
-            let _ = unsafe { ManuallyDrop::take(&mut self.file) }.into_raw_fd();
-        }
-    }
-}
 
 fn create_file(
     path: Option<Vec<u8>>,
@@ -228,7 +154,7 @@ pub unsafe extern "C" fn ReadFile(
         let regular = f.file().metadata().map(|m| m.is_file()).unwrap_or(false);
         let mut total = 0;
         while total < buf.len() {
-            match (&*f.file).read(&mut buf[total..]) {
+            match f.file().read(&mut buf[total..]) {
                 Ok(0) => break,
                 Ok(n) => {
                     total += n;
@@ -276,7 +202,7 @@ pub unsafe extern "C" fn WriteFile(
             // SAFETY: `buf` holds `len` readable bytes, by the function's contract.
             unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len as usize) }
         };
-        (&*f.file).write_all(data)?;
+        f.file().write_all(data)?;
         if !written.is_null() {
             // SAFETY: as above.
             unsafe { *written = len };
@@ -288,7 +214,7 @@ pub unsafe extern "C" fn WriteFile(
 /// Moves the file position; a position before the start is `ERROR_NEGATIVE_SEEK`.
 fn seek(h: HANDLE, distance: i64, method: DWORD) -> Result<u64> {
     let f = handles::file(h)?;
-    let mut file = &*f.file;
+    let mut file = f.file();
     let base: i64 = match method {
         FILE_BEGIN => 0,
         FILE_CURRENT => file.stream_position()? as i64,
@@ -325,7 +251,7 @@ pub unsafe extern "C" fn SetFilePointer(
         if high.is_null() {
             // Without a high half the result must fit in 32 bits; check before moving.
             let f = handles::file(h)?;
-            let mut file = &*f.file;
+            let mut file = f.file();
             let base: i64 = match method {
                 FILE_BEGIN => 0,
                 FILE_CURRENT => file.stream_position()? as i64,

@@ -1,4 +1,4 @@
-//! The process-wide handle table, handle inheritance, `CloseHandle` and `DuplicateHandle`.
+//! The process-wide handle table, `CloseHandle` and `DuplicateHandle`.
 //!
 //! A handle value is a key of the table: a multiple of 4 from 0x40 on, never reused, so
 //! a closed or made-up value is always `ERROR_INVALID_HANDLE`, never a crash. Objects
@@ -6,62 +6,14 @@
 //! holding the table's lock, so a blocking wait never stalls another thread's calls.
 
 use crate::error::{self, ffi, Result};
-use crate::file::FileObject;
-use crate::process::ProcessObject;
+use crate::inherit;
+use crate::objects::{FileObject, Object, ProcessObject};
 use crate::types::*;
-use shmkit::sync::{Event, Mutex as SyncMutex, Semaphore};
 use shmkit::{Mapping, View};
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::{FromRawFd, RawFd};
-use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-/// The environment variable that hands inherited handles to a child: one line per
-/// handle, `VALUE KIND TOKEN`, the token being shmkit's inheritance token (or, for
-/// files, the inherited descriptor's number).
-pub(crate) const INHERIT_VAR: &str = "SHMKIT_WIN32_HANDLES";
-
 const FIRST_HANDLE: usize = 0x40;
-
-/// What a handle names.
-#[derive(Clone)]
-pub(crate) enum Object {
-    Mapping(Arc<Mapping>),
-    File(Arc<FileObject>),
-    Process(Arc<ProcessObject>),
-    /// A process's main thread: waits and exit codes are the process's.
-    Thread(Arc<ProcessObject>),
-    Mutex(Arc<SyncMutex>),
-    Event(Arc<Event>),
-    Semaphore(Arc<Semaphore>),
-}
-
-impl Object {
-    fn kind(&self) -> &'static str {
-        match self {
-            Object::Mapping(_) => "mapping",
-            Object::File(_) => "file",
-            Object::Process(_) => "process",
-            Object::Thread(_) => "thread",
-            Object::Mutex(_) => "mutex",
-            Object::Event(_) => "event",
-            Object::Semaphore(_) => "semaphore",
-        }
-    }
-
-    /// An independent handle to the same object (`DuplicateHandle`).
-    fn duplicate(&self) -> Result<Object> {
-        Ok(match self {
-            Object::Mapping(m) => Object::Mapping(Arc::new(m.try_clone()?)),
-            Object::File(f) => Object::File(Arc::new(f.try_clone()?)),
-            Object::Process(p) => Object::Process(p.clone()),
-            Object::Thread(p) => Object::Thread(p.clone()),
-            Object::Mutex(m) => Object::Mutex(Arc::new(m.try_clone()?)),
-            Object::Event(e) => Object::Event(Arc::new(e.try_clone()?)),
-            Object::Semaphore(s) => Object::Semaphore(Arc::new(s.try_clone()?)),
-        })
-    }
-}
 
 struct Entry {
     object: Object,
@@ -97,7 +49,18 @@ fn table_cell() -> &'static Mutex<Table> {
             entries: HashMap::new(),
             views: BTreeMap::new(),
         };
-        import_inherited(&mut table);
+        // The handles a parent passed keep their values: they are in the table before
+        // any handle is made here.
+        for (value, object) in inherit::take_from_environment() {
+            table.entries.insert(
+                value,
+                Entry {
+                    object,
+                    inheritable: true,
+                },
+            );
+            table.next = table.next.max(value + 4);
+        }
         Mutex::new(table)
     })
 }
@@ -111,67 +74,6 @@ pub(crate) fn table() -> MutexGuard<'static, Table> {
 /// Builds the table now: called when the library loads.
 pub(crate) fn init() {
     drop(table());
-}
-
-/// Rebuilds the handles a parent passed in [`INHERIT_VAR`], under their values, and
-/// removes the variable so that this process's own children do not see stale tokens.
-fn import_inherited(table: &mut Table) {
-    let Some(list) = std::env::var_os(INHERIT_VAR) else {
-        return;
-    };
-    std::env::remove_var(INHERIT_VAR);
-    let list = list.to_string_lossy().into_owned();
-    for line in list.lines() {
-        let mut parts = line.splitn(3, ' ');
-        let (Some(value), Some(kind), Some(token)) = (parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        let Ok(value) = usize::from_str_radix(value, 16) else {
-            continue;
-        };
-        let object = match kind {
-            "mapping" => Mapping::from_inherited(token)
-                .ok()
-                .map(|m| Object::Mapping(Arc::new(m))),
-            "file" => inherited_file(token).map(|f| Object::File(Arc::new(f))),
-            "mutex" => SyncMutex::from_inherited(token)
-                .ok()
-                .map(|m| Object::Mutex(Arc::new(m))),
-            "event" => Event::from_inherited(token)
-                .ok()
-                .map(|e| Object::Event(Arc::new(e))),
-            "semaphore" => Semaphore::from_inherited(token)
-                .ok()
-                .map(|s| Object::Semaphore(Arc::new(s))),
-            _ => None,
-        };
-        if let Some(object) = object {
-            table.entries.insert(
-                value,
-                Entry {
-                    object,
-                    inheritable: true,
-                },
-            );
-            table.next = table.next.max(value + 4);
-        }
-    }
-}
-
-fn inherited_file(token: &str) -> Option<FileObject> {
-    let fd: RawFd = token.parse().ok()?;
-    // SAFETY: F_GETFD only inspects the descriptor number; a closed one fails (EBADF).
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-    if fd < 3 || flags < 0 || flags & libc::FD_CLOEXEC != 0 {
-        return None;
-    }
-    // SAFETY: F_SETFD on a descriptor known to be open.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    // SAFETY: the descriptor is open and was inherited without close-on-exec, so nothing
-    // else in this process owns it: the parent handed it to this handle.
-    let file = unsafe { std::fs::File::from_raw_fd(fd) };
-    Some(FileObject::new(file, None))
 }
 
 /// Adds an object; returns its new handle.
@@ -228,34 +130,14 @@ pub(crate) fn is_current_process(h: HANDLE) -> Result<bool> {
     }
 }
 
-/// Hands every inheritable handle to the child `cmd` will start, and sets the variable
-/// that tells the child's library their values.
-pub(crate) fn share_inheritable(cmd: &mut Command) -> Result<()> {
-    let shared: Vec<(usize, Object)> = table()
+/// Every inheritable handle, with its value (what `CreateProcess` hands a child).
+pub(crate) fn inheritable() -> Vec<(usize, Object)> {
+    table()
         .entries
         .iter()
         .filter(|(_, e)| e.inheritable)
         .map(|(&v, e)| (v, e.object.clone()))
-        .collect();
-    let mut lines = String::new();
-    for (value, object) in shared {
-        let token = match &object {
-            Object::Mapping(m) => m.share_with(cmd)?,
-            Object::File(f) => f.share_with(cmd)?,
-            Object::Mutex(m) => m.share_with(cmd)?,
-            Object::Event(e) => e.share_with(cmd)?,
-            Object::Semaphore(s) => s.share_with(cmd)?,
-            // A process handle means nothing in another process.
-            Object::Process(_) | Object::Thread(_) => continue,
-        };
-        lines.push_str(&format!("{value:x} {} {token}\n", object.kind()));
-    }
-    if lines.is_empty() {
-        cmd.env_remove(INHERIT_VAR);
-    } else {
-        cmd.env(INHERIT_VAR, lines);
-    }
-    Ok(())
+        .collect()
 }
 
 /// `CloseHandle`: closes a handle. The object goes when its last handle (in every

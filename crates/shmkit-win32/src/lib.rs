@@ -23,9 +23,13 @@
 
 // On Windows the real Win32 API is there: this crate is then empty.
 #[cfg(target_os = "linux")]
+mod cmdline;
+#[cfg(target_os = "linux")]
 mod console;
 #[cfg(target_os = "linux")]
 mod dll;
+#[cfg(target_os = "linux")]
+mod environment;
 #[cfg(target_os = "linux")]
 mod error;
 #[cfg(target_os = "linux")]
@@ -33,7 +37,13 @@ mod file;
 #[cfg(target_os = "linux")]
 mod handles;
 #[cfg(target_os = "linux")]
+mod inherit;
+#[cfg(target_os = "linux")]
 mod mapping;
+#[cfg(target_os = "linux")]
+mod module;
+#[cfg(target_os = "linux")]
+mod objects;
 #[cfg(target_os = "linux")]
 mod process;
 #[cfg(target_os = "linux")]
@@ -53,6 +63,7 @@ pub use {
     file::*,
     handles::{CloseHandle, DuplicateHandle},
     mapping::*,
+    module::*,
     process::*,
     strings::*,
     sync::*,

@@ -2,21 +2,13 @@
 //! `MapViewOfFileEx`, `UnmapViewOfFile`, `FlushViewOfFile`, `VirtualQuery`.
 
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, table, Object, ViewEntry};
+use crate::handles::{self, table, ViewEntry};
+use crate::objects::Object;
 use crate::strings;
 use crate::types::*;
 use shmkit::{Access, Mapping, Protection};
 use std::ffi::c_void;
 use std::sync::Arc;
-
-/// Whether a `SECURITY_ATTRIBUTES` asks for an inheritable handle.
-///
-/// # Safety
-/// `sa` is NULL or points to a `SECURITY_ATTRIBUTES`.
-pub(crate) unsafe fn inheritable(sa: *const SECURITY_ATTRIBUTES) -> bool {
-    // SAFETY: NULL is checked; otherwise valid by the caller's contract.
-    !sa.is_null() && unsafe { (*sa).bInheritHandle } != 0
-}
 
 /// `flProtect` of `CreateFileMapping`: one page protection, optionally with `SEC_*`
 /// attributes; anything else is `ERROR_INVALID_PARAMETER` (SPEC 2.5).
@@ -385,7 +377,7 @@ pub unsafe extern "C" fn VirtualQuery(
     ffi(0, || {
         let size = std::mem::size_of::<MEMORY_BASIC_INFORMATION>();
         if info.is_null() || len < size {
-            return error::fail(24); // ERROR_BAD_LENGTH
+            return error::fail(err::BAD_LENGTH);
         }
         let mbi = query(addr as usize);
         // SAFETY: `info` is non-NULL with room for the structure (checked above).

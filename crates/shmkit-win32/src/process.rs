@@ -1,258 +1,21 @@
 //! Processes: `CreateProcess` (with inherited handles), `GetExitCodeProcess`,
-//! `ExitProcess`, `GetCurrentProcess(Id)`, `GetCurrentThreadId`, `Sleep`,
-//! `GetModuleFileName`.
+//! `ExitProcess`, `GetCurrentProcess(Id)`, `GetCurrentThreadId`, `Sleep`. The command
+//! line is `cmdline`'s, the environment block `environment`'s, what the child inherits
+//! `inherit`'s.
 
+use crate::cmdline::{find_program, split_command_line};
+use crate::environment::env_block;
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, Object};
-use crate::mapping::inheritable;
+use crate::handles;
+use crate::inherit;
+use crate::objects::{Object, ProcessObject};
 use crate::strings;
 use crate::types::*;
-use std::ffi::{c_char, c_int, c_void, CStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// A process: a child this process started, or the calling process itself.
-pub(crate) struct ProcessObject {
-    pid: u32,
-    state: Mutex<ProcState>,
-}
-
-struct ProcState {
-    /// `None` for the calling process, and once the child has been reaped.
-    child: Option<Child>,
-    exit: Option<DWORD>,
-}
-
-fn exit_code(status: ExitStatus) -> DWORD {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code as DWORD,
-        // Killed by a signal: 128 + its number, as shells report it.
-        (None, Some(sig)) => 128 + sig as DWORD,
-        (None, None) => 1,
-    }
-}
-
-impl ProcessObject {
-    fn child(child: Child) -> ProcessObject {
-        ProcessObject {
-            pid: child.id(),
-            state: Mutex::new(ProcState {
-                child: Some(child),
-                exit: None,
-            }),
-        }
-    }
-
-    /// The calling process (what `DuplicateHandle` of `GetCurrentProcess()` gives).
-    pub(crate) fn current() -> ProcessObject {
-        ProcessObject {
-            pid: std::process::id(),
-            state: Mutex::new(ProcState {
-                child: None,
-                exit: None,
-            }),
-        }
-    }
-
-    pub(crate) fn is_current(&self) -> bool {
-        self.pid == std::process::id()
-    }
-
-    /// The exit code, once the process has ended.
-    pub(crate) fn poll(&self) -> Option<DWORD> {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if s.exit.is_none() {
-            if let Some(child) = s.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    s.exit = Some(exit_code(status));
-                    s.child = None;
-                }
-            }
-        }
-        s.exit
-    }
-
-    /// Waits for the process to end; false on timeout.
-    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let mut pause = Duration::from_micros(200);
-        loop {
-            if self.poll().is_some() {
-                return true;
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return false;
-            }
-            let step = deadline.map_or(pause, |d| pause.min(d - now));
-            std::thread::sleep(step);
-            pause = (pause * 2).min(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for ProcessObject {
-    fn drop(&mut self) {
-        // The last handle to a running child is gone: reap it when it ends, so that it
-        // never lingers as a zombie (Windows has none).
-        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-        if let Some(mut child) = state.child.take() {
-            if let Ok(None) = child.try_wait() {
-                let _ = std::thread::Builder::new()
-                    .name("shmkit-win32-reaper".into())
-                    .spawn(move || {
-                        let _ = child.wait();
-                    });
-            }
-        }
-    }
-}
-
-/// Splits a Windows command line into arguments, with the Microsoft C runtime's rules:
-/// the program name ends at the first blank (or is quoted, without escapes); then blanks
-/// separate arguments, quotes group, `2n` backslashes before a quote are `n` backslashes,
-/// `2n+1` are `n` and a literal quote, and `""` inside quotes is a literal quote.
-pub(crate) fn split_command_line(line: &str) -> Vec<String> {
-    let chars: Vec<char> = line.chars().collect();
-    let mut args = Vec::new();
-    let mut i = 0;
-    let blank = |c: char| c == ' ' || c == '\t';
-    // The program name.
-    let mut name = String::new();
-    if chars.first() == Some(&'"') {
-        i = 1;
-        while i < chars.len() && chars[i] != '"' {
-            name.push(chars[i]);
-            i += 1;
-        }
-        i += 1;
-    } else {
-        while i < chars.len() && !blank(chars[i]) {
-            name.push(chars[i]);
-            i += 1;
-        }
-    }
-    args.push(name);
-    loop {
-        while i < chars.len() && blank(chars[i]) {
-            i += 1;
-        }
-        if i >= chars.len() {
-            break;
-        }
-        let mut arg = String::new();
-        let mut quoted = false;
-        while i < chars.len() {
-            let c = chars[i];
-            if c == '\\' {
-                let mut n = 0;
-                while i < chars.len() && chars[i] == '\\' {
-                    n += 1;
-                    i += 1;
-                }
-                if i < chars.len() && chars[i] == '"' {
-                    arg.extend(std::iter::repeat_n('\\', n / 2));
-                    if n % 2 == 1 {
-                        arg.push('"');
-                        i += 1;
-                    }
-                } else {
-                    arg.extend(std::iter::repeat_n('\\', n));
-                }
-            } else if c == '"' {
-                if quoted && chars.get(i + 1) == Some(&'"') {
-                    arg.push('"');
-                    i += 2;
-                } else {
-                    quoted = !quoted;
-                    i += 1;
-                }
-            } else if blank(c) && !quoted {
-                break;
-            } else {
-                arg.push(c);
-                i += 1;
-            }
-        }
-        args.push(arg);
-    }
-    args
-}
-
-/// Finds the program as Windows would (the program's own directory, the current
-/// directory, then `PATH`), accepting a name written with `.exe` for a Linux program
-/// without it.
-fn find_program(name: &str) -> Result<PathBuf> {
-    let name = name.replace('\\', "/");
-    let mut candidates = vec![name.clone()];
-    if name.len() > 4 && name[name.len() - 4..].eq_ignore_ascii_case(".exe") {
-        candidates.push(name[..name.len() - 4].to_owned());
-    }
-    let usable = |p: &Path| p.is_file();
-    if name.contains('/') {
-        return candidates
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| usable(p))
-            .ok_or(error::Win32Error(err::FILE_NOT_FOUND));
-    }
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-    {
-        dirs.push(dir);
-    }
-    dirs.push(PathBuf::from("."));
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    for dir in dirs {
-        for c in &candidates {
-            let p = dir.join(c);
-            if usable(&p) {
-                return Ok(p);
-            }
-        }
-    }
-    error::fail(err::FILE_NOT_FOUND)
-}
-
-/// An environment block: `NAME=value` strings, each NUL-terminated, then one more NUL.
-///
-/// # Safety
-/// `block` points to such a block of `T` units.
-unsafe fn env_block<T: Copy + Into<u32> + PartialEq + Default>(
-    block: *const T,
-) -> Vec<(String, String)> {
-    let mut vars = Vec::new();
-    let mut p = block;
-    loop {
-        let mut s = String::new();
-        // SAFETY: the block is a sequence of NUL-terminated strings ended by an empty
-        // one, by the caller's contract: every read stops at a NUL.
-        while unsafe { *p } != T::default() {
-            // SAFETY: as above.
-            let u: u32 = unsafe { *p }.into();
-            s.push(char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER));
-            // SAFETY: as above.
-            p = unsafe { p.add(1) };
-        }
-        if s.is_empty() {
-            return vars;
-        }
-        // SAFETY: step over the NUL; the block goes on (at least its final NUL).
-        p = unsafe { p.add(1) };
-        // Windows keeps per-drive directories as `=C:=...`: nothing to pass on here.
-        if let Some((k, v)) = s.split_once('=').filter(|(k, _)| !k.is_empty()) {
-            vars.push((k.to_owned(), v.to_owned()));
-        }
-    }
-}
+use std::ffi::{c_char, c_int, c_void};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The parts of a `CreateProcess` call, decoded from either form.
 struct Spawn {
@@ -310,12 +73,13 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
         }
     }
     if s.inherit {
-        handles::share_inheritable(&mut cmd)?;
+        inherit::share(&mut cmd, handles::inheritable())?;
     } else {
-        cmd.env_remove(handles::INHERIT_VAR);
+        inherit::withhold(&mut cmd);
     }
     let child = cmd.spawn().map_err(|e| match e.raw_os_error() {
-        Some(libc::ENOEXEC) => error::Win32Error(193), // ERROR_BAD_EXE_FORMAT
+        // Windows says a file that is no program is not a valid application.
+        Some(libc::ENOEXEC) => error::Win32Error(err::BAD_EXE_FORMAT),
         _ => e.into(),
     })?;
     drop(cmd);
@@ -537,91 +301,4 @@ pub extern "C" fn Sleep(ms: DWORD) {
         }
     }
     std::thread::sleep(Duration::from_millis(u64::from(ms)));
-}
-
-fn module_path(module: *mut c_void) -> Option<Vec<u8>> {
-    if module.is_null() {
-        return std::env::current_exe()
-            .ok()
-            .map(|p| p.into_os_string().into_vec());
-    }
-    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
-    // SAFETY: dladdr only looks the address up; `info` is a valid out-pointer.
-    let found = unsafe { libc::dladdr(module, info.as_mut_ptr()) };
-    // SAFETY: zero-initialised, and filled by dladdr when it succeeded.
-    let info = unsafe { info.assume_init() };
-    if found == 0 || info.dli_fname.is_null() {
-        return None;
-    }
-    // SAFETY: dladdr returned a NUL-terminated path that lives as long as the module.
-    let path = OsString::from_vec(
-        unsafe { CStr::from_ptr(info.dli_fname) }
-            .to_bytes()
-            .to_vec(),
-    );
-    // A relative path (the main program's, as the loader saw it) is made absolute.
-    let path = std::fs::canonicalize(&path).unwrap_or_else(|_| PathBuf::from(path));
-    Some(path.as_os_str().as_bytes().to_vec())
-}
-
-/// `GetModuleFileNameA`: the path of the program (`hModule` NULL) or of the shared
-/// library a module handle (the `hinstDLL` given to `DllMain`) belongs to. Returns the
-/// length copied; a short buffer gets a truncated copy and `ERROR_INSUFFICIENT_BUFFER`.
-///
-/// # Safety
-/// `buf` points to `size` writable chars.
-#[no_mangle]
-pub unsafe extern "C" fn GetModuleFileNameA(
-    module: *mut c_void,
-    buf: *mut c_char,
-    size: DWORD,
-) -> DWORD {
-    ffi(0, || {
-        let path = module_path(module).ok_or(error::Win32Error(126))?; // ERROR_MOD_NOT_FOUND
-        let path: Vec<c_char> = path.into_iter().map(|b| b as c_char).collect();
-        // SAFETY: `buf` holds `size` chars, by the function's contract.
-        Ok(unsafe { strings::copy_out(&path, buf, size as usize) })
-    })
-}
-
-/// `GetModuleFileNameW`: [`GetModuleFileNameA`] into a wide buffer.
-///
-/// # Safety
-/// `buf` points to `size` writable wide chars.
-#[no_mangle]
-pub unsafe extern "C" fn GetModuleFileNameW(
-    module: *mut c_void,
-    buf: *mut WCHAR,
-    size: DWORD,
-) -> DWORD {
-    ffi(0, || {
-        let path = module_path(module).ok_or(error::Win32Error(126))?;
-        let mut wide = strings::to_wide(&String::from_utf8_lossy(&path));
-        wide.pop();
-        // SAFETY: `buf` holds `size` wide chars, by the function's contract.
-        Ok(unsafe { strings::copy_out(&wide, buf, size as usize) })
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_command_line;
-
-    #[test]
-    fn command_lines_split_like_the_c_runtime() {
-        assert_eq!(split_command_line("prog a b"), ["prog", "a", "b"]);
-        assert_eq!(
-            split_command_line("\"C:\\a b\\p.exe\" x"),
-            ["C:\\a b\\p.exe", "x"]
-        );
-        assert_eq!(split_command_line("p \"a b\" c"), ["p", "a b", "c"]);
-        assert_eq!(
-            split_command_line(r#"p a\\\"b c\d"#),
-            ["p", "a\\\"b", "c\\d"]
-        );
-        assert_eq!(split_command_line(r#"p "a\\" b"#), ["p", "a\\", "b"]);
-        assert_eq!(split_command_line(r#"p "say ""hi""""#), ["p", "say \"hi\""]);
-        assert_eq!(split_command_line("p   "), ["p"]);
-        assert_eq!(split_command_line("p \"\""), ["p", ""]);
-    }
 }

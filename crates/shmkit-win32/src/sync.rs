@@ -3,8 +3,8 @@
 //! `OpenSemaphore`, `ReleaseSemaphore`. Waits are in the `wait` module.
 
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, Object};
-use crate::mapping::inheritable;
+use crate::handles;
+use crate::objects::Object;
 use crate::strings;
 use crate::types::*;
 use shmkit::sync::{Event, EventReset, Mutex, Semaphore, SyncOptions};

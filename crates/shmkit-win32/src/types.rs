@@ -24,29 +24,9 @@ pub(crate) const INVALID_HANDLE_VALUE: HANDLE = usize::MAX as HANDLE;
 pub(crate) const CURRENT_THREAD: usize = usize::MAX - 1;
 pub(crate) const INFINITE: DWORD = 0xFFFF_FFFF;
 
-pub(crate) mod err {
-    //! Win32 error codes.
-    pub const SUCCESS: u32 = 0;
-    pub const FILE_NOT_FOUND: u32 = 2;
-    pub const PATH_NOT_FOUND: u32 = 3;
-    pub const ACCESS_DENIED: u32 = 5;
-    pub const INVALID_HANDLE: u32 = 6;
-    pub const NOT_ENOUGH_MEMORY: u32 = 8;
-    pub const BAD_FORMAT: u32 = 11;
-    pub const WRITE_PROTECT: u32 = 19;
-    pub const GEN_FAILURE: u32 = 31;
-    pub const NOT_SUPPORTED: u32 = 50;
-    pub const FILE_EXISTS: u32 = 80;
-    pub const INVALID_PARAMETER: u32 = 87;
-    pub const DISK_FULL: u32 = 112;
-    pub const INSUFFICIENT_BUFFER: u32 = 122;
-    pub const INVALID_NAME: u32 = 123;
-    pub const NEGATIVE_SEEK: u32 = 131;
-    pub const DIR_NOT_EMPTY: u32 = 145;
-    pub const ALREADY_EXISTS: u32 = 183;
-    pub const INVALID_ADDRESS: u32 = 487;
-    pub const INTERNAL_ERROR: u32 = 1359;
-}
+/// The Win32 error codes, by their Windows names without `ERROR_`: the library's table,
+/// so that the C API and the library report the same numbers.
+pub(crate) use shmkit::code as err;
 
 // Page protections and section attributes (CreateFileMapping's flProtect).
 pub(crate) const PAGE_NOACCESS: DWORD = 0x01;
@@ -122,6 +102,15 @@ pub struct SECURITY_ATTRIBUTES {
     pub lpSecurityDescriptor: *mut c_void,
     /// Whether the new handle is inherited by children started with `bInheritHandles`.
     pub bInheritHandle: BOOL,
+}
+
+/// Whether a `SECURITY_ATTRIBUTES` asks for an inheritable handle.
+///
+/// # Safety
+/// `sa` is NULL or points to a `SECURITY_ATTRIBUTES`.
+pub(crate) unsafe fn inheritable(sa: *const SECURITY_ATTRIBUTES) -> bool {
+    // SAFETY: NULL is checked; otherwise valid by the caller's contract.
+    !sa.is_null() && unsafe { (*sa).bInheritHandle } != 0
 }
 
 /// `MEMORY_BASIC_INFORMATION`, as `VirtualQuery` fills it.

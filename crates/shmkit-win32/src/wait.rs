@@ -1,8 +1,8 @@
 //! `WaitForSingleObject` and `WaitForMultipleObjects` over every waitable handle.
 
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, Object};
-use crate::process::ProcessObject;
+use crate::handles;
+use crate::objects::{Object, ProcessObject};
 use crate::types::*;
 use shmkit::sync::{Acquire, Event, EventReset, Mutex, Semaphore};
 use std::sync::Arc;

@@ -18,6 +18,7 @@ pub mod code {
     pub const NOT_ENOUGH_MEMORY: u32 = 8;
     pub const BAD_FORMAT: u32 = 11;
     pub const WRITE_PROTECT: u32 = 19;
+    pub const BAD_LENGTH: u32 = 24;
     /// ERROR_GEN_FAILURE: used for failures that have no closer Win32 equivalent.
     pub const GEN_FAILURE: u32 = 31;
     pub const NOT_SUPPORTED: u32 = 50;
@@ -26,9 +27,11 @@ pub mod code {
     pub const DISK_FULL: u32 = 112;
     pub const INSUFFICIENT_BUFFER: u32 = 122;
     pub const INVALID_NAME: u32 = 123;
+    pub const MOD_NOT_FOUND: u32 = 126;
     pub const NEGATIVE_SEEK: u32 = 131;
     pub const DIR_NOT_EMPTY: u32 = 145;
     pub const ALREADY_EXISTS: u32 = 183;
+    pub const BAD_EXE_FORMAT: u32 = 193;
     pub const FILENAME_EXCED_RANGE: u32 = 206;
     pub const NOT_OWNER: u32 = 288;
     pub const TOO_MANY_POSTS: u32 = 298;

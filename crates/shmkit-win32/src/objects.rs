@@ -1,0 +1,196 @@
+//! What a handle names: the [`Object`] of each kind, and the file and process objects
+//! this library keeps itself (mappings and sync objects are the library's).
+//!
+//! This module imports nothing of the handle table: the table (`handles`), inheritance
+//! (`inherit`) and every function family import it.
+
+use crate::error::Result;
+use crate::types::DWORD;
+use shmkit::sync::{Event, Mutex as SyncMutex, Semaphore};
+use shmkit::Mapping;
+use std::fs::File;
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, ExitStatus};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What a handle names.
+#[derive(Clone)]
+pub(crate) enum Object {
+    Mapping(Arc<Mapping>),
+    File(Arc<FileObject>),
+    Process(Arc<ProcessObject>),
+    /// A process's main thread: waits and exit codes are the process's.
+    Thread(Arc<ProcessObject>),
+    Mutex(Arc<SyncMutex>),
+    Event(Arc<Event>),
+    Semaphore(Arc<Semaphore>),
+}
+
+impl Object {
+    /// An independent handle to the same object (`DuplicateHandle`).
+    pub(crate) fn duplicate(&self) -> Result<Object> {
+        Ok(match self {
+            Object::Mapping(m) => Object::Mapping(Arc::new(m.try_clone()?)),
+            Object::File(f) => Object::File(Arc::new(f.try_clone()?)),
+            Object::Process(p) => Object::Process(p.clone()),
+            Object::Thread(p) => Object::Thread(p.clone()),
+            Object::Mutex(m) => Object::Mutex(Arc::new(m.try_clone()?)),
+            Object::Event(e) => Object::Event(Arc::new(e.try_clone()?)),
+            Object::Semaphore(s) => Object::Semaphore(Arc::new(s.try_clone()?)),
+        })
+    }
+}
+
+/// An open file behind a handle.
+pub(crate) struct FileObject {
+    /// Standard streams are borrowed, never closed: hence `ManuallyDrop`.
+    file: ManuallyDrop<File>,
+    owned: bool,
+    delete_on_close: Option<PathBuf>,
+}
+
+impl FileObject {
+    pub(crate) fn new(file: File, delete_on_close: Option<PathBuf>) -> FileObject {
+        FileObject {
+            file: ManuallyDrop::new(file),
+            owned: true,
+            delete_on_close,
+        }
+    }
+
+    /// Standard input, output or error (`fd` 0, 1 or 2), which this object never closes.
+    pub(crate) fn borrowed_std(fd: i32) -> FileObject {
+        FileObject {
+            // SAFETY: descriptors 0-2 belong to the process; `owned: false` makes sure
+            // this object never closes them.
+            file: ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }),
+            owned: false,
+            delete_on_close: None,
+        }
+    }
+
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
+    pub(crate) fn try_clone(&self) -> Result<FileObject> {
+        Ok(FileObject::new(self.file.try_clone()?, None))
+    }
+}
+
+impl Drop for FileObject {
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: dropped exactly once, here; the field is not used afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.file) };
+            if let Some(path) = self.delete_on_close.take() {
+                let _ = std::fs::remove_file(path);
+            }
+        } else {
+            // SAFETY: taken exactly once, here; the borrowed descriptor stays open.
+            let _ = unsafe { ManuallyDrop::take(&mut self.file) }.into_raw_fd();
+        }
+    }
+}
+
+/// A process: a child this process started, or the calling process itself.
+pub(crate) struct ProcessObject {
+    pid: u32,
+    state: Mutex<ProcState>,
+}
+
+struct ProcState {
+    /// `None` for the calling process, and once the child has been reaped.
+    child: Option<Child>,
+    exit: Option<DWORD>,
+}
+
+fn exit_code(status: ExitStatus) -> DWORD {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code as DWORD,
+        // Killed by a signal: 128 + its number, as shells report it.
+        (None, Some(sig)) => 128 + sig as DWORD,
+        (None, None) => 1,
+    }
+}
+
+impl ProcessObject {
+    /// A child this process started.
+    pub(crate) fn child(child: Child) -> ProcessObject {
+        ProcessObject {
+            pid: child.id(),
+            state: Mutex::new(ProcState {
+                child: Some(child),
+                exit: None,
+            }),
+        }
+    }
+
+    /// The calling process (what `DuplicateHandle` of `GetCurrentProcess()` gives).
+    pub(crate) fn current() -> ProcessObject {
+        ProcessObject {
+            pid: std::process::id(),
+            state: Mutex::new(ProcState {
+                child: None,
+                exit: None,
+            }),
+        }
+    }
+
+    pub(crate) fn is_current(&self) -> bool {
+        self.pid == std::process::id()
+    }
+
+    /// The exit code, once the process has ended.
+    pub(crate) fn poll(&self) -> Option<DWORD> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.exit.is_none() {
+            if let Some(child) = s.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    s.exit = Some(exit_code(status));
+                    s.child = None;
+                }
+            }
+        }
+        s.exit
+    }
+
+    /// Waits for the process to end; false on timeout.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut pause = Duration::from_micros(200);
+        loop {
+            if self.poll().is_some() {
+                return true;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return false;
+            }
+            let step = deadline.map_or(pause, |d| pause.min(d - now));
+            std::thread::sleep(step);
+            pause = (pause * 2).min(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for ProcessObject {
+    fn drop(&mut self) {
+        // The last handle to a running child is gone: reap it when it ends, so that it
+        // never lingers as a zombie (Windows has none).
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut child) = state.child.take() {
+            if let Ok(None) = child.try_wait() {
+                let _ = std::thread::Builder::new()
+                    .name("shmkit-win32-reaper".into())
+                    .spawn(move || {
+                        let _ = child.wait();
+                    });
+            }
+        }
+    }
+}
