@@ -4,7 +4,7 @@
 //! `MapViewOfFile`, named mutexes, events and semaphores, `CreateProcess` with inherited
 //! handles...) build unchanged against the headers in `include/` and link against
 //! `libshmkit_win32.so` or `libshmkit_win32.a`: they run natively, with the semantics of
-//! SPEC.md, and every failure sets the Win32 last-error code SPEC.md gives.
+//! docs/SPEC.md, and every failure sets the Win32 last-error code docs/SPEC.md gives.
 //!
 //! The library keeps a process-wide table of handles. A handle value names one entry:
 //! a mapping, a file, a mutex, an event, a semaphore, a process or its main thread.

@@ -166,8 +166,10 @@ fn poll_set(set: &[Waitable], all: bool) -> Result<Option<(usize, Signal)>> {
 /// `MAXIMUM_WAIT_OBJECTS` (64) objects. Returns `WAIT_OBJECT_0 + i` for the first
 /// signalled object `i` (wait-any) or `WAIT_OBJECT_0` (wait-all); `WAIT_ABANDONED_0 + i`
 /// for an abandoned mutex; `WAIT_TIMEOUT`; `WAIT_FAILED` with `ERROR_INVALID_PARAMETER`
-/// for a bad count and `ERROR_INVALID_HANDLE` for a bad handle. A wait-all takes every
-/// object at once or none: objects taken while another was not ready are given back.
+/// for a bad count and `ERROR_INVALID_HANDLE` for a bad handle. A wait-all returns only
+/// once it holds every object, but unlike Windows it does not take them in one atomic
+/// step: it polls, taking the objects one by one, and when one is not ready it gives back
+/// those it took and tries again; other threads may see those objects taken meanwhile.
 ///
 /// # Safety
 /// `handles` points to `count` handles.

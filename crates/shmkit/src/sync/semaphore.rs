@@ -51,7 +51,7 @@ impl Semaphore {
     }
 
     /// Gives `n` units back and returns the count before. A release that would pass the
-    /// maximum fails with [`ErrorKind::TooManyPosts`] and changes nothing; `n = 0` is
+    /// maximum fails with [`ErrorKind::TooManyPosts`](crate::ErrorKind::TooManyPosts) and changes nothing; `n = 0` is
     /// an invalid parameter.
     #[doc(alias = "ReleaseSemaphore")]
     pub fn release(&self, n: u32) -> Result<u32> {
