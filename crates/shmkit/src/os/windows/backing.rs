@@ -1,10 +1,16 @@
-//! File-backed mappings (SPEC section 3): a section over the caller's file. Windows
-//! enforces SPEC section 3 itself; its refusals are reported with SPEC's kinds.
+//! File-backed mappings (SPEC section 3): a section over the caller's file.
+//!
+//! The file is checked first, as the Linux backend checks it: a read-write object needs a
+//! file opened for writing, and so does a size past the file's end (the file grows to
+//! it). A named create then looks the name up before it makes a section over the file:
+//! a create that finds the name taken returns the existing object with its own size
+//! (ERROR_ALREADY_EXISTS, as `CreateFileMappingW` does) and leaves the caller's file as it
+//! was, since the section call may grow the file before it finds the name taken.
 
-use super::mapping::Handle;
+use super::mapping::{self, Handle};
 use super::section;
 use super::security::Descriptor;
-use super::sys::{code_of, wide};
+use super::sys::{self, code_of, wide};
 use crate::error::{code, Error, ErrorKind, Result};
 use crate::kind::{Access, Protection};
 use crate::name::Name;
@@ -13,6 +19,7 @@ use crate::token::Origin;
 use std::fs::File;
 use std::os::windows::io::AsRawHandle;
 use windows_sys::Win32::Foundation::ERROR_ALREADY_EXISTS;
+use windows_sys::Win32::Storage::FileSystem::FILE_WRITE_DATA;
 
 fn read_only_file(what: &str) -> Error {
     Error::new(
@@ -41,8 +48,8 @@ fn cannot_grow(what: &str, size: u64, len: u64) -> Error {
     )
 }
 
-/// SPEC 2.1 with section 3: a mapping over `file`; the flag says whether the object
-/// already existed.
+/// SPEC 2.1 with section 3: create-or-open of a mapping over `file`; the flag says
+/// whether the object already existed.
 pub(super) fn create(
     req: &CreateRequest<'_>,
     name: Option<&Name>,
@@ -50,9 +57,24 @@ pub(super) fn create(
     what: &str,
 ) -> Result<(Handle, bool)> {
     let len = file.metadata().map_err(|e| Error::from_io(e, what))?.len();
+    let writable = sys::granted_access(file.as_raw_handle())
+        .map_err(|e| Error::from_io(e, what))?
+        & FILE_WRITE_DATA
+        != 0;
+    if req.protection == Protection::ReadWrite && !writable {
+        return Err(read_only_file(what));
+    }
     let size = if req.size == 0 { len } else { req.size };
     if size == 0 {
         return Err(empty_file(what));
+    }
+    if size > len && !writable {
+        return Err(cannot_grow(what, size, len));
+    }
+    if let Some(name) = name {
+        if let Some(found) = mapping::find_for_create(name, what)? {
+            return Ok((found, true));
+        }
     }
     let sd = Descriptor::new(
         req.permissions,
@@ -62,6 +84,7 @@ pub(super) fn create(
     .map_err(|e| Error::from_io(e, what))?;
     let sa = sd.attributes(false);
     let wname = name.map(|n| wide(&n.full()));
+    // Windows enforces SPEC section 3 itself too; its refusals keep SPEC's kinds.
     let (section, status) = section::create(
         file.as_raw_handle(),
         Some(&sa),
@@ -76,14 +99,14 @@ pub(super) fn create(
         _ => section::error(e, name, size, what),
     })?;
     if status == ERROR_ALREADY_EXISTS {
+        // Another process made the object since the look-up above.
         let name = name.expect("only named objects exist already");
-        return Err(Error::new(
-            ErrorKind::AlreadyExists,
-            format!(
-                "cannot create {what} over a file: an object of that name already exists ({})",
-                crate::name::quoted(name.as_str())
-            ),
-        ));
+        let access = if req.protection == Protection::ReadWrite {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        };
+        return Ok((mapping::existing(section, name, access, what)?, true));
     }
     let origin = if name.is_some() {
         Origin::Named

@@ -3,7 +3,7 @@
 //! | file | what |
 //! |---|---|
 //! | `mapping.rs` | the mapping handle; create-or-open and open of memory, unnamed and persistent objects |
-//! | `backing.rs` | file-backed mappings: a section over the caller's file |
+//! | `backing.rs` | file-backed mappings: the caller's file checked, then a section over it |
 //! | `section.rs` | section objects: `CreateFileMappingW`, `OpenFileMappingW`, their sizes and rights |
 //! | `view.rs` | views: `MapViewOfFile`, `FlushViewOfFile`, `UnmapViewOfFile` |
 //! | `persist.rs` | the persistent store: a content file and a name record per object |
@@ -36,8 +36,10 @@
 //! - Squatting. A create call that finds an object owned by another user refuses it
 //!   (ERROR_ACCESS_DENIED), as the Linux backend does; `open` uses another user's
 //!   object on purpose.
-//! - File-backed objects pass the file's handle to `CreateFileMappingW`; Windows
-//!   enforces SPEC section 3 itself (errors are reported with SPEC's kinds).
+//! - File-backed objects pass the file's handle to `CreateFileMappingW`, after the
+//!   checks of SPEC section 3 that the Linux backend makes too (errors are reported with
+//!   SPEC's kinds). A named create that finds the name taken returns the existing object
+//!   (ERROR_ALREADY_EXISTS) without touching the caller's file.
 //! - Inheritance (`inherit`, with `crate::token`'s tokens). `inheritable(true)` keeps an
 //!   inheritable duplicate of the handle, which every child started afterwards inherits
 //!   (the Windows rule); its token names the handle. `share_with` hands a handle to one
