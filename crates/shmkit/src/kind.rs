@@ -57,6 +57,7 @@ impl Kind {
     }
 
     /// The number that stands for the kind in an object's header on disk.
+    #[cfg_attr(windows, allow(dead_code))] // only the Linux object header has one
     pub(crate) const fn code(self) -> u32 {
         match self {
             Kind::Mapping => 1,
@@ -68,6 +69,7 @@ impl Kind {
     }
 
     /// The kind of header code `code`; `None` for a code this version does not know.
+    #[cfg_attr(windows, allow(dead_code))] // only the Linux object header has one
     pub(crate) fn from_code(code: u32) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.code() == code)
     }

@@ -1,5 +1,18 @@
 //! The Windows backend: the Win32 objects themselves, not an emulation.
 //!
+//! | file | what |
+//! |---|---|
+//! | `mapping.rs` | the mapping handle; create-or-open and open of memory, unnamed and persistent objects |
+//! | `backing.rs` | file-backed mappings: the caller's file checked, then a section over it |
+//! | `section.rs` | section objects: `CreateFileMappingW`, `OpenFileMappingW`, their sizes and rights |
+//! | `view.rs` | views: `MapViewOfFile`, `FlushViewOfFile`, `UnmapViewOfFile` |
+//! | `persist.rs` | the persistent store: a content file and a name record per object |
+//! | `sync/` | mutexes, events and semaphores: the handle (`mod.rs`), the kernel calls (`kernel.rs`), waits and signals (`wait.rs`) |
+//! | `inherit.rs` | handle duplication, inheritable twins, and taking a handle a token names |
+//! | `security.rs` | security descriptors from permission bits, and the owner check of found objects |
+//! | `inspect.rs` | inspection, which Windows does not offer (ERROR_NOT_SUPPORTED) |
+//! | `sys.rs` | the small wrappers every Win32 call shares |
+//!
 //! A [`Mapping`](crate::Mapping) is a section object made by `CreateFileMappingW`
 //! (`SEC_COMMIT`, so creation fails when the paging file cannot back it) or opened by
 //! `OpenFileMappingW`; a [`View`](crate::View) is `MapViewOfFile`, unmapped by
@@ -23,18 +36,22 @@
 //! - Squatting. A create call that finds an object owned by another user refuses it
 //!   (ERROR_ACCESS_DENIED), as the Linux backend does; `open` uses another user's
 //!   object on purpose.
-//! - File-backed objects pass the file's handle to `CreateFileMappingW`; Windows
-//!   enforces SPEC section 3 itself (errors are reported with SPEC's kinds).
-//! - Inheritance. `inheritable(true)` keeps an inheritable duplicate of the handle,
-//!   which every child started afterwards inherits (the Windows rule); its token names
-//!   the handle. `share_with` hands a handle to one child only: the token names this
-//!   process and its handle, and the child duplicates it into itself with
-//!   `DuplicateHandle` in `from_inherited` (the parent must keep its mapping until
-//!   then). `try_clone` is `DuplicateHandle`.
+//! - File-backed objects pass the file's handle to `CreateFileMappingW`, after the
+//!   checks of SPEC section 3 that the Linux backend makes too (errors are reported with
+//!   SPEC's kinds). A named create that finds the name taken returns the existing object
+//!   (ERROR_ALREADY_EXISTS) without touching the caller's file.
+//! - Inheritance (`inherit`, with `crate::token`'s tokens). `inheritable(true)` keeps an
+//!   inheritable duplicate of the handle, which every child started afterwards inherits
+//!   (the Windows rule); its token names the handle. `share_with` hands a handle to one
+//!   child only: the token names this process and its handle, and the child duplicates
+//!   it into itself with `DuplicateHandle` in `from_inherited` (the parent must keep its
+//!   mapping until then). A named object's token carries its full name, which the
+//!   child's handle keeps. `try_clone` is `DuplicateHandle`.
 //! - `open_os` (POSIX shared-memory names) fails with ERROR_NOT_SUPPORTED.
 //! - Mutexes, events and semaphores are the kernel objects: see `sync`.
-//! - The `inspect` module is not available: Windows lists named objects only through
-//!   undocumented calls.
+//! - Inspection is not available: every `inspect` function answers
+//!   ERROR_NOT_SUPPORTED, since Windows lists named objects only through undocumented
+//!   calls.
 //!
 //! # Persistent objects
 //!
@@ -59,11 +76,17 @@
 //! persistent and a non-persistent object created at the very same moment under one
 //! name may both be made; a persistent object cannot be file-backed.
 
+mod backing;
+mod inherit;
+pub(crate) mod inspect;
 mod mapping;
 mod persist;
+mod section;
 mod security;
 mod sync;
 mod sys;
+mod view;
 
-pub(crate) use mapping::{create, open, open_os, remove, Handle, RawView};
+pub(crate) use mapping::{create, open, open_os, remove, Handle};
 pub(crate) use sync::{create_sync, open_sync, SyncHandle};
+pub(crate) use view::RawView;

@@ -1,10 +1,10 @@
 //! The persistent store: one file per persistent object (see the backend's module
 //! documentation for the design).
 
-use super::security::{Descriptor, Rights};
-use super::sys::{self, code_of, last_error, wide};
+use super::security::{self, Descriptor, Rights};
+use super::sys::{code_of, last_error, wide};
 use crate::error::{code, Error, ErrorKind, Result};
-use crate::mapping::Protection;
+use crate::kind::Protection;
 use crate::name::{Name, Namespace};
 use std::fs::File;
 use std::io;
@@ -307,7 +307,7 @@ pub(crate) fn create(
 
 /// Whether the caller owns the content file (squatting check of a create that finds it).
 pub(crate) fn owned_by_caller(file: &File) -> io::Result<bool> {
-    sys::owned_by_caller(file.as_raw_handle(), true)
+    security::owned_by_caller(file.as_raw_handle(), true)
 }
 
 /// Removes the persistent object `name`; false when there is none. Its record goes at

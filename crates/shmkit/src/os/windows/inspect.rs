@@ -1,0 +1,71 @@
+//! Inspection on Windows: not available. Windows lists named objects, and the processes
+//! that hold them, only through undocumented calls, so every listing answers
+//! ERROR_NOT_SUPPORTED; `holders` and `command` know nothing.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::kind::Kind;
+use crate::name::{quoted, Name, Namespace};
+
+/// One live object (never made on Windows; the fields are those the public layer reads).
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    /// The full name, `Local\x` or `Global\x`.
+    pub name: String,
+    pub namespace: Namespace,
+    pub kind: Option<Kind>,
+    pub size: u64,
+    pub owner: u32,
+    pub mode: u32,
+    pub persistent: bool,
+}
+
+/// A process that holds an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawHolder {
+    pub pid: u32,
+    pub handle: bool,
+    pub view: bool,
+}
+
+/// A reclaimed (or, in a dry run, reclaimable) object.
+#[derive(Debug, Clone)]
+pub(crate) struct Garbage {
+    pub name: String,
+    pub namespace: Namespace,
+    pub kind: Option<Kind>,
+    pub size: u64,
+}
+
+fn not_supported(what: &str) -> Error {
+    Error::new(
+        ErrorKind::NotSupported,
+        format!(
+            "{what}: not supported on Windows, which lists named objects only through \
+             undocumented calls"
+        ),
+    )
+}
+
+pub(crate) fn list(_all_users: bool) -> Result<Vec<Found>> {
+    Err(not_supported("listing named objects"))
+}
+
+pub(crate) fn find(name: &Name) -> Result<Found> {
+    Err(not_supported(&format!(
+        "inspecting {}",
+        quoted(name.as_str())
+    )))
+}
+
+/// No holders for any object: there is no object to hold.
+pub(crate) fn holders(objects: &[Found]) -> Vec<Vec<RawHolder>> {
+    vec![Vec::new(); objects.len()]
+}
+
+pub(crate) fn command(_pid: u32) -> Option<String> {
+    None
+}
+
+pub(crate) fn collect_garbage(_dry_run: bool) -> Result<Vec<Garbage>> {
+    Err(not_supported("collecting garbage"))
+}
