@@ -1,32 +1,26 @@
 //! `create`, and holding an object for as long as the command runs.
 
+use crate::objects::printable;
 use crate::os::{self, Interrupts};
 use crate::units::format_size;
 use crate::usage;
 use anyhow::Result;
-use shmkit::{quoted, Mapping, Name};
+use shmkit::{quoted, Kind, Mapping, Name};
 use std::io;
 use std::sync::mpsc;
 
-/// The kinds of object `create` makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kind {
-    Mapping,
-    Mutex,
-    Event,
-    Semaphore,
-}
+/// The kinds of object `create` makes, in the library's spelling.
+pub const KINDS: [Kind; 4] = [Kind::Mapping, Kind::Mutex, Kind::Event, Kind::Semaphore];
 
-impl Kind {
-    /// The library's kind, whose spelling messages use.
-    fn word(self) -> shmkit::Kind {
-        match self {
-            Kind::Mapping => shmkit::Kind::Mapping,
-            Kind::Mutex => shmkit::Kind::Mutex,
-            Kind::Event => shmkit::Kind::Event,
-            Kind::Semaphore => shmkit::Kind::Semaphore,
-        }
-    }
+/// `--kind`'s parser: one of [`KINDS`], spelled as the library spells it.
+pub fn parse_kind(s: &str) -> std::result::Result<Kind, String> {
+    Kind::parse(s).filter(|k| KINDS.contains(k)).ok_or_else(|| {
+        let names: Vec<&str> = KINDS.iter().map(|k| k.as_str()).collect();
+        format!(
+            "not a kind of object this command creates (one of: {})",
+            names.join(", ")
+        )
+    })
 }
 
 pub fn create(
@@ -37,14 +31,15 @@ pub fn create(
     hold: bool,
     mode: u32,
 ) -> Result<()> {
-    let full = name.full();
+    // Shown as `ls` shows names: control characters escaped, never printed raw.
+    let full = printable(&name.full()).into_owned();
     match (kind, size) {
         (Kind::Mapping, None) => usage!("creating a mapping needs --size"),
         (Kind::Mapping, Some(_)) => {}
-        (_, Some(_)) => usage!("--size is for mappings; a {kind:?} has no size"),
-        (_, None) if persistent => usage!(
-            "--persistent is for mappings; a {kind:?} goes with its last handle (add --hold)"
-        ),
+        (_, Some(_)) => usage!("--size is for mappings; a {kind} has no size"),
+        (_, None) if persistent => {
+            usage!("--persistent is for mappings; a {kind} goes with its last handle (add --hold)")
+        }
         (_, None) => {}
     }
     if !persistent && !hold {
@@ -93,11 +88,12 @@ pub fn create(
         Kind::Mutex => Box::new(sync.create_mutex(false)?),
         Kind::Event => Box::new(sync.create_event(shmkit::EventReset::Auto, false)?),
         Kind::Semaphore => Box::new(sync.create_semaphore(0, 1)?),
+        other => usage!("cannot create a {other} (kinds: mapping, mutex, event, semaphore)"),
     };
     if kind != Kind::Mapping {
         eprintln!(
             "shmkit: created {} {full} (mode {mode:04o}, goes with its last handle)",
-            kind.word()
+            kind
         );
     }
     let Some(interrupts) = interrupts else {

@@ -66,8 +66,8 @@ enum Command {
         name: Name,
         /// What to create: a mapping (the default), or a mutex, an (auto-reset, unset)
         /// event or a semaphore (count 0, maximum 1), which need --hold.
-        #[arg(long, value_enum, default_value = "mapping")]
-        kind: create::Kind,
+        #[arg(long, default_value = "mapping", value_parser = create::parse_kind)]
+        kind: shmkit::Kind,
         /// A mapping's size: 4096, 64K, 1M, 1GiB...
         #[arg(long, value_parser = units::parse_size)]
         size: Option<u64>,

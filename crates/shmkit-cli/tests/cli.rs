@@ -1061,3 +1061,38 @@ fn the_default_store_works_and_keeps_nothing_on_windows() {
     let left: Vec<&String> = made.iter().filter(|f| now.contains(*f)).collect();
     assert!(left.is_empty(), "{left:?} in {}", dir.display());
 }
+
+/// `create` showed a name's control characters raw on stderr (a name can move the
+/// terminal's cursor or change its colours); it escapes them as `ls` and `info` do.
+#[test]
+fn create_escapes_control_characters_of_a_name() {
+    let store = Store::new();
+    let name = format!("{}-\u{1b}[2J-\u{7}", unique("ctl"));
+    let out = store
+        .cmd()
+        .args(["create", &name, "--size", "4K", "--persistent"])
+        .assert()
+        .success();
+    let err = stderr_of(&out);
+    assert!(
+        !err.chars().any(|c| c == '\u{1b}' || c == '\u{7}'),
+        "{err:?}"
+    );
+    assert!(err.contains("\\u{1b}[2J-\\u{7}"), "{err:?}");
+    store.cmd().args(["rm", &name]).assert().success();
+    store.assert_clean();
+}
+
+/// `--kind` takes the library's spelling of the kinds `create` makes, and no other.
+#[test]
+fn create_kind_takes_the_library_spelling() {
+    let store = Store::new();
+    let out = store
+        .cmd()
+        .args(["create", &unique("kind"), "--kind", "channel"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&out);
+    assert!(err.contains("mapping, mutex, event, semaphore"), "{err}");
+    store.assert_clean();
+}
