@@ -83,7 +83,7 @@ pub struct Reclaimed {
     pub size: u64,
 }
 
-fn with_holders(found: Vec<backend::Found>) -> Vec<ObjectInfo> {
+fn with_holders(found: Vec<crate::os::Found>) -> Vec<ObjectInfo> {
     let holders = backend::holders(&found);
     found
         .into_iter()

@@ -32,8 +32,9 @@
 //!   SPEC 5.1; a mutex owned by a thread whose handle is dropped stays owned until that
 //!   thread releases it or ends (then it is abandoned), as on Windows.
 //! - `inspect`: `list(all_users)`, `find(&Name)`, `holders(&[Found])`, `command(pid)`,
-//!   `collect_garbage(dry_run)`, over `inspect::Found`, `inspect::RawHolder` and
-//!   `inspect::Garbage` (a backend that cannot list objects answers `NotSupported`).
+//!   `collect_garbage(dry_run)`, over [`Found`], [`RawHolder`] and [`Garbage`], with
+//!   `inspect::Ids`, the backend's identity of an object's files (a backend that cannot
+//!   list objects answers `NotSupported`).
 //!
 //! Requests reach a backend validated (`crate::params`): sizes, permission bits and
 //! semaphore counts are within their ranges, a create-new has a name, a persistent object
@@ -50,7 +51,7 @@
 //! speak `Errno` / `io::Error` only.
 
 use crate::kind::{Kind, Protection};
-use crate::name::Name;
+use crate::name::{Name, Namespace};
 use std::fs::File;
 
 #[cfg(target_os = "linux")]
@@ -83,6 +84,43 @@ impl SyncParams {
             SyncParams::Semaphore { .. } => Kind::Semaphore,
         }
     }
+}
+
+/// One live object, as `inspect::list` and `inspect::find` report it.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    /// The full name, `Local\x` or `Global\x`.
+    pub name: String,
+    pub namespace: Namespace,
+    /// `None` for a kind this version does not know.
+    pub kind: Option<Kind>,
+    pub size: u64,
+    pub owner: u32,
+    /// Unix-style permission bits.
+    pub mode: u32,
+    pub persistent: bool,
+    /// What the backend needs to find the object's holders (Windows finds none).
+    #[cfg_attr(windows, allow(dead_code))]
+    pub ids: inspect::Ids,
+}
+
+/// A process that holds an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawHolder {
+    pub pid: u32,
+    /// It has a handle to the object.
+    pub handle: bool,
+    /// It maps a view of the object.
+    pub view: bool,
+}
+
+/// A reclaimed (or, in a dry run, reclaimable) object.
+#[derive(Debug, Clone)]
+pub(crate) struct Garbage {
+    pub name: String,
+    pub namespace: Namespace,
+    pub kind: Option<Kind>,
+    pub size: u64,
 }
 
 /// Everything a sync create call asks of a backend (validated by `crate::params`).
@@ -155,9 +193,9 @@ const _: () = {
     let _: fn(&SyncHandle) -> Option<Token> = SyncHandle::inherit_token;
     let _: fn(&SyncHandle, &mut Command) -> Result<Token> = SyncHandle::share_with;
 
-    let _: fn(bool) -> Result<Vec<inspect::Found>> = inspect::list;
-    let _: fn(&Name) -> Result<inspect::Found> = inspect::find;
-    let _: fn(&[inspect::Found]) -> Vec<Vec<inspect::RawHolder>> = inspect::holders;
+    let _: fn(bool) -> Result<Vec<Found>> = inspect::list;
+    let _: fn(&Name) -> Result<Found> = inspect::find;
+    let _: fn(&[Found]) -> Vec<Vec<RawHolder>> = inspect::holders;
     let _: fn(u32) -> Option<String> = inspect::command;
-    let _: fn(bool) -> Result<Vec<inspect::Garbage>> = inspect::collect_garbage;
+    let _: fn(bool) -> Result<Vec<Garbage>> = inspect::collect_garbage;
 };

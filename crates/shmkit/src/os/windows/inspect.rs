@@ -3,38 +3,12 @@
 //! ERROR_NOT_SUPPORTED; `holders` and `command` know nothing.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::kind::Kind;
-use crate::name::{quoted, Name, Namespace};
+use crate::name::{quoted, Name};
+use crate::os::{Found, Garbage, RawHolder};
 
-/// One live object (never made on Windows; the fields are those the public layer reads).
+/// Nothing identifies an object's files: no object is ever found.
 #[derive(Debug, Clone)]
-pub(crate) struct Found {
-    /// The full name, `Local\x` or `Global\x`.
-    pub name: String,
-    pub namespace: Namespace,
-    pub kind: Option<Kind>,
-    pub size: u64,
-    pub owner: u32,
-    pub mode: u32,
-    pub persistent: bool,
-}
-
-/// A process that holds an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RawHolder {
-    pub pid: u32,
-    pub handle: bool,
-    pub view: bool,
-}
-
-/// A reclaimed (or, in a dry run, reclaimable) object.
-#[derive(Debug, Clone)]
-pub(crate) struct Garbage {
-    pub name: String,
-    pub namespace: Namespace,
-    pub kind: Option<Kind>,
-    pub size: u64,
-}
+pub(crate) struct Ids;
 
 fn not_supported(what: &str) -> Error {
     Error::new(

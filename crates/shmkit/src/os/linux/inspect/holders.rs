@@ -2,7 +2,8 @@
 //! descriptors (`/proc/PID/fd`) is the object file, and a view when one of its mappings
 //! (`/proc/PID/maps`) is of the object file or of a file-backed object's backing file.
 
-use super::{FileId, Found, RawHolder};
+use super::FileId;
+use crate::os::{Found, RawHolder};
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 
@@ -15,9 +16,9 @@ pub(crate) fn holders(objects: &[Found]) -> Vec<Vec<RawHolder>> {
     let mut handles: HashMap<FileId, Vec<usize>> = HashMap::new();
     let mut views: HashMap<FileId, Vec<usize>> = HashMap::new();
     for (i, o) in objects.iter().enumerate() {
-        handles.entry(o.file).or_default().push(i);
-        views.entry(o.file).or_default().push(i);
-        if let Some(b) = o.backing {
+        handles.entry(o.ids.file).or_default().push(i);
+        views.entry(o.ids.file).or_default().push(i);
+        if let Some(b) = o.ids.backing {
             views.entry(b).or_default().push(i);
         }
     }

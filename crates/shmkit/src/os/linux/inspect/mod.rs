@@ -15,8 +15,8 @@ use super::sys::{self, Errno};
 
 mod holders;
 use crate::error::{Error, ErrorKind, Result};
-use crate::kind::Kind;
 use crate::name::{quoted, Name, Namespace};
+use crate::os::{Found, Garbage};
 pub(crate) use holders::{command, holders};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{AtFlags, FlockOperation, OFlags};
@@ -29,41 +29,11 @@ pub(crate) struct FileId {
     pub ino: u64,
 }
 
-/// One live object found in a namespace directory.
+/// The files of one object: the object file, and a file-backed mapping's backing file.
 #[derive(Debug, Clone)]
-pub(crate) struct Found {
-    /// The full name, `Local\x` or `Global\x`.
-    pub name: String,
-    pub namespace: Namespace,
-    pub kind: Option<Kind>,
-    pub size: u64,
-    pub owner: u32,
-    /// Permission bits of the object file.
-    pub mode: u32,
-    pub persistent: bool,
-    /// The object file.
+pub(crate) struct Ids {
     pub file: FileId,
-    /// The backing file of a file-backed mapping.
     pub backing: Option<FileId>,
-}
-
-/// A process that holds an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RawHolder {
-    pub pid: u32,
-    /// It has a descriptor of the object file open.
-    pub handle: bool,
-    /// It maps the object (or its backing file).
-    pub view: bool,
-}
-
-/// A reclaimed (or, in a dry run, reclaimable) object.
-#[derive(Debug, Clone)]
-pub(crate) struct Garbage {
-    pub name: String,
-    pub namespace: Namespace,
-    pub kind: Option<Kind>,
-    pub size: u64,
 }
 
 /// Why a directory entry is not listed.
@@ -175,14 +145,16 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
         owner: st.st_uid,
         mode: st.st_mode & 0o7777,
         persistent: header.persistent(),
-        file: FileId {
-            dev: st.st_dev,
-            ino: st.st_ino,
+        ids: Ids {
+            file: FileId {
+                dev: st.st_dev,
+                ino: st.st_ino,
+            },
+            backing: header.backing.as_ref().map(|b| FileId {
+                dev: b.dev,
+                ino: b.ino,
+            }),
         },
-        backing: header.backing.as_ref().map(|b| FileId {
-            dev: b.dev,
-            ino: b.ino,
-        }),
     })
 }
 
@@ -273,6 +245,8 @@ fn may_unlink(dir: &NsDir, file: &str, uid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::Kind;
+    use crate::os::RawHolder;
     use crate::{Access, Mapping};
 
     fn holders_of(name: &str) -> Vec<RawHolder> {
