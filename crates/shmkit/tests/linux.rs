@@ -4,18 +4,12 @@
 
 mod common;
 
-use common::{
-    child, child_role, report, reported, require_root, unique, unique_base, unique_global,
-    wait_output,
-};
+use common::users::{as_other_user, run, TempStore, OTHER_UID};
+use common::{child, child_role, report, require_root, unique, unique_base, unique_global};
 use shmkit::{Access, ErrorKind, Mapping};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// A uid that no account uses, for "another user".
-const OTHER_UID: u32 = 54_321;
 
 fn describe<T>(r: shmkit::Result<T>, ok: impl FnOnce(T) -> String) -> String {
     match r {
@@ -115,76 +109,6 @@ fn child_entry() {
             }));
         }
         other => panic!("unknown role {other}"),
-    }
-}
-
-/// Runs one child role and returns its single report line.
-fn run(role: &str, args: &[&str], setup: impl FnOnce(&mut Command)) -> String {
-    let mut cmd = child(role, args);
-    cmd.stdin(Stdio::null());
-    setup(&mut cmd);
-    let out = wait_output(cmd.spawn().unwrap());
-    let lines = reported(&out);
-    assert!(
-        !lines.is_empty(),
-        "child {role} reported nothing: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    lines.join("\n")
-}
-
-fn as_other_user(cmd: &mut Command) {
-    cmd.uid(OTHER_UID).gid(OTHER_UID);
-}
-
-/// A private store root for one test, removed (with whatever is in it) on drop.
-struct TempStore(PathBuf);
-
-impl TempStore {
-    fn new(tag: &str) -> TempStore {
-        let p = std::env::temp_dir().join(unique_base(tag));
-        std::fs::create_dir(&p).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o1777)).unwrap();
-        TempStore(p)
-    }
-    fn env(&self, cmd: &mut Command) {
-        cmd.env("SHMKIT_DIR", &self.0);
-    }
-    fn path(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
-    }
-    fn uid() -> u32 {
-        std::fs::metadata("/proc/self").unwrap().uid()
-    }
-    fn local_dir(&self) -> PathBuf {
-        self.path(&format!("shmkit.local.{}", TempStore::uid()))
-    }
-    fn listing(&self) -> Vec<String> {
-        let mut v: Vec<String> = walk(&self.0)
-            .into_iter()
-            .filter(|p| !p.contains("/l."))
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-fn walk(p: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            out.push(e.path().display().to_string());
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                out.extend(walk(&e.path()));
-            }
-        }
-    }
-    out
-}
-
-impl Drop for TempStore {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

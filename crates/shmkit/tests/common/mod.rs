@@ -2,6 +2,9 @@
 //! watchdog, and a check that nothing was left in the store.
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod users;
+
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};

@@ -58,33 +58,40 @@ pub(crate) fn create_or_open(
     let kind = new.header.kind.unwrap_or(Kind::Mapping);
     let what = crate::name::label(kind, Some(name.as_str()));
     reclaim(dir);
-    loop {
-        if let Some(entry) = open_entry(dir, name, true, "creating")? {
-            check_kind(&entry, name, kind)?;
-            if new.exclusive {
-                return Err(Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!("cannot create {what}: an object of that name already exists"),
-                ));
-            }
-            if entry.owner != dir.uid {
-                return Err(Error::new(
-                    ErrorKind::PermissionDenied,
-                    format!(
-                        "creating {what}: the name is held by an object of uid {}, not yours; \
-                         refusing a name another user may have squatted (use open to use \
-                         another user's object on purpose)",
-                        entry.owner
-                    ),
-                ));
-            }
-            return Ok((entry, true));
+    for _ in 0..RETRIES {
+        let entry = match open_entry(dir, name, true, "creating")? {
+            Lookup::Live(entry) => entry,
+            Lookup::DeadForeign { owner } => return Err(dead_foreign(name, kind, owner, "create")),
+            Lookup::Missing => match create_entry(dir, name, new, init)? {
+                Some(entry) => return Ok((entry, false)),
+                None => {
+                    // Another process linked the name first: open theirs.
+                    lost_race();
+                    continue;
+                }
+            },
+        };
+        check_kind(&entry, name, kind)?;
+        if new.exclusive {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("cannot create {what}: an object of that name already exists"),
+            ));
         }
-        match create_entry(dir, name, new, init)? {
-            Some(entry) => return Ok((entry, false)),
-            None => lost_race(),
+        if entry.owner != dir.uid {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "creating {what}: the name is held by an object of uid {}, not yours; \
+                     refusing a name another user may have squatted (use open to use \
+                     another user's object on purpose)",
+                    entry.owner
+                ),
+            ));
         }
+        return Ok((entry, true));
     }
+    Err(kept_changing(name, "creating"))
 }
 
 /// SPEC 2.6 and 7.5: opens the existing object `name` of `kind` (NotFound, WrongType).
@@ -92,12 +99,16 @@ pub(crate) fn open(name: &Name, kind: Kind, write: bool) -> Result<Entry> {
     let what = crate::name::label(kind, Some(name.as_str()));
     let dir = store::ns_dir(name.namespace())?;
     reclaim(&dir);
-    let entry = open_entry(&dir, name, write, "opening")?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::NotFound,
-            format!("cannot open {what}: no object has that name"),
-        )
-    })?;
+    let entry = match open_entry(&dir, name, write, "opening")? {
+        Lookup::Live(entry) => entry,
+        Lookup::DeadForeign { owner } => return Err(dead_foreign(name, kind, owner, "open")),
+        Lookup::Missing => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("cannot open {what}: no object has that name"),
+            ))
+        }
+    };
     check_kind(&entry, name, kind)?;
     Ok(entry)
 }
@@ -144,18 +155,24 @@ pub(crate) fn oflags(write: bool) -> OFlags {
     }
 }
 
-/// Opens the object named `name`; `Ok(None)` when there is none (or it was stale and has
-/// just been reclaimed).
-pub(crate) fn open_entry(
-    dir: &Arc<NsDir>,
-    name: &Name,
-    write: bool,
-    what: &str,
-) -> Result<Option<Entry>> {
+/// What a look-up of a name found.
+pub(crate) enum Lookup {
+    /// A live object, now held.
+    Live(Entry),
+    /// No object (or a stale one that has just been reclaimed).
+    Missing,
+    /// A stale object (every holder died) that this user may not remove: another user's,
+    /// in the sticky Global directory. It is never handed out; only its owner or root can
+    /// free the name.
+    DeadForeign { owner: u32 },
+}
+
+/// Opens the object named `name`.
+pub(crate) fn open_entry(dir: &Arc<NsDir>, name: &Name, write: bool, what: &str) -> Result<Lookup> {
     let file = file_name(name);
     dir.enter()?;
     let result = open_entry_inner(dir, name, &file, write, what);
-    if !matches!(result, Ok(Some(_))) {
+    if !matches!(result, Ok(Lookup::Live(_))) {
         dir.leave();
     }
     result
@@ -167,11 +184,11 @@ fn open_entry_inner(
     file: &str,
     write: bool,
     what: &str,
-) -> Result<Option<Entry>> {
-    for _ in 0..10_000 {
+) -> Result<Lookup> {
+    for _ in 0..RETRIES {
         let (fd, st) = match sys::open_file_at(dir.fd.as_fd(), file, oflags(write)) {
             Ok(opened) => opened,
-            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::NOENT) => return Ok(Lookup::Missing),
             Err(e) => return Err(open_error(e, name, what, write)),
         };
         let stale_or_persistent = sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_ok();
@@ -209,9 +226,16 @@ fn open_entry_inner(
         if stale_or_persistent {
             if !header.persistent() {
                 // Every holder died: reclaim it (SPEC 5.3). Another user's stale object in
-                // the sticky Global directory cannot be unlinked by us; it stays invisible.
-                let _ = rustix::fs::unlinkat(&dir.fd, file, AtFlags::empty());
-                return Ok(None);
+                // the sticky Global directory cannot be unlinked by us: it is never handed
+                // out, and the caller reports it.
+                return Ok(
+                    match rustix::fs::unlinkat(&dir.fd, file, AtFlags::empty()) {
+                        Err(Errno::PERM | Errno::ACCESS) => {
+                            Lookup::DeadForeign { owner: st.st_uid }
+                        }
+                        _ => Lookup::Missing,
+                    },
+                );
             }
             sys::flock(&fd, FlockOperation::LockShared)
                 .map_err(|e| open_error(e, name, what, write))?;
@@ -219,7 +243,7 @@ fn open_entry_inner(
                 continue;
             }
         }
-        return Ok(Some(Entry {
+        return Ok(Lookup::Live(Entry {
             fd,
             header,
             dir: dir.clone(),
@@ -228,10 +252,35 @@ fn open_entry_inner(
             pid: sys::pid(),
         }));
     }
-    Err(Error::new(
+    Err(kept_changing(name, what))
+}
+
+/// How many times a look-up or a create starts again after the object changed under it
+/// (closed, reclaimed, or made by another process) before it gives up.
+const RETRIES: usize = 10_000;
+
+fn kept_changing(name: &Name, what: &str) -> Error {
+    Error::new(
         ErrorKind::Other,
         format!("{what} {name:?}: the object kept changing under us; try again"),
-    ))
+    )
+}
+
+/// The error for a name held by another user's dead object, which this user cannot
+/// remove.
+fn dead_foreign(name: &Name, kind: Kind, owner: u32, op: &str) -> Error {
+    Error::new(
+        if op == "create" {
+            ErrorKind::PermissionDenied
+        } else {
+            ErrorKind::NotFound
+        },
+        format!(
+            "cannot {op} {}: the name is held by a dead object of uid {owner} (all its \
+             holders ended), which only uid {owner} or root can remove (`shmkit gc`)",
+            crate::name::label(kind, Some(name.as_str()))
+        ),
+    )
 }
 
 fn open_error(e: Errno, name: &Name, what: &str, write: bool) -> Error {
