@@ -45,6 +45,34 @@ fn child_entry() {
             // SAFETY: ends this child process at once; nothing else runs in it.
             unsafe { libc::_exit(0) };
         }
+        // Creates a persistent file-backed `Global\` mapping over the file at arg 1.
+        "create-file-backed" => {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(arg(1))
+                .unwrap();
+            report(describe(
+                Mapping::options()
+                    .name(arg(0))
+                    .file(&file)
+                    .permissions(0o666)
+                    .persistent(true)
+                    .create(),
+                |_| "created".to_owned(),
+            ));
+        }
+        // Opens the name for reading and writing and reports its first bytes.
+        "open-and-read" => report(describe(Mapping::open(arg(0), Access::ReadWrite), |m| {
+            let mut buf = [0u8; 6];
+            m.map(Access::Read).unwrap().read(0, &mut buf).unwrap();
+            format!("ok {}", String::from_utf8_lossy(&buf))
+        })),
+        // Opens a file of the store for writing, as any program could.
+        "write-file" => report(match std::fs::OpenOptions::new().write(true).open(arg(0)) {
+            Ok(_) => "opened for writing".to_owned(),
+            Err(e) => format!("refused {:?}", e.kind()),
+        }),
         other => panic!("unknown role {other}"),
     }
 }
@@ -95,4 +123,131 @@ fn a_dead_global_object_of_another_user_is_reported_never_a_spin() {
     // Its owner (or root) frees the name: the next create makes a new object.
     let r = run("try-create", &[&name], with_store(as_other_user));
     assert_eq!(r, "ok existed=false");
+}
+
+/// A file owned by `uid` with `content`, mode 0600, in a directory others may traverse.
+fn private_file(dir: &std::path::Path, tag: &str, uid: u32, content: &[u8]) -> std::path::PathBuf {
+    let p = dir.join(tag);
+    std::fs::write(&p, content).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::chown(&p, Some(uid), Some(uid)).unwrap();
+    p
+}
+
+/// The object file of `Global\<base>` in `store`.
+fn object_file(store: &TempStore, name: &str) -> std::path::PathBuf {
+    let base = name.strip_prefix("Global\\").unwrap();
+    let files: Vec<_> = std::fs::read_dir(store.path("shmkit.global"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let f = p.file_name().unwrap().to_string_lossy().into_owned();
+            f == format!("o.{base}")
+        })
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
+/// Rewrites the backing file an object file's header names (bytes 48..68 and the path at
+/// 4096), as someone able to write the object file could.
+fn redirect_header(object: &std::path::Path, to: &std::path::Path) {
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    let st = std::fs::metadata(to).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(object)
+        .unwrap();
+    let path = to.to_str().unwrap().as_bytes();
+    f.write_all_at(&st.dev().to_le_bytes(), 48).unwrap();
+    f.write_all_at(&st.ino().to_le_bytes(), 56).unwrap();
+    f.write_all_at(&(path.len() as u32).to_le_bytes(), 64)
+        .unwrap();
+    f.write_all_at(path, 4096).unwrap();
+}
+
+/// A directory every user may traverse but not list, for the tests' private files.
+fn files_dir(tag: &str) -> TempStore {
+    let d = TempStore::new(tag);
+    std::fs::set_permissions(&d.0, std::fs::Permissions::from_mode(0o711)).unwrap();
+    d
+}
+
+/// Row 5: another user planted a `Global\` object whose header says "file-backed by
+/// PATH", naming the victim's private file; the victim's read and write of the Global
+/// name read and wrote its own private file. Now the victim refuses a backing file that is
+/// not the object owner's.
+#[test]
+fn a_planted_object_cannot_send_its_opener_to_the_openers_own_file() {
+    if !require_root("a_planted_object_cannot_send_its_opener_to_the_openers_own_file") {
+        return;
+    }
+    let store = store_with_global("planted-backing");
+    let files = files_dir("planted-files");
+    let name = format!("Global\\{}", unique_base("planted"));
+    let bait = private_file(&files.0, "bait", OTHER_UID, b"bait!!");
+    let secret = private_file(&files.0, "secret", common::users::VICTIM_UID, b"secret");
+    let st = &store;
+    let with = |who: fn(&mut std::process::Command)| {
+        move |cmd: &mut std::process::Command| {
+            st.env(cmd);
+            who(cmd);
+        }
+    };
+    let r = run(
+        "create-file-backed",
+        &[&name, bait.to_str().unwrap()],
+        with(as_other_user),
+    );
+    assert_eq!(r, "created");
+    // The planter owns the object file, so it may rewrite its header: here, as root.
+    redirect_header(&object_file(&store, &name), &secret);
+    let r = run("open-and-read", &[&name], with(as_victim));
+    assert!(
+        r.starts_with("err PermissionDenied 5") && r.contains("belongs to uid"),
+        "the victim was sent to its own file: {r}"
+    );
+}
+
+/// Row 6: a user granted write on a file-backed `Global\` object (mode 0666) rewrote its
+/// header the same way, and the owner's next write landed in the owner's private file.
+/// Now the object file of a file-backed mapping is read-only for everyone (its header
+/// keeps the bits asked for), and an object file others could write is refused.
+#[test]
+fn a_file_backed_object_cannot_be_redirected_by_a_user_granted_write() {
+    if !require_root("a_file_backed_object_cannot_be_redirected_by_a_user_granted_write") {
+        return;
+    }
+    let store = store_with_global("redirected");
+    let files = files_dir("redirected-files");
+    let name = format!("Global\\{}", unique_base("redirected"));
+    let data = private_file(&files.0, "data", OTHER_UID, b"shared");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let st = &store;
+    let with = |who: fn(&mut std::process::Command)| {
+        move |cmd: &mut std::process::Command| {
+            st.env(cmd);
+            who(cmd);
+        }
+    };
+    let r = run(
+        "create-file-backed",
+        &[&name, data.to_str().unwrap()],
+        with(as_other_user),
+    );
+    assert_eq!(r, "created");
+    // The user granted write uses the object as granted...
+    assert_eq!(run("open-and-read", &[&name], with(as_victim)), "ok shared");
+    // ...but cannot write its header.
+    let object = object_file(&store, &name);
+    let r = run("write-file", &[object.to_str().unwrap()], with(as_victim));
+    assert_eq!(r, "refused PermissionDenied");
+    // An object file that others can write (as an earlier version made them) is refused,
+    // by its owner too: its header may have been rewritten.
+    std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let r = run("open-and-read", &[&name], with(as_other_user));
+    assert!(
+        r.starts_with("err PermissionDenied 5") && r.contains("writable by other users"),
+        "{r}"
+    );
 }

@@ -95,9 +95,22 @@ impl FileSource {
         Ok(())
     }
 
-    /// Where the file is, for the header: what other processes open.
-    pub(crate) fn backing(&self, what: &str) -> Result<Backing> {
+    /// Where the file is, for the header: what other processes open. The file must be
+    /// `owner`'s (the object's creator): openers refuse a backing file of anyone else, which
+    /// an object planted by another user could name.
+    pub(crate) fn backing(&self, owner: u32, what: &str) -> Result<Backing> {
         let st = sys::fstat(&self.fd).map_err(|e| sys_err(e, what))?;
+        if st.st_uid != owner {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "{what}: the file belongs to uid {}; a named mapping can be backed only \
+                     by a file of its creator (uid {owner}), so that no process opening the \
+                     name can be sent to another user's file",
+                    st.st_uid
+                ),
+            ));
+        }
         let path = std::fs::read_link(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
             .ok()
             .and_then(|p| p.to_str().map(str::to_owned))
@@ -116,8 +129,9 @@ impl FileSource {
 }
 
 /// Opens the backing file of a named file-backed object, checking that it is still the
-/// file the object was made over.
-pub(crate) fn open_backing(b: &Backing, write: bool, what: &str) -> Result<OwnedFd> {
+/// file the object was made over and that it belongs to the object's owner (SPEC 6.3: an
+/// object planted by another user must not send its openers to their own files).
+pub(crate) fn open_backing(b: &Backing, owner: u32, write: bool, what: &str) -> Result<OwnedFd> {
     let fd = rustix::fs::open(
         b.path.as_str(),
         object::oflags(write) | OFlags::CLOEXEC | OFlags::NOCTTY,
@@ -142,6 +156,16 @@ pub(crate) fn open_backing(b: &Backing, write: bool, what: &str) -> Result<Owned
         return Err(Error::new(
             ErrorKind::NotFound,
             format!("{what}: its backing file {} was moved or replaced", b.path),
+        ));
+    }
+    if st.st_uid != owner {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{what}: its backing file {} belongs to uid {}, not to the object's owner \
+                 (uid {owner}); refusing a file another user may have named",
+                b.path, st.st_uid
+            ),
         ));
     }
     Ok(fd)

@@ -63,7 +63,8 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
         Some(src) => {
             header.flags |= FLAG_FILE;
             header.size = src.size;
-            header.backing = Some(src.backing(&what)?);
+            header.backing = Some(src.backing(dir.uid, &what)?);
+            header.mode = req.permissions;
             // The header page and the page that holds the backing file's path.
             2 * 4096
         }
@@ -72,7 +73,13 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
     let new = NewObject {
         header: &header,
         file_len,
-        permissions: req.permissions,
+        // A file-backed object's file is read-only for everyone: its header names the file
+        // every opener maps (see `object::protocol`).
+        permissions: if source.is_some() {
+            req.permissions & 0o444
+        } else {
+            req.permissions
+        },
         exclusive: req.exclusive,
     };
     // SPEC 3.2: the caller's file grows only for an object that is made over it, never
@@ -138,7 +145,15 @@ fn from_entry(entry: Entry, access: Access, inheritable: bool) -> Result<Handle>
     let what = what(h.name.as_deref().and_then(|n| Name::parse(n).ok()).as_ref());
     let (data, data_offset) = match &h.backing {
         None => (None, DATA_OFFSET),
-        Some(b) => (Some(open_backing(b, access.writes_through(), &what)?), 0),
+        Some(b) => (
+            Some(open_backing(
+                b,
+                entry.owner,
+                access.writes_through(),
+                &what,
+            )?),
+            0,
+        ),
     };
     let mut handle = Handle {
         data,

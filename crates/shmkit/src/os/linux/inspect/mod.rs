@@ -143,7 +143,11 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
         kind: header.kind,
         size: header.size,
         owner: st.st_uid,
-        mode: st.st_mode & 0o7777,
+        // A file-backed object's file is read-only; its header keeps the bits asked for.
+        mode: match (&header.backing, header.mode) {
+            (Some(_), m) if m != 0 => m,
+            _ => st.st_mode & 0o7777,
+        },
         persistent: header.persistent(),
         ids: Ids {
             file: FileId {

@@ -14,6 +14,7 @@
 //! | 36..40 | creator pid |
 //! | 40..48 | creation time (seconds since the epoch) |
 //! | 48..68 | backing file: device, inode, length of the path |
+//! | 68..72 | the permission bits asked for at creation (file-backed mappings, whose object file is read-only: see `protocol`) |
 //! | 256.. | the name (UTF-8, at most 1280 bytes) |
 //! | 2048..4096 | the state of a sync object (see `sync::page`) |
 //! | 4096.. | the backing file's path (file-backed mappings) |
@@ -60,6 +61,8 @@ pub(crate) struct Header {
     pub created: u64,
     pub name: Option<String>,
     pub backing: Option<Backing>,
+    /// The permission bits the creator asked for (0 in headers of earlier versions).
+    pub mode: u32,
 }
 
 impl Header {
@@ -77,6 +80,7 @@ impl Header {
                 .unwrap_or(0),
             name: Some(name.full()),
             backing: None,
+            mode: 0,
         }
     }
 
@@ -92,6 +96,7 @@ impl Header {
             created: 0,
             name: None,
             backing: None,
+            mode: 0,
         }
     }
 
@@ -111,6 +116,7 @@ impl Header {
         p[32..36].copy_from_slice(&self.owner.to_le_bytes());
         p[36..40].copy_from_slice(&self.creator_pid.to_le_bytes());
         p[40..48].copy_from_slice(&self.created.to_le_bytes());
+        p[68..72].copy_from_slice(&self.mode.to_le_bytes());
         p[NAME_AT..NAME_AT + name.len()].copy_from_slice(name);
         let path = self.backing.as_ref().map(|b| {
             p[48..56].copy_from_slice(&b.dev.to_le_bytes());
@@ -168,6 +174,7 @@ impl Header {
             created: u64_at(40),
             name: (!name.is_empty()).then_some(name),
             backing,
+            mode: u32_at(68) & 0o777,
         })
     }
 

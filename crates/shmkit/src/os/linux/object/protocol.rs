@@ -186,11 +186,20 @@ fn open_entry_inner(
     what: &str,
 ) -> Result<Lookup> {
     for _ in 0..RETRIES {
-        let (fd, st) = match sys::open_file_at(dir.fd.as_fd(), file, oflags(write)) {
-            Ok(opened) => opened,
-            Err(Errno::NOENT) => return Ok(Lookup::Missing),
-            Err(e) => return Err(open_error(e, name, what, write)),
-        };
+        // The object file of a file-backed mapping is read-only (see `check_file_backed`):
+        // a write open that is refused looks at it read-only to find out.
+        let (fd, st, opened_for_write) =
+            match sys::open_file_at(dir.fd.as_fd(), file, oflags(write)) {
+                Ok((fd, st)) => (fd, st, write),
+                Err(Errno::NOENT) => return Ok(Lookup::Missing),
+                Err(e @ (Errno::ACCESS | Errno::PERM)) if write => {
+                    match sys::open_file_at(dir.fd.as_fd(), file, oflags(false)) {
+                        Ok((fd, st)) => (fd, st, false),
+                        Err(_) => return Err(open_error(e, name, what, write)),
+                    }
+                }
+                Err(e) => return Err(open_error(e, name, what, write)),
+            };
         let stale_or_persistent = sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_ok();
         if !stale_or_persistent {
             match sys::flock(&fd, FlockOperation::NonBlockingLockShared) {
@@ -213,6 +222,13 @@ fn open_entry_inner(
                 ),
             )
         })?;
+        match &header.backing {
+            None if opened_for_write != write => {
+                return Err(open_error(Errno::ACCESS, name, what, write));
+            }
+            None => {}
+            Some(_) => check_file_backed(&header, &st, write, name, what)?,
+        }
         if header.name.as_deref() != Some(name.full().as_str()) {
             return Err(Error::new(
                 ErrorKind::PermissionDenied,
@@ -281,6 +297,59 @@ fn dead_foreign(name: &Name, kind: Kind, owner: u32, op: &str) -> Error {
             crate::name::label(kind, Some(name.as_str()))
         ),
     )
+}
+
+/// SPEC 6.3: a file-backed mapping's header names the file every opener maps, so nobody
+/// but its owner may be able to write it: its object file is made read-only (the bits the
+/// creator asked for are kept in the header, and decide who may open it for writing here),
+/// and an object file that others could write is refused. Whether the caller may write the
+/// data is the backing file's business too (`backing::open_backing`).
+fn check_file_backed(
+    header: &Header,
+    st: &rustix::fs::Stat,
+    write: bool,
+    name: &Name,
+    what: &str,
+) -> Result<()> {
+    if st.st_mode & 0o022 != 0 {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{what} {name:?}: its object file is writable by other users (mode {:04o}), \
+                 who could have redirected it to another file; refusing it",
+                st.st_mode & 0o7777
+            ),
+        ));
+    }
+    let mode = if header.mode != 0 {
+        header.mode
+    } else {
+        st.st_mode & 0o777
+    };
+    if write && !grants_write(mode, st) {
+        return Err(open_error(Errno::ACCESS, name, what, write));
+    }
+    Ok(())
+}
+
+/// Whether `mode` lets the calling process write an object whose file is `st`, by the
+/// usual owner / group / others rule (root may always).
+fn grants_write(mode: u32, st: &rustix::fs::Stat) -> bool {
+    let uid = sys::euid();
+    if uid == 0 {
+        return true;
+    }
+    if uid == st.st_uid {
+        return mode & 0o200 != 0;
+    }
+    let gid = rustix::process::getegid().as_raw();
+    let in_group = gid == st.st_gid
+        || rustix::process::getgroups().is_ok_and(|gs| gs.iter().any(|g| g.as_raw() == st.st_gid));
+    if in_group {
+        mode & 0o020 != 0
+    } else {
+        mode & 0o002 != 0
+    }
 }
 
 fn open_error(e: Errno, name: &Name, what: &str, write: bool) -> Error {
@@ -405,7 +474,8 @@ impl Entry {
     /// Re-locks the object through a new open file description: a second, independent
     /// hold on the name (for a child to inherit).
     pub(crate) fn duplicate(&self, write: bool) -> std::result::Result<OwnedFd, Errno> {
-        let fd = sys::reopen(&self.fd, oflags(write))?;
+        // A file-backed object's file is read-only; its data is in the backing file.
+        let fd = sys::reopen(&self.fd, oflags(write && self.header.backing.is_none()))?;
         sys::flock(&fd, FlockOperation::LockShared)?;
         Ok(fd)
     }
@@ -424,6 +494,7 @@ impl Entry {
         let file = file_name(&parsed);
         let st = sys::fstat(&inherited).map_err(|_| bad("cannot inspect it"))?;
         dir.enter()?;
+        let write = write && header.backing.is_none();
         let fd = match sys::reopen(&inherited, oflags(write)) {
             Ok(fd) => {
                 if sys::flock(&fd, FlockOperation::LockShared).is_err() {
