@@ -30,6 +30,7 @@ pub mod code {
     pub const MOD_NOT_FOUND: u32 = 126;
     pub const NEGATIVE_SEEK: u32 = 131;
     pub const DIR_NOT_EMPTY: u32 = 145;
+    pub const BUSY: u32 = 170;
     pub const ALREADY_EXISTS: u32 = 183;
     pub const BAD_EXE_FORMAT: u32 = 193;
     pub const FILENAME_EXCED_RANGE: u32 = 206;
@@ -131,6 +132,9 @@ pub enum ErrorKind {
     /// The calling thread already holds the lock it asked for again, where a second
     /// hold would hand out a second exclusive reference (ERROR_POSSIBLE_DEADLOCK).
     AlreadyLocked,
+    /// The object is in use in a way that keeps this operation from completing now: for
+    /// instance another process with write access holds it locked (ERROR_BUSY).
+    Busy,
     /// Anything else: an unexpected system error.
     Other,
 }
@@ -152,6 +156,7 @@ impl ErrorKind {
             ErrorKind::InvalidParameter => code::INVALID_PARAMETER,
             ErrorKind::NotSupported => code::NOT_SUPPORTED,
             ErrorKind::AlreadyLocked => code::POSSIBLE_DEADLOCK,
+            ErrorKind::Busy => code::BUSY,
             ErrorKind::Other => code::GEN_FAILURE,
         }
     }
@@ -173,6 +178,7 @@ impl ErrorKind {
             ErrorKind::TooManyPosts | ErrorKind::InvalidParameter => io::ErrorKind::InvalidInput,
             ErrorKind::NotSupported => io::ErrorKind::Unsupported,
             ErrorKind::AlreadyLocked => io::ErrorKind::Deadlock,
+            ErrorKind::Busy => io::ErrorKind::ResourceBusy,
             ErrorKind::Other => io::ErrorKind::Other,
         }
     }

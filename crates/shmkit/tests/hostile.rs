@@ -73,6 +73,32 @@ fn child_entry() {
             Ok(_) => "opened for writing".to_owned(),
             Err(e) => format!("refused {:?}", e.kind()),
         }),
+        // Takes the locks a reader can take on a file it may only read: a shared flock
+        // and an OFD read lock (reporting whether an OFD write lock is refused); on a
+        // line from stdin, upgrades the flock to exclusive; holds until stdin closes.
+        "lock-file" => {
+            use std::os::fd::AsRawFd;
+            let f = std::fs::File::open(arg(0)).unwrap();
+            let fd = f.as_raw_fd();
+            // SAFETY: flock and fcntl on a descriptor this process owns; `fl` outlives
+            // the calls that point at it.
+            let write_lock = unsafe {
+                assert_eq!(libc::flock(fd, libc::LOCK_SH | libc::LOCK_NB), 0);
+                let mut fl: libc::flock = std::mem::zeroed();
+                fl.l_type = libc::F_RDLCK as libc::c_short;
+                fl.l_whence = libc::SEEK_SET as libc::c_short;
+                assert_eq!(libc::fcntl(fd, libc::F_OFD_SETLK, &mut fl), 0);
+                fl.l_type = libc::F_WRLCK as libc::c_short;
+                libc::fcntl(fd, libc::F_OFD_SETLK, &mut fl) == 0
+            };
+            report(format!("locked write-lock={write_lock}"));
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            // SAFETY: as above.
+            let upgraded = unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) == 0 };
+            report(format!("upgraded={upgraded}"));
+            let _ = std::io::stdin().read_line(&mut line);
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -250,4 +276,58 @@ fn a_file_backed_object_cannot_be_redirected_by_a_user_granted_write() {
         r.starts_with("err PermissionDenied 5") && r.contains("writable by other users"),
         "{r}"
     );
+}
+
+/// Row 3: a user that may only READ a `Global\\` object held a shared `flock` on its file
+/// like a handle and, once the owner had closed, upgraded it to exclusive: every later
+/// open, read and create of that name by anyone blocked forever. The lifetime locks are
+/// now OFD locks, whose write lock needs a descriptor opened for writing: a reader's locks
+/// delay nobody. (An OFD read lock is a hold like a handle's: a reader may hold what it
+/// may open.)
+#[test]
+fn a_reader_locking_an_object_file_delays_nobody() {
+    if !require_root("a_reader_locking_an_object_file_delays_nobody") {
+        return;
+    }
+    use std::io::{BufRead, BufReader, Write};
+    let name = format!("Global\\{}", unique_base("reader-lock"));
+    let owner = Mapping::options()
+        .name(&name)
+        .size(4096)
+        .permissions(0o644)
+        .create()
+        .unwrap();
+    let file = common::store_entries(name.strip_prefix("Global\\").unwrap());
+    assert_eq!(file.len(), 1, "{file:?}");
+    let mut cmd = common::child("lock-file", &[&file[0]]);
+    as_other_user(&mut cmd);
+    let mut locker = cmd.spawn().unwrap();
+    let mut to_locker = locker.stdin.take().unwrap();
+    let mut out = BufReader::new(locker.stdout.take().unwrap());
+    let mut wait_for = |what: &str| {
+        let mut line = String::new();
+        while !line.starts_with(what) {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the locker exited early"
+            );
+        }
+        line.trim().to_owned()
+    };
+    assert_eq!(wait_for("@@locked"), "@@locked write-lock=false");
+    // The watchdog of `run` fails the test if any of these blocks.
+    let none = |_: &mut std::process::Command| {};
+    assert_eq!(run("try-open", &[&name], none), "ok");
+    assert_eq!(run("try-create", &[&name], none), "ok existed=true");
+    drop(owner);
+    to_locker.write_all(b"upgrade\n").unwrap();
+    assert_eq!(wait_for("@@upgraded"), "@@upgraded=true");
+    assert_eq!(run("try-open", &[&name], none), "ok");
+    assert_eq!(run("try-create", &[&name], none), "ok existed=true");
+    drop(to_locker);
+    common::wait_output(locker);
+    // Released: the object has no holder left, and goes.
+    let r = run("try-open", &[&name], none);
+    assert!(r.starts_with("err NotFound 2"), "{r}");
 }

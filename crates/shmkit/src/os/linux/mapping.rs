@@ -73,10 +73,10 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
     let new = NewObject {
         header: &header,
         file_len,
-        // A file-backed object's file is read-only for everyone: its header names the file
-        // every opener maps (see `object::protocol`).
+        // A file-backed object's file is writable by its owner only: its header names the
+        // file every opener maps (see `object::protocol`).
         permissions: if source.is_some() {
-            req.permissions & 0o444
+            (req.permissions & 0o444) | 0o200
         } else {
             req.permissions
         },

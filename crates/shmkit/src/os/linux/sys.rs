@@ -109,6 +109,61 @@ pub(crate) fn flock(fd: impl AsFd, op: FlockOperation) -> Result<(), Errno> {
     }
 }
 
+/// The locks that carry an object's lifetime: open-file-description locks (`F_OFD_*`)
+/// over the whole object file. A handle holds a read lock; the write lock that decides
+/// "no one else holds it" (to remove the name) needs a descriptor opened for writing, so
+/// a process that may only read an object cannot take it — unlike `flock`, which anyone
+/// able to open the file could take exclusively and so block every other user.
+pub(crate) mod lock {
+    use rustix::fd::{AsFd, AsRawFd};
+    use rustix::io::Errno;
+
+    fn fcntl(fd: impl AsFd, cmd: libc::c_int, kind: libc::c_int) -> Result<libc::c_short, Errno> {
+        // SAFETY: `flock` is plain data; zeroed, it is a whole-file range with l_pid 0, as
+        // the OFD commands require.
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = kind as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        loop {
+            // SAFETY: an fcntl lock command on a descriptor this call borrows, with a
+            // pointer to the `flock` above, which lives across the call.
+            let rc = unsafe { libc::fcntl(fd.as_fd().as_raw_fd(), cmd, &mut fl) };
+            if rc == 0 {
+                return Ok(fl.l_type);
+            }
+            match Errno::from_raw_os_error(
+                std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+            ) {
+                Errno::INTR => continue,
+                e => return Err(e),
+            }
+        }
+    }
+
+    /// Holds the object (a read lock), without waiting: `AGAIN` while a write lock is held.
+    pub(crate) fn share(fd: impl AsFd) -> Result<(), Errno> {
+        fcntl(fd, libc::F_OFD_SETLK, libc::F_RDLCK).map(drop)
+    }
+
+    /// Takes the write lock (converting this description's read lock), without waiting:
+    /// `AGAIN` while another description holds any lock, `BADF` when `fd` is not open for
+    /// writing.
+    pub(crate) fn exclude(fd: impl AsFd) -> Result<(), Errno> {
+        fcntl(fd, libc::F_OFD_SETLK, libc::F_WRLCK).map(drop)
+    }
+
+    /// Drops this description's lock.
+    pub(crate) fn release(fd: impl AsFd) -> Result<(), Errno> {
+        fcntl(fd, libc::F_OFD_SETLK, libc::F_UNLCK).map(drop)
+    }
+
+    /// Whether another open file description holds a lock on the file (a probe that
+    /// takes nothing and needs no write access).
+    pub(crate) fn held_by_others(fd: impl AsFd) -> Result<bool, Errno> {
+        fcntl(fd, libc::F_OFD_GETLK, libc::F_WRLCK).map(|t| t != libc::F_UNLCK as libc::c_short)
+    }
+}
+
 /// Whether `fd` is still the file named `name` in `dir`.
 pub(crate) fn linked_at(fd: impl AsFd, dir: BorrowedFd<'_>, name: &str) -> bool {
     let (Ok(a), Ok(b)) = (

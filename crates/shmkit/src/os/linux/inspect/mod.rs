@@ -19,7 +19,7 @@ use crate::name::{quoted, Name, Namespace};
 use crate::os::{Found, Garbage};
 pub(crate) use holders::{command, holders};
 use rustix::fd::{AsFd, BorrowedFd};
-use rustix::fs::{AtFlags, FlockOperation, OFlags};
+use rustix::fs::{AtFlags, OFlags};
 use std::sync::Arc;
 
 /// The identity of a file: its device and inode numbers.
@@ -128,9 +128,8 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
     if parsed.namespace() != ns || file_name(&parsed) != file {
         return Err(Skip::Foreign);
     }
-    // An exclusive lock is obtainable only when no handle holds the object. The probe
-    // lasts until `fd` closes below, which an opener waits out in its shared-lock step.
-    let unheld = sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_ok();
+    // A probe that takes no lock: inspecting never delays an opener.
+    let unheld = sys::lock::held_by_others(&fd) == Ok(false);
     if unheld && !header.persistent() {
         return Err(Skip::Stale);
     }

@@ -26,9 +26,9 @@ use crate::kind::Kind;
 use crate::name::{quoted, Name};
 use crate::os::imp::file_name::file_name;
 use crate::os::imp::store::{self, NsDir};
-use crate::os::imp::sys::{self, Errno};
+use crate::os::imp::sys::{self, lock, Errno};
 use rustix::fd::{AsFd, OwnedFd};
-use rustix::fs::{AtFlags, FlockOperation, OFlags};
+use rustix::fs::{AtFlags, OFlags};
 use std::sync::Arc;
 
 /// What a create call makes when the name is free.
@@ -200,15 +200,27 @@ fn open_entry_inner(
                 }
                 Err(e) => return Err(open_error(e, name, what, write)),
             };
-        let stale_or_persistent = sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_ok();
-        if !stale_or_persistent {
-            match sys::flock(&fd, FlockOperation::NonBlockingLockShared) {
-                Ok(()) => {}
-                // A closer or a reclaimer holds it exclusively for a moment.
-                Err(Errno::WOULDBLOCK) => sys::flock(&fd, FlockOperation::LockShared)
-                    .map_err(|e| open_error(e, name, what, write))?,
-                Err(e) => return Err(open_error(e, name, what, write)),
+        // Nobody holds it: it is stale or persistent. Decide under the write lock, so that
+        // no opener slips in meanwhile; a process that cannot write the file cannot take
+        // it, and leaves a stale object to those who can.
+        let unheld = !lock::held_by_others(&fd).map_err(|e| open_error(e, name, what, write))?;
+        let mut exclusive = None;
+        if unheld {
+            match exclude(&fd, opened_for_write) {
+                Ok(w) => exclusive = Some(w),
+                Err(Errno::AGAIN) => continue, // someone took it meanwhile: look again
+                Err(_) => {}
             }
+        } else {
+            hold(&fd, name, what)?;
+        }
+        if unheld && exclusive.is_none() {
+            // Stale or persistent, and this process may not decide which for others.
+            let persistent = Header::read(&fd).is_ok_and(|h| h.persistent());
+            if !persistent {
+                return Ok(Lookup::DeadForeign { owner: st.st_uid });
+            }
+            hold(&fd, name, what)?;
         }
         if !sys::linked_at(&fd, dir.fd.as_fd(), file) {
             continue; // unlinked (and maybe replaced) meanwhile: look again
@@ -239,22 +251,28 @@ fn open_entry_inner(
                 ),
             ));
         }
-        if stale_or_persistent {
+        if let Some(w) = exclusive {
             if !header.persistent() {
                 // Every holder died: reclaim it (SPEC 5.3). Another user's stale object in
                 // the sticky Global directory cannot be unlinked by us: it is never handed
                 // out, and the caller reports it.
-                return Ok(
-                    match rustix::fs::unlinkat(&dir.fd, file, AtFlags::empty()) {
-                        Err(Errno::PERM | Errno::ACCESS) => {
-                            Lookup::DeadForeign { owner: st.st_uid }
-                        }
-                        _ => Lookup::Missing,
-                    },
-                );
+                let gone = rustix::fs::unlinkat(&dir.fd, file, AtFlags::empty());
+                drop(w);
+                return Ok(match gone {
+                    Err(Errno::PERM | Errno::ACCESS) => Lookup::DeadForeign { owner: st.st_uid },
+                    _ => Lookup::Missing,
+                });
             }
-            sys::flock(&fd, FlockOperation::LockShared)
-                .map_err(|e| open_error(e, name, what, write))?;
+            // Persistent: hold it like any opener.
+            match w {
+                Exclusive::Same => {
+                    lock::share(&fd).map_err(|e| open_error(e, name, what, write))?
+                }
+                Exclusive::Other(w) => {
+                    drop(w);
+                    hold(&fd, name, what)?
+                }
+            }
             if !sys::linked_at(&fd, dir.fd.as_fd(), file) {
                 continue;
             }
@@ -269,6 +287,55 @@ fn open_entry_inner(
         }));
     }
     Err(kept_changing(name, what))
+}
+
+/// Which description holds the write lock taken to decide an unheld object's fate.
+enum Exclusive {
+    /// The description that was opened (it was writable).
+    Same,
+    /// A second, writable description of the file, closed when dropped.
+    Other(#[allow(dead_code)] OwnedFd),
+}
+
+/// Takes the write lock on the file of `fd`: through `fd` when it is writable, else
+/// through a new writable description (`ACCESS` when this process may not write it).
+fn exclude(fd: &OwnedFd, writable: bool) -> std::result::Result<Exclusive, Errno> {
+    if writable {
+        return lock::exclude(fd).map(|()| Exclusive::Same);
+    }
+    let w = sys::reopen(fd, OFlags::RDWR)?;
+    lock::exclude(&w)?;
+    Ok(Exclusive::Other(w))
+}
+
+/// How long an open waits for another process's write lock (a closer's or a reclaimer's
+/// moment) before it reports the object as busy. Only a process that may write the object
+/// can hold that lock, so a reader can never make anyone wait.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Holds the object (the read lock every handle keeps), waiting at most [`LOCK_WAIT`].
+fn hold(fd: &OwnedFd, name: &Name, what: &str) -> Result<()> {
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_micros(20);
+    loop {
+        match lock::share(fd) {
+            Ok(()) => return Ok(()),
+            Err(Errno::AGAIN) if start.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(5));
+            }
+            Err(Errno::AGAIN) => {
+                return Err(Error::new(
+                    ErrorKind::Busy,
+                    format!(
+                        "{what} {name:?}: another process with write access has held it \
+                         locked for {LOCK_WAIT:?}; try again"
+                    ),
+                ))
+            }
+            Err(e) => return Err(open_error(e, name, what, false)),
+        }
+    }
 }
 
 /// How many times a look-up or a create starts again after the object changed under it
@@ -300,9 +367,9 @@ fn dead_foreign(name: &Name, kind: Kind, owner: u32, op: &str) -> Error {
 }
 
 /// SPEC 6.3: a file-backed mapping's header names the file every opener maps, so nobody
-/// but its owner may be able to write it: its object file is made read-only (the bits the
-/// creator asked for are kept in the header, and decide who may open it for writing here),
-/// and an object file that others could write is refused. Whether the caller may write the
+/// but its owner may be able to write it: its object file is writable by its owner only
+/// (the bits the creator asked for are kept in the header, and decide who may open it for
+/// writing here), and an object file that others could write is refused. Whether the caller may write the
 /// data is the backing file's business too (`backing::open_backing`).
 fn check_file_backed(
     header: &Header,
@@ -419,7 +486,7 @@ fn create_entry_inner(
         .write(&fd)
         .map_err(|e| no_space(e, name, header.size, what))?;
     init(&fd)?;
-    sys::flock(&fd, FlockOperation::LockShared).map_err(fail)?;
+    lock::share(&fd).map_err(fail)?;
     let file = file_name(name);
     match sys::link_tmpfile(&fd, &dir.fd, &file) {
         Ok(()) => Ok(Some(Entry {
@@ -476,7 +543,8 @@ impl Entry {
     pub(crate) fn duplicate(&self, write: bool) -> std::result::Result<OwnedFd, Errno> {
         // A file-backed object's file is read-only; its data is in the backing file.
         let fd = sys::reopen(&self.fd, oflags(write && self.header.backing.is_none()))?;
-        sys::flock(&fd, FlockOperation::LockShared)?;
+        // This description holds the object, so no write lock can be in the way.
+        lock::share(&fd)?;
         Ok(fd)
     }
 
@@ -497,7 +565,7 @@ impl Entry {
         let write = write && header.backing.is_none();
         let fd = match sys::reopen(&inherited, oflags(write)) {
             Ok(fd) => {
-                if sys::flock(&fd, FlockOperation::LockShared).is_err() {
+                if lock::share(&fd).is_err() {
                     dir.leave();
                     return Err(bad("cannot lock it"));
                 }
@@ -526,9 +594,28 @@ impl Drop for Entry {
         if self.header.persistent() {
             return;
         }
-        if sys::flock(&self.fd, FlockOperation::NonBlockingLockExclusive).is_ok()
-            && sys::linked_at(&self.fd, self.dir.fd.as_fd(), &self.file)
-        {
+        // The last handle removes the name (SPEC 5.1). The write lock both tells that no
+        // other description holds the object and keeps openers out while the name goes.
+        let _w = match lock::exclude(&self.fd) {
+            Ok(()) => None,
+            Err(Errno::BADF) => {
+                // A read-only description: probe first, then lock through a writable one
+                // (a process that may not write the object leaves it to reclamation).
+                if lock::held_by_others(&self.fd) != Ok(false) {
+                    return;
+                }
+                let Ok(w) = sys::reopen(&self.fd, OFlags::RDWR) else {
+                    return;
+                };
+                let _ = lock::release(&self.fd);
+                if lock::exclude(&w).is_err() {
+                    return;
+                }
+                Some(w)
+            }
+            Err(_) => return,
+        };
+        if sys::linked_at(&self.fd, self.dir.fd.as_fd(), &self.file) {
             let _ = rustix::fs::unlinkat(&self.dir.fd, self.file.as_str(), AtFlags::empty());
         }
     }

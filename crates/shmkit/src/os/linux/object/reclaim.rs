@@ -7,9 +7,9 @@ use crate::kind::Kind;
 use crate::name::Name;
 use crate::os::imp::file_name::{file_name, HASHED_PREFIX, OBJECT_PREFIX};
 use crate::os::imp::store::NsDir;
-use crate::os::imp::sys;
+use crate::os::imp::sys::{self, lock};
 use rustix::fd::{AsFd, BorrowedFd};
-use rustix::fs::{AtFlags, FlockOperation, OFlags};
+use rustix::fs::{AtFlags, OFlags};
 
 /// SPEC 5.3: reclaims the objects of dead processes in `dir`, if any process died since
 /// the last check.
@@ -39,8 +39,16 @@ pub(crate) fn reclaim_stale_objects(
         let Ok((fd, _)) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
             continue;
         };
-        if sys::flock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {
+        if lock::held_by_others(&fd) != Ok(false) {
             continue; // held: alive
+        }
+        // Decide under the write lock, so that no opener slips in; a process that may not
+        // write the object leaves it to those who may.
+        let Ok(w) = sys::reopen(&fd, OFlags::RDWR) else {
+            continue;
+        };
+        if lock::exclude(&w).is_err() {
+            continue;
         }
         let Ok(header) = Header::read(&fd) else {
             continue; // not ours: leave it alone
