@@ -99,6 +99,21 @@ fn child_entry() {
             report(format!("upgraded={upgraded}"));
             let _ = std::io::stdin().read_line(&mut line);
         }
+        // Runs one operation in the namespace of arg 0, then (between markers on stdout,
+        // which a tracer sees as writes) ten more.
+        "ten-operations" => {
+            use std::io::Write;
+            let op = |i: usize| drop(Mapping::create(&format!("{}-{i}", arg(0)), 4096).unwrap());
+            op(0);
+            let mut out = std::io::stdout().lock();
+            out.write_all(b"@@begin\n").unwrap();
+            out.flush().unwrap();
+            for i in 1..=10 {
+                op(i);
+            }
+            out.write_all(b"@@end\n").unwrap();
+            out.flush().unwrap();
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -330,4 +345,79 @@ fn a_reader_locking_an_object_file_delays_nobody() {
     // Released: the object has no holder left, and goes.
     let r = run("try-open", &[&name], none);
     assert!(r.starts_with("err NotFound 2"), "{r}");
+}
+
+/// Row 10: one unlocked file named like a lease (`l.1.0`), which nobody else can delete
+/// from the sticky Global directory, made every later operation of every user run a full
+/// reclamation pass, opening every file of the directory. Now a process reclaims for a
+/// dead lease once and remembers the ones it could not remove, and a lease that is not a
+/// regular file is junk, worth one probe.
+#[test]
+fn a_forged_lease_costs_no_pass_after_the_first() {
+    if !require_root("a_forged_lease_costs_no_pass_after_the_first") {
+        return;
+    }
+    let Some(strace) = ["/usr/bin/strace", "/bin/strace"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        panic!("strace is needed for this test (scripts/test installs it)");
+    };
+    let store = store_with_global("forged-lease");
+    let global = store.path("shmkit.global");
+    // 200 files the pass would open, and two forged leases of another user: a regular
+    // file and a directory.
+    for i in 0..200 {
+        std::fs::write(global.join(format!("o.junk-{i}")), b"not an object").unwrap();
+    }
+    for (lease, dir) in [("l.1.0", false), ("l.2.0", true)] {
+        let p = global.join(lease);
+        if dir {
+            std::fs::create_dir(&p).unwrap();
+        } else {
+            std::fs::write(&p, b"").unwrap();
+        }
+        std::os::unix::fs::chown(&p, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    }
+    let name = format!("Global\\{}", unique_base("forged-lease"));
+    let log = store.path("trace.log");
+    let test_cmd = common::child("ten-operations", &[&name]);
+    let mut cmd = std::process::Command::new(strace);
+    cmd.args(["-f", "-qq", "-e", "trace=openat,write", "-o"])
+        .arg(&log)
+        .arg(test_cmd.get_program())
+        .args(test_cmd.get_args())
+        .envs(
+            test_cmd
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    store.env(&mut cmd);
+    as_victim(&mut cmd);
+    let out = common::wait_output(cmd.spawn().unwrap());
+    let trace = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "{}\n{trace}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = trace.lines().collect();
+    let at = |marker: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains("write(") && l.contains(marker))
+            .unwrap_or_else(|| panic!("no {marker} in the trace:\n{trace}"))
+    };
+    let opens = lines[at("@@begin")..at("@@end")]
+        .iter()
+        .filter(|l| l.contains("openat("))
+        .count();
+    // An operation opens a handful of files (its object, a tmpfile); a pass opens 200.
+    assert!(opens < 100, "{opens} openat calls for 10 operations");
+    // Both forged leases are still there (nobody here may remove them): the count above
+    // is with them in place.
+    assert!(global.join("l.1.0").exists() && global.join("l.2.0").exists());
 }

@@ -59,7 +59,18 @@ pub(crate) struct NsDir {
     handles: AtomicUsize,
     lease: Mutex<Option<Lease>>,
     /// Open descriptors of other processes' leases, so a live one costs one probe.
-    others: Mutex<HashMap<String, OwnedFd>>,
+    others: Mutex<HashMap<String, Other>>,
+}
+
+/// What this process knows of another lease of the namespace.
+enum Other {
+    /// A live process's lease, kept open so that checking it again is one lock probe.
+    Alive(OwnedFd),
+    /// A dead lease (or a file that only looks like one) whose objects were reclaimed
+    /// but which this process could not remove (another user's, in the sticky Global
+    /// directory): it costs nothing more, instead of a reclamation pass at every
+    /// operation.
+    Spent,
 }
 
 struct Lease {
@@ -334,12 +345,21 @@ impl NsDir {
         let mut dead = Vec::new();
         for name in leases.into_iter().filter(|n| Some(n) != own.as_ref()) {
             let alive = match others.get(&name) {
-                Some(fd) => !owner_died(fd),
+                Some(Other::Alive(fd)) => !owner_died(fd),
+                Some(Other::Spent) => continue,
                 None => match sys::open_lease(self.fd.as_fd(), &name) {
+                    // Only a regular file can be a lease; anything else is junk that
+                    // another user left, worth this one probe and no more.
+                    Ok(fd)
+                        if !sys::fstat(&fd).is_ok_and(|st| st.st_mode & 0o170000 == 0o100000) =>
+                    {
+                        others.insert(name, Other::Spent);
+                        continue;
+                    }
                     Ok(fd) => {
                         let alive = !owner_died(&fd);
                         if alive {
-                            others.insert(name.clone(), fd);
+                            others.insert(name.clone(), Other::Alive(fd));
                         }
                         alive
                     }
@@ -356,8 +376,15 @@ impl NsDir {
 
     /// Removes the leases `dead` (after their objects were reclaimed).
     pub(crate) fn remove_leases(&self, dead: &[String]) {
+        let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
         for n in dead {
-            let _ = rustix::fs::unlinkat(&self.fd, n.as_str(), AtFlags::empty());
+            match rustix::fs::unlinkat(&self.fd, n.as_str(), AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                // Not ours to remove: remember it, so that it triggers no further pass.
+                Err(_) => {
+                    others.insert(n.clone(), Other::Spent);
+                }
+            }
         }
     }
 }
