@@ -186,6 +186,11 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
         }
         // SAFETY: `handles` holds `count` handles, by the function's contract.
         let list = unsafe { std::slice::from_raw_parts(handles, count as usize) };
+        // "The array may not contain multiple copies of the same handle": Windows refuses
+        // it for a wait-all (a wait-any returns the first).
+        if wait_all != 0 && list.iter().enumerate().any(|(i, h)| list[..i].contains(h)) {
+            return error::fail(err::INVALID_PARAMETER);
+        }
         let set = list
             .iter()
             .map(|&h| waitable(h))
@@ -216,4 +221,27 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
             pause = (pause * 2).min(Duration::from_millis(2));
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::CreateEventA;
+
+    /// Issue row: a wait-all given the same handle twice succeeded; Windows fails it with
+    /// ERROR_INVALID_PARAMETER. A wait-any with a duplicate is fine.
+    #[test]
+    fn a_wait_all_with_a_handle_twice_is_an_invalid_parameter() {
+        // SAFETY: a NULL SECURITY_ATTRIBUTES and a NULL name are allowed.
+        let h = unsafe { CreateEventA(std::ptr::null(), TRUE, TRUE, std::ptr::null()) };
+        assert!(!h.is_null());
+        let twice = [h, h];
+        // SAFETY: `twice` holds 2 handles.
+        let r = unsafe { WaitForMultipleObjects(2, twice.as_ptr(), TRUE, 0) };
+        assert_eq!((r, error::get()), (WAIT_FAILED, err::INVALID_PARAMETER));
+        // SAFETY: as above.
+        let r = unsafe { WaitForMultipleObjects(2, twice.as_ptr(), FALSE, 0) };
+        assert_eq!(r, WAIT_OBJECT_0);
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
+    }
 }
