@@ -83,6 +83,28 @@ fn child_entry() {
             .filter(|n| !n.starts_with("l."))
             .collect();
             report(format!("store {names:?}"));
+            // Fill what is left, then sync objects must fail cleanly too.
+            let mut fillers = Vec::new();
+            let mut size = 256 << 10;
+            while size >= 4096 {
+                match Mapping::create(&format!("Global\\filler-{}", fillers.len()), size) {
+                    Ok(m) => fillers.push(m),
+                    Err(_) => size /= 2,
+                }
+            }
+            use shmkit::sync::{EventReset, Semaphore};
+            report(describe(
+                shmkit::Mutex::create("Global\\full-mutex"),
+                |_| "ok".into(),
+            ));
+            report(describe(
+                shmkit::Event::create("Global\\full-event", EventReset::Auto, false),
+                |_| "ok".into(),
+            ));
+            report(describe(
+                Semaphore::create("Global\\full-sem", 0, 1),
+                |_| "ok".into(),
+            ));
         }
         // Forks while holding a handle; the child drops its copy (running the destructor)
         // and exits; then the parent reports whether the name survived.
@@ -362,6 +384,14 @@ extern "C" {
     fn mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
 }
 
+/// A directory under an object's name was error 31 (`Other`, "Is a directory") for a
+/// create; it is refused as what it is, like a FIFO.
+#[test]
+fn rule_6_3_a_directory_under_an_object_name_is_refused() {
+    let store = store_with_planted("st-dir", "dir", |p| std::fs::create_dir(p).unwrap());
+    expect_refused(&store, "Global\\dir", "not a regular file");
+}
+
 #[test]
 fn rule_6_3_a_foreign_file_under_an_object_name_is_refused() {
     let store = store_with_planted("st-junk", "junk", |p| {
@@ -409,6 +439,17 @@ fn rule_2_8_a_full_store_is_a_clean_error_never_sigbus() {
         lines[3], "store [\"o.fits\"]",
         "the failed create left nothing: {r}"
     );
+    // A full store refuses sync objects cleanly too, naming the object and the page it
+    // needed (it said "cannot hold 0 more bytes").
+    for (line, what) in lines[4..]
+        .iter()
+        .zip(["full-mutex", "full-event", "full-sem"])
+    {
+        assert!(line.starts_with("err NoSpace 112"), "{r}");
+        assert!(line.contains(what) && line.contains("4096"), "{line}");
+        assert!(!line.contains(" 0 more bytes"), "{line}");
+    }
+    assert_eq!(lines.len(), 7, "{r}");
 }
 
 #[test]

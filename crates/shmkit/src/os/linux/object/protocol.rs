@@ -425,7 +425,9 @@ fn open_error(e: Errno, name: &Name, what: &str, write: bool) -> Error {
             ErrorKind::PermissionDenied,
             format!("{what} {name:?}: its file in the store is a symbolic link; refusing it"),
         ),
-        Errno::NOTSUP => Error::new(
+        // A directory opened for writing fails with EISDIR; for reading, the regular-file
+        // check does (NOTSUP).
+        Errno::NOTSUP | Errno::ISDIR => Error::new(
             ErrorKind::PermissionDenied,
             format!("{what} {name:?}: its file in the store is not a regular file; refusing it"),
         ),
@@ -466,25 +468,31 @@ fn create_entry_inner(
     let header = new.header;
     let fail = |e: Errno| Error::from_io(e.into(), format!("{what} {name:?}"));
     let memory = header.backing.is_none();
+    // What the store must hold: a memory object's data, else the object file itself (a
+    // sync object's page, a file-backed mapping's header), for the messages.
+    let bytes = if memory && header.size > 0 {
+        header.size
+    } else {
+        new.file_len
+    };
     if memory {
         sys::check_commit(Some(dir.fd.as_fd()), header.size)
-            .map_err(|e| no_space(e, name, header.size, what))?;
+            .map_err(|e| no_space(e, name, bytes, what))?;
     }
     let fd = sys::tmpfile_in(&dir.fd, new.permissions).map_err(fail)?;
     if memory && new.file_len == DATA_OFFSET + header.size && header.size > 0 {
         // fallocate extends the file to the end of the committed range.
-        sys::commit(&fd, DATA_OFFSET, header.size)
-            .map_err(|e| no_space(e, name, header.size, what))?;
+        sys::commit(&fd, DATA_OFFSET, header.size).map_err(|e| no_space(e, name, bytes, what))?;
     } else {
         rustix::fs::ftruncate(&fd, new.file_len).map_err(fail)?;
         if memory {
             sys::commit(&fd, DATA_OFFSET, header.size)
-                .map_err(|e| no_space(e, name, header.size, what))?;
+                .map_err(|e| no_space(e, name, bytes, what))?;
         }
     }
     header
         .write(&fd)
-        .map_err(|e| no_space(e, name, header.size, what))?;
+        .map_err(|e| no_space(e, name, bytes, what))?;
     init(&fd)?;
     lock::share(&fd).map_err(fail)?;
     let file = file_name(name);
@@ -498,7 +506,7 @@ fn create_entry_inner(
             pid: sys::pid(),
         })),
         Err(Errno::EXIST) => Ok(None),
-        Err(e) => Err(no_space(e, name, header.size, what)),
+        Err(e) => Err(no_space(e, name, bytes, what)),
     }
 }
 
