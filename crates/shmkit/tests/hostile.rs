@@ -114,6 +114,30 @@ fn child_entry() {
             out.write_all(b"@@end\n").unwrap();
             out.flush().unwrap();
         }
+        // Hands a named mapping to a child that outlives this process (arg 1: "inherit"
+        // for an inheritable handle, "share" for share_with), then closes it and exits.
+        "lend-and-exit" => {
+            let mut cmd = std::process::Command::new("sleep");
+            cmd.arg("0.5")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            let m = if arg(1) == "inherit" {
+                Mapping::options()
+                    .name(arg(0))
+                    .size(4096)
+                    .inheritable(true)
+                    .create()
+                    .unwrap()
+            } else {
+                let m = Mapping::create(arg(0), 4096).unwrap();
+                m.share_with(&mut cmd).unwrap();
+                m
+            };
+            let child = cmd.spawn().unwrap();
+            drop(m);
+            report(format!("spawned {}", child.id()));
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -420,4 +444,42 @@ fn a_forged_lease_costs_no_pass_after_the_first() {
     // Both forged leases are still there (nobody here may remove them): the count above
     // is with them in place.
     assert!(global.join("l.1.0").exists() && global.join("l.2.0").exists());
+}
+
+/// Row 11: the child that inherited a named mapping was its last holder; when it exited,
+/// the object's file outlived the next operation in the namespace and the parent's exit
+/// (the child never used shmkit, so it left no lease to say it died). Now a process that
+/// hands a hold to a child lends it its lease: the lease dies with the last of them.
+#[test]
+fn an_object_whose_last_holder_was_an_inheriting_child_is_reclaimed() {
+    for how in ["inherit", "share"] {
+        let store = TempStore::new(&format!("lent-{how}"));
+        let base = unique_base(&format!("lent-{how}"));
+        let name = format!("Local\\{base}");
+        let r = run("lend-and-exit", &[&name, how], |c| store.env(c));
+        let pid: u32 = r.strip_prefix("spawned ").unwrap().parse().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child did not end"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let object = store.local_dir().join(format!("o.{base}"));
+        assert!(
+            object.exists(),
+            "{how}: the object stayed while the child held it"
+        );
+        // The next operation in the namespace reclaims it.
+        let other = format!("Local\\{}", unique_base("lent-next"));
+        assert_eq!(
+            run("try-create", &[&other], |c| store.env(c)),
+            "ok existed=false"
+        );
+        assert!(
+            !object.exists(),
+            "{how}: the object outlived the next operation"
+        );
+    }
 }

@@ -28,10 +28,12 @@ pub(crate) struct Handle {
     size: u64,
     access: Access,
     protection: Protection,
+    /// A second hold for children to inherit (`inheritable(true)`). Declared before
+    /// `entry`, so that it closes first: the close protocol must not count it as another
+    /// holder.
+    inheritable: Option<InheritableFd>,
     /// The hold on the name, for named objects.
     entry: Option<Entry>,
-    /// A second hold for children to inherit (`inheritable(true)`).
-    inheritable: Option<InheritableFd>,
     persistent: bool,
 }
 
@@ -238,6 +240,9 @@ impl Handle {
     }
 
     fn make_inheritable(&mut self, what: &str) -> Result<()> {
+        if let Some(entry) = &self.entry {
+            entry.dir.lend_lease(None).map_err(|e| sys_err(e, what))?;
+        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
         self.inheritable = Some(InheritableFd::new(fd).map_err(|e| sys_err(e, what))?);
         Ok(())
@@ -282,6 +287,12 @@ impl Handle {
     /// token the child passes to `from_inherited`.
     pub(crate) fn share_with(&self, cmd: &mut Command) -> Result<Token> {
         let what = "sharing a mapping with a child process";
+        if let Some(entry) = &self.entry {
+            entry
+                .dir
+                .lend_lease(Some(cmd))
+                .map_err(|e| sys_err(e, what))?;
+        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
         let token = self.token_for(fd.as_raw_fd());
         inherit::pass_to_child(cmd, fd);

@@ -77,6 +77,9 @@ struct Lease {
     pid: u32,
     file: String,
     _fd: OwnedFd,
+    /// Children hold objects of the namespace through descriptors this process handed
+    /// them, and the lease's lock with them: it must outlive this process.
+    lent: bool,
 }
 
 type Cache = Mutex<HashMap<(Namespace, u32), Arc<NsDir>>>;
@@ -291,6 +294,32 @@ impl NsDir {
         Ok(())
     }
 
+    /// Called when this process hands a hold on one of the namespace's objects to child
+    /// processes (SPEC 5.3: a child that ends as the object's last holder must leave a
+    /// dead lease behind, though it may never have used shmkit itself). The child gets
+    /// the lease's lock with the object: the lease lives as long as this process or any
+    /// such child. With `cmd`, only the child it starts; without, every child started
+    /// from now on (an inheritable handle).
+    pub(crate) fn lend_lease(
+        &self,
+        cmd: Option<&mut std::process::Command>,
+    ) -> std::result::Result<(), Errno> {
+        let pid = sys::pid();
+        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(l) = lease.as_mut().filter(|l| l.pid == pid) else {
+            return Ok(()); // no lease of ours: nothing held here by this process
+        };
+        match cmd {
+            Some(cmd) => {
+                let dup = rustix::io::fcntl_dupfd_cloexec(&l._fd, 0)?;
+                super::inherit::pass_to_child(cmd, dup);
+            }
+            None => rustix::io::fcntl_setfd(&l._fd, rustix::io::FdFlags::empty())?,
+        }
+        l.lent = true;
+        Ok(())
+    }
+
     /// Called when a handle of this process closes.
     pub(crate) fn leave(&self) {
         let _ = self
@@ -310,7 +339,14 @@ impl NsDir {
         loop {
             let file = format!("{LEASE_PREFIX}{pid}.{:016x}", sys::nonce());
             match sys::link_tmpfile(&fd, &self.fd, &file) {
-                Ok(()) => return Ok(Lease { pid, file, _fd: fd }),
+                Ok(()) => {
+                    return Ok(Lease {
+                        pid,
+                        file,
+                        _fd: fd,
+                        lent: false,
+                    })
+                }
                 Err(Errno::EXIST) => continue,
                 Err(e) => {
                     return Err(Error::from_io(
@@ -422,7 +458,9 @@ extern "C" fn remove_leases_at_exit() {
                 continue; // the lease must outlive us: our objects may be stale
             }
             if let Ok(lease) = dir.lease.try_lock() {
-                if let Some(l) = lease.as_ref().filter(|l| l.pid == pid) {
+                // A lent lease stays: it dies with the last child holding it, and then
+                // tells the namespace to reclaim what that child held.
+                if let Some(l) = lease.as_ref().filter(|l| l.pid == pid && !l.lent) {
                     let _ = rustix::fs::unlinkat(&dir.fd, l.file.as_str(), AtFlags::empty());
                 }
             }

@@ -51,12 +51,14 @@ pub(crate) struct SyncHandle {
     kind: Kind,
     /// The event's manual-reset flag or the semaphore's maximum, read once.
     param: u32,
+    /// A second hold for children to inherit (`inheritable(true)`). Declared before
+    /// `entry`, so that it closes first: the close protocol must not count it as another
+    /// holder.
+    inheritable: Option<InheritableFd>,
     /// The hold on the name, for named objects.
     entry: Option<Entry>,
     /// The memfd of an unnamed object (what clones and children map).
     unnamed: Option<OwnedFd>,
-    /// A second hold for children to inherit (`inheritable(true)`).
-    inheritable: Option<InheritableFd>,
 }
 
 /// Writes the initial state into a new object's page; with an initial owner, the calling
@@ -372,6 +374,9 @@ impl SyncHandle {
     }
 
     fn make_inheritable(&mut self, what: &str) -> Result<()> {
+        if let Some(entry) = &self.entry {
+            entry.dir.lend_lease(None).map_err(|e| sys_err(e, what))?;
+        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
         self.inheritable = Some(InheritableFd::new(fd).map_err(|e| sys_err(e, what))?);
         Ok(())
@@ -394,6 +399,12 @@ impl SyncHandle {
 
     pub(crate) fn share_with(&self, cmd: &mut Command) -> Result<Token> {
         let what = format!("sharing {} with a child process", self.what());
+        if let Some(entry) = &self.entry {
+            entry
+                .dir
+                .lend_lease(Some(cmd))
+                .map_err(|e| sys_err(e, &what))?;
+        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, &what))?;
         let token = self.token_for(fd.as_raw_fd());
         inherit::pass_to_child(cmd, fd);
