@@ -134,6 +134,8 @@ fn child_entry() {
                 m.share_with(&mut cmd).unwrap();
                 m
             };
+            // Not waited for: the point is that it outlives this process.
+            #[allow(clippy::zombie_processes)]
             let child = cmd.spawn().unwrap();
             drop(m);
             report(format!("spawned {}", child.id()));
