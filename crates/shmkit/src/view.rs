@@ -77,32 +77,38 @@ impl View {
     }
 
     /// Copies `buf.len()` bytes at `offset` of the view into `buf`.
+    ///
+    /// Other processes may change the bytes during the copy, which then sees some mix of
+    /// old and new bytes (shared memory without locking). When the memory has lost its
+    /// backing — its file was truncated under the view, by its owner, another process or
+    /// anyone who may write a backing file — the copy fails with an error (and so does
+    /// every later copy through this view), where a plain memory access would be killed
+    /// by SIGBUS.
     pub fn read(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
         self.range(offset, buf.len(), "read")?;
-        // SAFETY: the source range lies inside the mapping (checked above) and cannot
-        // overlap `buf`, a Rust allocation. Concurrent writers in other processes may
-        // change the bytes during the copy; the copy then sees some mix of old and new
-        // bytes, which is the documented behaviour of shared memory without locking.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                self.raw.as_ptr().add(offset),
-                buf.as_mut_ptr(),
-                buf.len(),
-            );
-        }
-        Ok(())
+        self.raw
+            .copy_out(offset, buf)
+            .map_err(|e| self.lost(e, "read", offset, buf.len()))
     }
 
-    /// Copies `data` into the view at `offset`. Refused on read-only views.
+    /// Copies `data` into the view at `offset`. Refused on read-only views; an error, as
+    /// for [`read`](View::read), when the memory has lost its backing.
     pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
         self.writable("write")?;
         self.range(offset, data.len(), "write")?;
-        // SAFETY: the destination lies inside a writable mapping (checked above) and does
-        // not overlap `data`; see `read` for concurrent access.
-        unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.raw.as_ptr().add(offset), data.len());
-        }
-        Ok(())
+        self.raw
+            .copy_in(offset, data)
+            .map_err(|e| self.lost(e, "write", offset, data.len()))
+    }
+
+    fn lost(&self, e: std::io::Error, op: &str, offset: usize, len: usize) -> Error {
+        Error::from_io(
+            e,
+            format!(
+                "cannot {op} {len} bytes at offset {offset} of the view: the memory lost its \
+                 backing (the object's file was truncated under it)"
+            ),
+        )
     }
 
     fn atomic_at<T>(&self, offset: usize) -> Result<*mut u8> {

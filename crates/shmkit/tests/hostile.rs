@@ -45,6 +45,14 @@ fn child_entry() {
             // SAFETY: ends this child process at once; nothing else runs in it.
             unsafe { libc::_exit(0) };
         }
+        "create-persistent" => report(describe(
+            Mapping::options()
+                .name(arg(0))
+                .size(3 * 65536)
+                .persistent(true)
+                .create(),
+            |_| "created".to_owned(),
+        )),
         // Creates a persistent file-backed `Global\` mapping over the file at arg 1.
         "create-file-backed" => {
             let file = std::fs::OpenOptions::new()
@@ -139,6 +147,58 @@ fn child_entry() {
             let child = cmd.spawn().unwrap();
             drop(m);
             report(format!("spawned {}", child.id()));
+        }
+        // Maps a view, has the file under it truncated (arg 0: "backing" for a
+        // file-backed mapping over the file at arg 1, "object" for a named memory object
+        // whose store file is found under arg 1), then reads and writes through it.
+        "truncate-under-view" => {
+            let path = std::path::PathBuf::from(arg(1));
+            let (m, file);
+            if arg(0) == "backing" {
+                file = Some(
+                    std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .open(&path)
+                        .unwrap(),
+                );
+                m = Mapping::options()
+                    .file(file.as_ref().unwrap())
+                    .create()
+                    .unwrap();
+            } else {
+                file = None;
+                m = Mapping::options()
+                    .name(arg(2))
+                    .size(3 * 4096)
+                    .permissions(0o666)
+                    .create()
+                    .unwrap();
+            }
+            let v = m.map(Access::ReadWrite).unwrap();
+            v.write(0, b"before").unwrap();
+            let target = match &file {
+                Some(_) => path,
+                None => common::users::walk(&path)
+                    .into_iter()
+                    .map(std::path::PathBuf::from)
+                    .find(|p| {
+                        p.file_name()
+                            .is_some_and(|f| f.to_string_lossy().starts_with("o."))
+                    })
+                    .unwrap(),
+            };
+            // As another process granted write could: cut the file to nothing.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .unwrap()
+                .set_len(0)
+                .unwrap();
+            let mut buf = [0u8; 6];
+            report(describe(v.read(0, &mut buf), |()| "read ok".into()));
+            report(describe(v.write(4096, b"after!"), |()| "write ok".into()));
+            report(describe(v.read(8, &mut buf), |()| "read ok".into()));
         }
         other => panic!("unknown role {other}"),
     }
@@ -484,4 +544,69 @@ fn an_object_whose_last_holder_was_an_inheriting_child_is_reclaimed() {
             "{how}: the object outlived the next operation"
         );
     }
+}
+
+fn assert_lost(r: &str) {
+    let lines: Vec<&str> = r.lines().collect();
+    assert_eq!(lines.len(), 3, "the process died: {r}");
+    for l in lines {
+        assert!(
+            l.starts_with("err ") && l.contains("lost its backing"),
+            "{r}"
+        );
+    }
+}
+
+/// Row 7: truncating the file under a file-backed mapping killed the holder's safe
+/// `read`/`write` with SIGBUS. They now fail with an error (and keep failing: the view's
+/// memory is not the file's any more).
+#[test]
+fn truncating_a_backing_file_under_a_view_is_an_error_not_sigbus() {
+    let dir = TempStore::new("trunc-backing");
+    let path = dir.path("data");
+    std::fs::write(&path, vec![7u8; 3 * 4096]).unwrap();
+    let r = run(
+        "truncate-under-view",
+        &["backing", path.to_str().unwrap()],
+        |_| {},
+    );
+    assert_lost(&r);
+}
+
+/// Row 8: a user granted write on a `Global\\` object truncated its store file
+/// (`truncate -s 0`), and the owner died of SIGBUS at its next read.
+#[test]
+fn truncating_an_object_file_under_a_view_is_an_error_not_sigbus() {
+    let store = store_with_global("trunc-object");
+    let name = format!("Global\\{}", unique_base("trunc-object"));
+    let global = store.path("shmkit.global");
+    let r = run(
+        "truncate-under-view",
+        &["object", global.to_str().unwrap(), &name],
+        |c| store.env(c),
+    );
+    assert_lost(&r);
+}
+
+/// Row 4: a store file shorter than its header's size (planted, or truncated while no
+/// one held it) made `View::read` and `shmkit read` die with SIGBUS. Opening it is now
+/// refused.
+#[test]
+fn an_object_file_shorter_than_its_header_is_refused_at_open() {
+    let store = store_with_global("short-file");
+    let name = format!("Global\\{}", unique_base("short-file"));
+    let base = name.strip_prefix("Global\\").unwrap().to_owned();
+    let r = run("create-persistent", &[&name], |c| store.env(c));
+    assert_eq!(r, "created");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(store.path(&format!("shmkit.global/o.{base}")))
+        .unwrap()
+        .set_len(8192)
+        .unwrap();
+    let r = run("try-open", &[&name], |c| store.env(c));
+    assert!(
+        r.starts_with("err PermissionDenied 5") && r.contains("fewer than its header"),
+        "{r}"
+    );
 }

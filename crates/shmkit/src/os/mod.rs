@@ -18,7 +18,9 @@
 //!   `map(offset, len, access) -> RawView`, `try_clone`, `inherit_token`,
 //!   `share_with(&mut Command) -> Token`. `Drop` closes the handle; for the last handle
 //!   of a non-persistent named object it makes the name disappear (SPEC 5.1).
-//! - `RawView`: one mapped view: `as_ptr`, `len`, `flush`; `Drop` unmaps it.
+//! - `RawView`: one mapped view: `as_ptr`, `len`, `copy_out(offset, buf)` and
+//!   `copy_in(offset, data)` (the safe copies, in bounds; an error, never a crash, when
+//!   the memory lost its backing), `flush`; `Drop` unmaps it.
 //! - `SyncHandle`: one open handle to a mutex, event or semaphore (SPEC section 7), made
 //!   by `create_sync(&SyncRequest) -> (SyncHandle, already_existed)`,
 //!   `open_sync(&Name, Kind)` or `SyncHandle::from_inherited(&Token)`. Its methods:
@@ -45,10 +47,10 @@
 //! or changes an object returns [`crate::Error`], whose message names the object (its
 //! [`crate::name::label`]) and the cause, and whose kind and Win32 code follow SPEC; a
 //! backend builds it where it knows the cause (with `Error::new` for a rule, `Error::
-//! from_io` for a failed system call). The two calls on an object the caller already holds
-//! and names — `Handle::map` and `RawView::flush` — return `io::Error`, and the public
-//! layer wraps it with the object's label. System-call helpers inside a backend (`sys`)
-//! speak `Errno` / `io::Error` only.
+//! from_io` for a failed system call). The calls on an object the caller already holds and
+//! names — `Handle::map`, and `RawView`'s copies and `flush` — return `io::Error`, and the
+//! public layer wraps it with the object's label. System-call helpers inside a backend
+//! (`sys`) speak `Errno` / `io::Error` only.
 
 use crate::kind::{Kind, Protection};
 use crate::name::{Name, Namespace};
@@ -172,6 +174,8 @@ const _: () = {
     let _: fn(&Handle, &mut Command) -> Result<Token> = Handle::share_with;
     let _: fn(&RawView) -> *mut u8 = RawView::as_ptr;
     let _: fn(&RawView) -> usize = RawView::len;
+    let _: fn(&RawView, usize, &mut [u8]) -> io::Result<()> = RawView::copy_out;
+    let _: fn(&RawView, usize, &[u8]) -> io::Result<()> = RawView::copy_in;
     let _: fn(&RawView) -> io::Result<()> = RawView::flush;
 
     let _: fn(&SyncRequest<'_>) -> Result<(SyncHandle, bool)> = create_sync;

@@ -146,7 +146,28 @@ fn from_entry(entry: Entry, access: Access, inheritable: bool) -> Result<Handle>
     let h = &entry.header;
     let what = what(h.name.as_deref().and_then(|n| Name::parse(n).ok()).as_ref());
     let (data, data_offset) = match &h.backing {
-        None => (None, DATA_OFFSET),
+        None => {
+            // A file shorter than its header says (truncated, or forged with a larger
+            // size) would fault on access: refuse it here. A file that shrinks later is
+            // caught by the views' guarded copies.
+            let len = sys::fstat(&entry.fd)
+                .map_err(|e| sys_err(e, &what))?
+                .st_size as u64;
+            if DATA_OFFSET
+                .checked_add(h.size)
+                .is_none_or(|need| len < need)
+            {
+                return Err(Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!(
+                        "{what}: its file in the store has {len} bytes, fewer than its header's \
+                         {} (truncated or forged); refusing it",
+                        h.size
+                    ),
+                ));
+            }
+            (None, DATA_OFFSET)
+        }
         Some(b) => (
             Some(open_backing(
                 b,
@@ -388,6 +409,7 @@ impl Handle {
         Ok(RawView {
             ptr: ptr.cast(),
             len,
+            damaged: Default::default(),
         })
     }
 }

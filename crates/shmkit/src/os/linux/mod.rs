@@ -9,6 +9,7 @@
 //! | `mapping.rs`, `backing.rs`, `posix.rs`, `view.rs` | mappings: memory, file-backed, plain POSIX objects, views |
 //! | `sync/` | mutexes (`robust.rs`), events and semaphores (`futex.rs`) over a shared `page.rs` |
 //! | `inherit.rs` | descriptors handed to child processes |
+//! | `sigbus.rs` | copies that fail cleanly, not with SIGBUS, when a mapped file shrinks |
 //! | `inspect.rs` | listing, holders and garbage collection |
 //! | `sys.rs` | the system calls the others share |
 
@@ -19,6 +20,7 @@ pub(crate) mod inspect;
 mod mapping;
 mod object;
 mod posix;
+mod sigbus;
 mod store;
 mod sync;
 mod sys;

@@ -63,6 +63,23 @@ impl RawView {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+    /// Copies `buf.len()` bytes at `offset` (in bounds: checked by the caller) into `buf`.
+    /// Windows keeps a mapped file from shrinking, so a view never loses its backing.
+    pub(crate) fn copy_out(&self, offset: usize, buf: &mut [u8]) -> io::Result<()> {
+        // SAFETY: the source lies inside this view (checked by the caller), which stays
+        // mapped while `self` is borrowed, and cannot overlap `buf`, a Rust allocation.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.add(offset), buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
+    /// Copies `data` into the view at `offset` (in bounds and writable: checked by the
+    /// caller).
+    pub(crate) fn copy_in(&self, offset: usize, data: &[u8]) -> io::Result<()> {
+        // SAFETY: as in `copy_out`, with the view as the destination.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.add(offset), data.len()) };
+        Ok(())
+    }
+
     pub(crate) fn flush(&self) -> io::Result<()> {
         // SAFETY: `ptr..ptr+len` lies inside a view this value owns.
         if unsafe { FlushViewOfFile(self.ptr.cast(), self.len) } == 0 {
