@@ -31,6 +31,18 @@ fn child_entry() {
         "try-open" => report(describe(Mapping::open(arg(0), Access::Read), |_| {
             "ok".to_owned()
         })),
+        // Creates an object with the permissions of arg 1 and holds it until stdin closes.
+        "create-and-hold" => {
+            let _m = Mapping::options()
+                .name(arg(0))
+                .size(4096)
+                .permissions(arg(1).parse().unwrap())
+                .create()
+                .unwrap();
+            report("created");
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+        }
         // Creates an object every user may use, then ends at once without closing it,
         // as a killed process does (no destructor, no exit handler).
         "create-and-die" => {
@@ -216,40 +228,84 @@ fn store_with_global(tag: &str) -> TempStore {
 
 /// Row 1: another user left a `Global\` object (mode 0666) whose holders all died. Every
 /// create of that name by a third user spun at 100% CPU forever (it could neither reclaim
-/// the object, which the sticky directory keeps for its owner, nor link a new one). Now
-/// create says why it cannot, and open finds no live object (SPEC 5.3).
+/// the object, which the sticky directory keeps for its owner, nor link a new one).
+/// Row 2: the same with mode 0600, which the third user may not even open: create and
+/// open failed with 5 as for a live object. Now, either way, create says why it cannot,
+/// and open finds no live object (SPEC 5.3).
 #[test]
 fn a_dead_global_object_of_another_user_is_reported_never_a_spin() {
     if !require_root("a_dead_global_object_of_another_user_is_reported_never_a_spin") {
         return;
     }
-    let store = store_with_global("dead-foreign");
-    let name = format!("Global\\{}", unique_base("dead-foreign"));
-    let st = &store;
-    let with_store = |who: fn(&mut std::process::Command)| {
-        move |cmd: &mut std::process::Command| {
-            st.env(cmd);
-            who(cmd);
-        }
+    for mode in [0o666, 0o600] {
+        let store = store_with_global("dead-foreign");
+        let name = format!("Global\\{}", unique_base("dead-foreign"));
+        let st = &store;
+        let with_store = |who: fn(&mut std::process::Command)| {
+            move |cmd: &mut std::process::Command| {
+                st.env(cmd);
+                who(cmd);
+            }
+        };
+        let r = run(
+            "create-and-die",
+            &[&name, &mode.to_string()],
+            with_store(as_other_user),
+        );
+        assert_eq!(r, "created");
+        // The watchdog of `run` fails the test if either call spins.
+        let r = run("try-create", &[&name], with_store(as_victim));
+        assert!(
+            r.starts_with("err PermissionDenied 5")
+                && r.contains(&format!("dead object of uid {OTHER_UID}")),
+            "mode {mode:o}: {r}"
+        );
+        let r = run("try-open", &[&name], with_store(as_victim));
+        assert!(r.starts_with("err NotFound 2"), "mode {mode:o}: {r}");
+        // Its owner (or root) frees the name: the next create makes a new object.
+        let r = run("try-create", &[&name], with_store(as_other_user));
+        assert_eq!(r, "ok existed=false", "mode {mode:o}");
+    }
+}
+
+/// Row 2's other side: a live 0600 object of another user is still refused as the
+/// permissions say (5), not taken for dead.
+#[test]
+fn a_live_private_global_object_of_another_user_is_refused() {
+    if !require_root("a_live_private_global_object_of_another_user_is_refused") {
+        return;
+    }
+    use std::io::{BufRead, BufReader, Write};
+    let store = store_with_global("live-private");
+    let name = format!("Global\\{}", unique_base("live-private"));
+    let mut cmd = common::child("create-and-hold", &[&name, "384"]);
+    store.env(&mut cmd);
+    as_other_user(&mut cmd);
+    let mut holder = cmd.spawn().unwrap();
+    let mut to_holder = holder.stdin.take().unwrap();
+    let mut line = String::new();
+    let mut out = BufReader::new(holder.stdout.take().unwrap());
+    while !line.starts_with("@@created") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the holder exited early"
+        );
+    }
+    let with = |cmd: &mut std::process::Command| {
+        store.env(cmd);
+        as_victim(cmd);
     };
-    let r = run(
-        "create-and-die",
-        &[&name, &0o666.to_string()],
-        with_store(as_other_user),
-    );
-    assert_eq!(r, "created");
-    // The watchdog of `run` fails the test if either call spins.
-    let r = run("try-create", &[&name], with_store(as_victim));
+    let r = run("try-open", &[&name], with);
+    assert!(r.starts_with("err PermissionDenied 5"), "{r}");
+    let r = run("try-create", &[&name], with);
     assert!(
-        r.starts_with("err PermissionDenied 5")
-            && r.contains(&format!("dead object of uid {OTHER_UID}")),
+        r.starts_with("err PermissionDenied 5") && !r.contains("dead"),
         "{r}"
     );
-    let r = run("try-open", &[&name], with_store(as_victim));
-    assert!(r.starts_with("err NotFound 2"), "{r}");
-    // Its owner (or root) frees the name: the next create makes a new object.
-    let r = run("try-create", &[&name], with_store(as_other_user));
-    assert_eq!(r, "ok existed=false");
+    to_holder.write_all(b"\n").unwrap();
+    drop(to_holder);
+    common::wait_output(holder);
 }
 
 /// A file owned by `uid` with `content`, mode 0600, in a directory others may traverse.

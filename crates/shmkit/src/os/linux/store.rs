@@ -22,7 +22,7 @@ use super::sys::{self, Errno};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::Namespace;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags};
+use rustix::fs::{AtFlags, Mode, OFlags};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -328,14 +328,15 @@ impl NsDir {
     }
 
     fn make_lease(&self, pid: u32) -> Result<Lease> {
-        let fd = sys::tmpfile_in(&self.fd, 0o600).map_err(|e| {
+        // Readable by everyone, so that any process can tell whether its owner lives (the
+        // write lock below, which only the owner can hold).
+        let fd = sys::tmpfile_in(&self.fd, 0o644).map_err(|e| {
             Error::from_io(
                 e.into(),
                 format!("cannot create a lease in {}", self.path.display()),
             )
         })?;
-        sys::flock(&fd, FlockOperation::LockExclusive)
-            .map_err(|e| Error::from_io(e.into(), "cannot lock a lease"))?;
+        sys::lock::exclude(&fd).map_err(|e| Error::from_io(e.into(), "cannot lock a lease"))?;
         loop {
             let file = format!("{LEASE_PREFIX}{pid}.{:016x}", sys::nonce());
             match sys::link_tmpfile(&fd, &self.fd, &file) {
@@ -410,6 +411,29 @@ impl NsDir {
         dead
     }
 
+    /// The users who have a live process holding handles in the namespace (the owners of
+    /// its live leases), this one included. One probe per lease: for the rare question of
+    /// whether an object nobody else may open can still be held.
+    pub(crate) fn live_users(&self) -> std::collections::HashSet<u32> {
+        let mut users = std::collections::HashSet::from([self.uid]);
+        let _others = self.others.lock().unwrap_or_else(|p| p.into_inner());
+        let Ok(leases) = sys::lease_names(self.fd.as_fd(), LEASE_PREFIX) else {
+            return users;
+        };
+        for name in leases {
+            let Ok(fd) = sys::open_lease(self.fd.as_fd(), &name) else {
+                continue;
+            };
+            match sys::fstat(&fd) {
+                Ok(st) if st.st_mode & 0o170000 == 0o100000 && !owner_died(&fd) => {
+                    users.insert(st.st_uid);
+                }
+                _ => {}
+            }
+        }
+        users
+    }
+
     /// Removes the leases `dead` (after their objects were reclaimed).
     pub(crate) fn remove_leases(&self, dead: &[String]) {
         let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
@@ -429,10 +453,11 @@ fn lease_is_dead(dir: BorrowedFd<'_>, name: &str) -> bool {
     sys::open_lease(dir, name).is_ok_and(|fd| owner_died(&fd))
 }
 
-/// A lease's owner holds it exclusively for life: a shared lock is obtainable only once
-/// the owner (and every process that inherited the lease) is gone.
+/// A lease's owner holds its write lock for life (an OFD lock, shared with every process
+/// that inherited the lease): it is unlocked only once they are all gone. Others only
+/// probe it; a read lock, which anyone may take, does not make a dead lease look alive.
 fn owner_died(lease: impl AsFd) -> bool {
-    sys::flock(lease, FlockOperation::NonBlockingLockShared).is_ok()
+    sys::lock::write_locked(lease) == Ok(false)
 }
 
 /// Removes dead leases in `dir` (after their objects were reclaimed).

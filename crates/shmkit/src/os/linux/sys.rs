@@ -2,7 +2,7 @@
 //! wants (close-on-exec, no symlink following, no blocking on FIFOs).
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags, Stat};
+use rustix::fs::{AtFlags, Mode, OFlags, Stat};
 pub(crate) use rustix::io::Errno;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -99,16 +99,6 @@ pub(crate) fn link_tmpfile(fd: impl AsFd, dir: impl AsFd, name: &str) -> Result<
     }
 }
 
-/// flock, retried when a signal interrupts a blocking wait.
-pub(crate) fn flock(fd: impl AsFd, op: FlockOperation) -> Result<(), Errno> {
-    loop {
-        match rustix::fs::flock(&fd, op) {
-            Err(Errno::INTR) => continue,
-            other => return other,
-        }
-    }
-}
-
 /// The locks that carry an object's lifetime: open-file-description locks (`F_OFD_*`)
 /// over the whole object file. A handle holds a read lock; the write lock that decides
 /// "no one else holds it" (to remove the name) needs a descriptor opened for writing, so
@@ -155,6 +145,12 @@ pub(crate) mod lock {
     /// Drops this description's lock.
     pub(crate) fn release(fd: impl AsFd) -> Result<(), Errno> {
         fcntl(fd, libc::F_OFD_SETLK, libc::F_UNLCK).map(drop)
+    }
+
+    /// Whether another open file description holds a write lock on the file (a probe
+    /// that takes nothing, needs no write access, and cannot be fooled by read locks).
+    pub(crate) fn write_locked(fd: impl AsFd) -> Result<bool, Errno> {
+        fcntl(fd, libc::F_OFD_GETLK, libc::F_RDLCK).map(|t| t != libc::F_UNLCK as libc::c_short)
     }
 
     /// Whether another open file description holds a lock on the file (a probe that

@@ -195,8 +195,14 @@ fn open_entry_inner(
                 Err(e @ (Errno::ACCESS | Errno::PERM)) if write => {
                     match sys::open_file_at(dir.fd.as_fd(), file, oflags(false)) {
                         Ok((fd, st)) => (fd, st, false),
+                        Err(Errno::ACCESS | Errno::PERM) => {
+                            return refused(dir, file, e, name, what, write)
+                        }
                         Err(_) => return Err(open_error(e, name, what, write)),
                     }
+                }
+                Err(e @ (Errno::ACCESS | Errno::PERM)) => {
+                    return refused(dir, file, e, name, what, write)
                 }
                 Err(e) => return Err(open_error(e, name, what, write)),
             };
@@ -287,6 +293,29 @@ fn open_entry_inner(
         }));
     }
     Err(kept_changing(name, what))
+}
+
+/// An object file this process may not open at all. If only its owner (and root) may
+/// open it and none of their processes holds handles in the namespace any more, it is
+/// dead (SPEC 5.3): reported as such, not as an object the permissions refuse.
+fn refused(
+    dir: &NsDir,
+    file: &str,
+    e: Errno,
+    name: &Name,
+    what: &str,
+    write: bool,
+) -> Result<Lookup> {
+    if let Ok(st) = rustix::fs::statat(&dir.fd, file, AtFlags::SYMLINK_NOFOLLOW) {
+        let owner_only = st.st_mode & 0o077 == 0;
+        if owner_only && st.st_mode & 0o170000 == 0o100000 {
+            let live = dir.live_users();
+            if !live.contains(&st.st_uid) && !live.contains(&0) {
+                return Ok(Lookup::DeadForeign { owner: st.st_uid });
+            }
+        }
+    }
+    Err(open_error(e, name, what, write))
 }
 
 /// Which description holds the write lock taken to decide an unheld object's fate.
