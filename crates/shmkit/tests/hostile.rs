@@ -666,3 +666,59 @@ fn an_object_file_shorter_than_its_header_is_refused_at_open() {
         "{r}"
     );
 }
+
+/// Row 13: another user pre-created the victim's per-user directory
+/// (`shmkit.local.<uid>`). It is refused, rightly, but the victim was then locked out of
+/// `Local\\` until root removed it. Now its Local objects live in its runtime directory,
+/// which no other user can prepare, and every process of the victim finds them there.
+#[test]
+fn a_squatted_local_directory_does_not_lock_its_user_out() {
+    if !require_root("a_squatted_local_directory_does_not_lock_its_user_out") {
+        return;
+    }
+    use std::io::{BufRead, BufReader, Write};
+    let victim = common::users::VICTIM_UID;
+    let store = TempStore::new("squat-local");
+    let squat = store.path(&format!("shmkit.local.{victim}"));
+    std::fs::create_dir(&squat).unwrap();
+    std::fs::set_permissions(&squat, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&squat, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    let runtime = TempStore::new("squat-runtime");
+    std::fs::set_permissions(&runtime.0, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&runtime.0, Some(victim), Some(victim)).unwrap();
+    let as_victim_here = |cmd: &mut std::process::Command| {
+        store.env(cmd);
+        cmd.env("XDG_RUNTIME_DIR", &runtime.0);
+        as_victim(cmd);
+    };
+    let name = format!("Local\\{}", unique_base("squat-local"));
+    let mut cmd = common::child("create-and-hold", &[&name, "384"]);
+    as_victim_here(&mut cmd);
+    let mut holder = cmd.spawn().unwrap();
+    let mut to_holder = holder.stdin.take().unwrap();
+    let mut out = BufReader::new(holder.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("@@created") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the victim could not create"
+        );
+    }
+    // Another process of the victim finds the object: one namespace.
+    assert_eq!(run("try-open", &[&name], as_victim_here), "ok");
+    to_holder.write_all(b"\n").unwrap();
+    drop(to_holder);
+    common::wait_output(holder);
+    // The squatted directory was never used.
+    assert_eq!(std::fs::read_dir(&squat).unwrap().count(), 0);
+    // Without a runtime directory the refusal stands, and says what to do.
+    let r = run("try-create", &[&name], |cmd| {
+        store.env(cmd);
+        as_victim(cmd);
+    });
+    assert!(
+        r.starts_with("err PermissionDenied 5") && r.contains("no runtime directory"),
+        "{r}"
+    );
+}

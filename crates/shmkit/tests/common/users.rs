@@ -43,6 +43,9 @@ impl TempStore {
     }
     pub fn env(&self, cmd: &mut Command) {
         cmd.env("SHMKIT_DIR", &self.0);
+        // No runtime directory unless a test gives one: Local falls back to it only when
+        // the store's per-user directory is squatted.
+        cmd.env("XDG_RUNTIME_DIR", self.0.join("no-runtime-dir"));
     }
     pub fn path(&self, rel: &str) -> PathBuf {
         self.0.join(rel)

@@ -132,10 +132,16 @@ pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
         }
         // Deleted under us: open it afresh.
     }
-    let (root_path, root_fd) = root()?;
-    let name = ns_dir_name(ns, uid);
-    let path = root_path.join(&name);
-    let fd = open_or_make_dir(root_fd.as_fd(), &name, &path, ns, uid)?;
+    let (path, fd) = match ns {
+        Namespace::Local => local_dir(uid)?,
+        Namespace::Global => {
+            let (root_path, root_fd) = root()?;
+            let name = ns_dir_name(ns, uid);
+            let path = root_path.join(&name);
+            let fd = open_or_make_dir(root_fd.as_fd(), &name, &path, ns, uid)?;
+            (path, fd)
+        }
+    };
     let dir = Arc::new(NsDir {
         uid,
         fd,
@@ -151,9 +157,91 @@ pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
     Ok(dir)
 }
 
+/// The directory of `Local\` objects of `uid`: `shmkit.local.<uid>` in the store, or, when
+/// another user has pre-created that name (SPEC 6.3 refuses it), a directory in the
+/// user's runtime directory, which no other user can have prepared. Once that fallback
+/// exists every process of the user uses it, so they all agree on one namespace.
+fn local_dir(uid: u32) -> Result<(PathBuf, OwnedFd)> {
+    if let Some(found) = local_fallback(uid, false)? {
+        return Ok(found);
+    }
+    let (root_path, root_fd) = root()?;
+    let name = ns_dir_name(Namespace::Local, uid);
+    let path = root_path.join(&name);
+    match open_or_make_dir(root_fd.as_fd(), &name, &path, Namespace::Local, uid) {
+        Ok(fd) => Ok((path, fd)),
+        Err(e) => {
+            let squatted = rustix::fs::statat(root_fd, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| st.st_uid != uid);
+            if !squatted {
+                return Err(e);
+            }
+            match local_fallback(uid, true)? {
+                Some(found) => Ok(found),
+                None => Err(Error::new(
+                    e.kind(),
+                    format!(
+                        "{}; and this user has no runtime directory (XDG_RUNTIME_DIR, or \
+                         /run/user/{uid}, owned by you with mode 0700) to keep its Local \
+                         objects in instead: ask root to remove {}",
+                        e.message(),
+                        path.display()
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// The user's runtime directory, when it is a directory of `uid` with mode 0700.
+fn runtime_dir(uid: u32) -> Option<(PathBuf, OwnedFd)> {
+    let path = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(format!("/run/user/{uid}")));
+    let fd = rustix::fs::open(
+        &path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    )
+    .ok()?;
+    let st = sys::fstat(&fd).ok()?;
+    (st.st_uid == uid && st.st_mode & 0o077 == 0).then_some((path, fd))
+}
+
+/// The fallback Local directory of `uid` in its runtime directory (one per store root),
+/// made when `create`; `None` when there is none.
+fn local_fallback(uid: u32, create: bool) -> Result<Option<(PathBuf, OwnedFd)>> {
+    let Some((runtime, rt_fd)) = runtime_dir(uid) else {
+        return Ok(None);
+    };
+    use sha2::{Digest, Sha256};
+    let root = root_path();
+    let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
+    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let name = format!("shmkit.local.{tag}");
+    let path = runtime.join(&name);
+    match sys::open_dir_at(rt_fd.as_fd(), &name) {
+        Err(Errno::NOENT) if !create => Ok(None),
+        Err(Errno::NOENT) => open_or_make_dir(rt_fd.as_fd(), &name, &path, Namespace::Local, uid)
+            .map(|fd| Some((path, fd))),
+        Ok(fd) => {
+            let st = sys::fstat(&fd).map_err(|e| dir_error(&path, e))?;
+            check_dir(Namespace::Local, &path, &st, uid)?;
+            Ok(Some((path, fd)))
+        }
+        Err(e) => Err(dir_error(&path, e)),
+    }
+}
+
 /// Opens the directory of `ns` for `uid` without creating it; `None` when absent.
 /// Used to list other users' objects (the CLI's `ls --all`).
 pub(crate) fn existing_ns_dir(ns: Namespace, uid: u32) -> Result<Option<(PathBuf, OwnedFd)>> {
+    if ns == Namespace::Local && uid == sys::euid() {
+        if let Some(found) = local_fallback(uid, false)? {
+            return Ok(Some(found));
+        }
+    }
     let (root_path, root_fd) = root()?;
     let name = ns_dir_name(ns, uid);
     let path = root_path.join(&name);
