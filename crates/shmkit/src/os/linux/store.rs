@@ -60,6 +60,9 @@ pub(crate) struct NsDir {
     lease: Mutex<Option<Lease>>,
     /// Open descriptors of other processes' leases, so a live one costs one probe.
     others: Mutex<HashMap<String, Other>>,
+    /// Objects this process closed while another description still held them, to look at
+    /// once more at its next operation here (see `note_closed_while_held`).
+    pending: Mutex<Vec<String>>,
 }
 
 /// What this process knows of another lease of the namespace.
@@ -149,6 +152,7 @@ pub(crate) fn ns_dir(ns: Namespace) -> Result<Arc<NsDir>> {
         handles: AtomicUsize::new(0),
         lease: Mutex::new(None),
         others: Mutex::new(HashMap::new()),
+        pending: Mutex::new(Vec::new()),
     });
     cache()
         .lock()
@@ -406,6 +410,23 @@ impl NsDir {
         }
         l.lent = true;
         Ok(())
+    }
+
+    /// Called when a handle closes and finds the object still held by another open file
+    /// description. That holder may be a process of this very program forked by another
+    /// thread and not yet exec'd (a fork copies every descriptor, close-on-exec or not,
+    /// until the exec), which then lets go at once, leaving no one to remove the name: so
+    /// the next operation of this process in the namespace looks at the object again.
+    pub(crate) fn note_closed_while_held(&self, file: &str) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.len() < 256 && !pending.iter().any(|f| f == file) {
+            pending.push(file.to_owned());
+        }
+    }
+
+    /// The objects noted by [`note_closed_while_held`](NsDir::note_closed_while_held).
+    pub(crate) fn take_pending(&self) -> Vec<String> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Called when a handle of this process closes.

@@ -635,10 +635,15 @@ impl Drop for Entry {
         // other description holds the object and keeps openers out while the name goes.
         let _w = match lock::exclude(&self.fd) {
             Ok(()) => None,
+            Err(Errno::AGAIN) => {
+                self.dir.note_closed_while_held(&self.file);
+                return;
+            }
             Err(Errno::BADF) => {
                 // A read-only description: probe first, then lock through a writable one
                 // (a process that may not write the object leaves it to reclamation).
                 if lock::held_by_others(&self.fd) != Ok(false) {
+                    self.dir.note_closed_while_held(&self.file);
                     return;
                 }
                 let Ok(w) = sys::reopen(&self.fd, OFlags::RDWR) else {

@@ -1,6 +1,7 @@
 //! Reclamation (SPEC 5.3): the objects whose every holder died are unlinked by the next
 //! operation in their namespace that finds a dead process's lease, or by an explicit
-//! garbage-collection pass.
+//! garbage-collection pass; and an object that a process closed while another
+//! description still held it is looked at again by that process's next operation.
 
 use super::header::Header;
 use crate::kind::Kind;
@@ -14,6 +15,12 @@ use rustix::fs::{AtFlags, OFlags};
 /// SPEC 5.3: reclaims the objects of dead processes in `dir`, if any process died since
 /// the last check.
 pub(crate) fn reclaim(dir: &NsDir) {
+    // Objects this process closed while a description was still held (maybe only by a
+    // fork of its own, since exec'd): removed now if nobody holds them any more.
+    let pending = dir.take_pending();
+    if !pending.is_empty() {
+        reclaim_stale_objects(dir.fd.as_fd(), &pending, false);
+    }
     let dead = dir.dead_leases();
     if dead.is_empty() {
         return;
