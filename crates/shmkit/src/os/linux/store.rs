@@ -8,11 +8,14 @@
 //! | `shmkit.local.<uid>/` | 0700, owned by uid | `Local\` objects of user uid |
 //! | `shmkit.global/` | 01777 (sticky), owned by root or its creator | `Global\` objects |
 //! | `<ns>/o.<encoded base>`, `<ns>/h.<sha256>` | the object's permissions | one object |
-//! | `<ns>/l.<pid>.<nonce>` | 0600 | the lease of a live process |
+//! | `<ns>/l.<pid>.<nonce>` | 0644 | the lease of a live process |
+//! | `$XDG_RUNTIME_DIR/shmkit.local.<hash of the root>/` | 0700 | `Local\` objects, when another user pre-created `shmkit.local.<uid>` |
 //!
 //! Leases: a process that takes a handle in a namespace first links a lease file there,
-//! exclusively `flock`ed for as long as the process lives. The kernel drops the lock of a
-//! dead process, so an unlocked lease means "a process died, maybe holding objects".
+//! holding its OFD write lock for as long as the process lives (and the children it lent
+//! it to: `lend_lease`). The kernel drops the lock of a dead process, so an unlocked lease
+//! means "a process died, maybe holding objects". Others probe the lock without taking
+//! one (`F_OFD_GETLK`), so no read lock can make a dead lease look alive.
 //! Every operation in the namespace checks the leases (one `getdents` and a lock probe per
 //! other live process); on finding a dead one it reclaims every object that has no holder
 //! left, then the lease. A process that exits normally with no handle left removes its
