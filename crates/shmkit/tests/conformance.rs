@@ -701,6 +701,25 @@ fn rule_5_1_the_name_lives_with_the_handles() {
     assert_eq!(read_bytes(&c, 0, 3), vec![0; 3], "a new, zeroed object");
 }
 
+/// A view made through a second handle does not keep the name either, once both
+/// handles are closed (its handle's lock must go with the handle, though the view still
+/// maps the file).
+#[test]
+fn rule_5_2_a_view_of_a_closed_second_handle_keeps_no_name() {
+    let name = unique("view-second");
+    let first = Mapping::create(&name, 4096).unwrap();
+    let second = Mapping::open(&name, Access::ReadWrite).unwrap();
+    let v = second.map(Access::ReadWrite).unwrap();
+    v.write(0, b"kept").unwrap();
+    drop(second);
+    drop(first);
+    let e = err_of(Mapping::open(&name, Access::Read));
+    assert_eq!(e.kind(), ErrorKind::NotFound, "the view kept the name: {e}");
+    let mut buf = [0; 4];
+    v.read(0, &mut buf).unwrap();
+    assert_eq!(&buf, b"kept");
+}
+
 #[test]
 fn rule_5_2_a_view_keeps_the_memory_not_the_name() {
     let name = unique("view-life");

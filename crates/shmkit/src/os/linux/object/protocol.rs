@@ -625,14 +625,23 @@ impl Entry {
 impl Drop for Entry {
     fn drop(&mut self) {
         if self.pid != sys::pid() {
-            return; // a forked copy: the parent's lock is not ours to convert
+            return; // a forked copy: the parent's lock is not ours to touch
         }
         self.dir.leave();
-        if self.header.persistent() {
-            return;
+        if !self.header.persistent() {
+            self.remove_name_if_last();
         }
-        // The last handle removes the name (SPEC 5.1). The write lock both tells that no
-        // other description holds the object and keeps openers out while the name goes.
+        // The description may outlive its descriptor (a view or a kept mutex page maps
+        // it): its lock must not, or it would hold the name for them (SPEC 5.2: a view
+        // keeps the memory, not the name).
+        let _ = lock::release(&self.fd);
+    }
+}
+
+impl Entry {
+    /// The last handle removes the name (SPEC 5.1). The write lock both tells that no
+    /// other description holds the object and keeps openers out while the name goes.
+    fn remove_name_if_last(&self) {
         let _w = match lock::exclude(&self.fd) {
             Ok(()) => None,
             Err(Errno::AGAIN) => {
