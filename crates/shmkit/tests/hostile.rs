@@ -6,16 +6,9 @@
 mod common;
 
 use common::users::{as_other_user, as_victim, run, TempStore, OTHER_UID};
-use common::{child_role, report, require_root, unique_base};
+use common::{child_role, describe, report, require_root, unique_base, Talker};
 use shmkit::{Access, Mapping};
 use std::os::unix::fs::PermissionsExt;
-
-fn describe<T>(r: shmkit::Result<T>, ok: impl FnOnce(T) -> String) -> String {
-    match r {
-        Ok(v) => ok(v),
-        Err(e) => format!("err {:?} {} {}", e.kind(), e.win32_code(), e),
-    }
-}
 
 #[test]
 #[ignore = "entry point of the child processes that the other tests start"]
@@ -275,23 +268,13 @@ fn a_live_private_global_object_of_another_user_is_refused() {
     if !require_root("a_live_private_global_object_of_another_user_is_refused") {
         return;
     }
-    use std::io::{BufRead, BufReader, Write};
     let store = store_with_global("live-private");
     let name = format!("Global\\{}", unique_base("live-private"));
     let mut cmd = common::child("create-and-hold", &[&name, "384"]);
     store.env(&mut cmd);
     as_other_user(&mut cmd);
-    let mut holder = cmd.spawn().unwrap();
-    let mut to_holder = holder.stdin.take().unwrap();
-    let mut line = String::new();
-    let mut out = BufReader::new(holder.stdout.take().unwrap());
-    while !line.starts_with("@@created") {
-        line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the holder exited early"
-        );
-    }
+    let mut holder = Talker::start(cmd);
+    holder.wait_for("created");
     let with = |cmd: &mut std::process::Command| {
         store.env(cmd);
         as_victim(cmd);
@@ -303,9 +286,7 @@ fn a_live_private_global_object_of_another_user_is_refused() {
         r.starts_with("err PermissionDenied 5") && !r.contains("dead"),
         "{r}"
     );
-    to_holder.write_all(b"\n").unwrap();
-    drop(to_holder);
-    common::wait_output(holder);
+    holder.finish();
 }
 
 /// A file owned by `uid` with `content`, mode 0600, in a directory others may traverse.
@@ -446,7 +427,6 @@ fn a_reader_locking_an_object_file_delays_nobody() {
     if !require_root("a_reader_locking_an_object_file_delays_nobody") {
         return;
     }
-    use std::io::{BufRead, BufReader, Write};
     let name = format!("Global\\{}", unique_base("reader-lock"));
     let owner = Mapping::options()
         .name(&name)
@@ -458,32 +438,18 @@ fn a_reader_locking_an_object_file_delays_nobody() {
     assert_eq!(file.len(), 1, "{file:?}");
     let mut cmd = common::child("lock-file", &[&file[0]]);
     as_other_user(&mut cmd);
-    let mut locker = cmd.spawn().unwrap();
-    let mut to_locker = locker.stdin.take().unwrap();
-    let mut out = BufReader::new(locker.stdout.take().unwrap());
-    let mut wait_for = |what: &str| {
-        let mut line = String::new();
-        while !line.starts_with(what) {
-            line.clear();
-            assert!(
-                out.read_line(&mut line).unwrap() > 0,
-                "the locker exited early"
-            );
-        }
-        line.trim().to_owned()
-    };
-    assert_eq!(wait_for("@@locked"), "@@locked write-lock=false");
+    let mut locker = Talker::start(cmd);
+    assert_eq!(locker.wait_for("locked"), "locked write-lock=false");
     // The watchdog of `run` fails the test if any of these blocks.
     let none = |_: &mut std::process::Command| {};
     assert_eq!(run("try-open", &[&name], none), "ok");
     assert_eq!(run("try-create", &[&name], none), "ok existed=true");
     drop(owner);
-    to_locker.write_all(b"upgrade\n").unwrap();
-    assert_eq!(wait_for("@@upgraded"), "@@upgraded=true");
+    locker.say("upgrade");
+    assert_eq!(locker.wait_for("upgraded"), "upgraded=true");
     assert_eq!(run("try-open", &[&name], none), "ok");
     assert_eq!(run("try-create", &[&name], none), "ok existed=true");
-    drop(to_locker);
-    common::wait_output(locker);
+    locker.finish();
     // Released: the object has no holder left, and goes.
     let r = run("try-open", &[&name], none);
     assert!(r.starts_with("err NotFound 2"), "{r}");
@@ -499,12 +465,6 @@ fn a_forged_lease_costs_no_pass_after_the_first() {
     if !require_root("a_forged_lease_costs_no_pass_after_the_first") {
         return;
     }
-    let Some(strace) = ["/usr/bin/strace", "/bin/strace"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-    else {
-        panic!("strace is needed for this test (scripts/test installs it)");
-    };
     let store = store_with_global("forged-lease");
     let global = store.path("shmkit.global");
     // 200 files the pass would open, and two forged leases of another user: a regular
@@ -522,38 +482,20 @@ fn a_forged_lease_costs_no_pass_after_the_first() {
         std::os::unix::fs::chown(&p, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
     }
     let name = format!("Global\\{}", unique_base("forged-lease"));
-    let log = store.path("trace.log");
-    let test_cmd = common::child("ten-operations", &[&name]);
-    let mut cmd = std::process::Command::new(strace);
-    cmd.args(["-f", "-qq", "-e", "trace=openat,write", "-o"])
-        .arg(&log)
-        .arg(test_cmd.get_program())
-        .args(test_cmd.get_args())
-        .envs(
-            test_cmd
-                .get_envs()
-                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
-        )
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    store.env(&mut cmd);
-    as_victim(&mut cmd);
-    let out = common::wait_output(cmd.spawn().unwrap());
-    let trace = std::fs::read_to_string(&log).unwrap_or_default();
+    let (out, trace) = common::strace(
+        &common::child("ten-operations", &[&name]),
+        "openat",
+        |cmd| {
+            store.env(cmd);
+            as_victim(cmd);
+        },
+    );
     assert!(
         out.status.success(),
         "{}\n{trace}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<&str> = trace.lines().collect();
-    let at = |marker: &str| {
-        lines
-            .iter()
-            .position(|l| l.contains("write(") && l.contains(marker))
-            .unwrap_or_else(|| panic!("no {marker} in the trace:\n{trace}"))
-    };
-    let opens = lines[at("@@begin")..at("@@end")]
+    let opens = common::traced_between_markers(&trace)
         .iter()
         .filter(|l| l.contains("openat("))
         .count();
@@ -676,7 +618,6 @@ fn a_squatted_local_directory_does_not_lock_its_user_out() {
     if !require_root("a_squatted_local_directory_does_not_lock_its_user_out") {
         return;
     }
-    use std::io::{BufRead, BufReader, Write};
     let victim = common::users::VICTIM_UID;
     let store = TempStore::new("squat-local");
     let squat = store.path(&format!("shmkit.local.{victim}"));
@@ -694,22 +635,11 @@ fn a_squatted_local_directory_does_not_lock_its_user_out() {
     let name = format!("Local\\{}", unique_base("squat-local"));
     let mut cmd = common::child("create-and-hold", &[&name, "384"]);
     as_victim_here(&mut cmd);
-    let mut holder = cmd.spawn().unwrap();
-    let mut to_holder = holder.stdin.take().unwrap();
-    let mut out = BufReader::new(holder.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("@@created") {
-        line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the victim could not create"
-        );
-    }
+    let mut holder = Talker::start(cmd);
+    holder.wait_for("created");
     // Another process of the victim finds the object: one namespace.
     assert_eq!(run("try-open", &[&name], as_victim_here), "ok");
-    to_holder.write_all(b"\n").unwrap();
-    drop(to_holder);
-    common::wait_output(holder);
+    holder.finish();
     // The squatted directory was never used.
     assert_eq!(std::fs::read_dir(&squat).unwrap().count(), 0);
     // Without a runtime directory the refusal stands, and says what to do.

@@ -5,18 +5,13 @@
 mod common;
 
 use common::users::{as_other_user, run, TempStore, OTHER_UID};
-use common::{child, child_role, report, require_root, unique, unique_base, unique_global};
+use common::{
+    child, child_role, describe, report, require_root, unique, unique_base, unique_global,
+};
 use shmkit::{Access, ErrorKind, Mapping};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn describe<T>(r: shmkit::Result<T>, ok: impl FnOnce(T) -> String) -> String {
-    match r {
-        Ok(v) => ok(v),
-        Err(e) => format!("err {:?} {} {}", e.kind(), e.win32_code(), e),
-    }
-}
 
 #[test]
 #[ignore = "entry point of the child processes that the other tests start"]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{child, child_role, unique, wait_output};
+use common::{child, child_role, unique};
 use shmkit::sync::{Event, EventReset, Mutex, Semaphore};
 use std::io::Write;
 
@@ -37,51 +37,20 @@ fn child_entry() {
 
 #[test]
 fn uncontended_lock_wait_set_and_release_make_no_system_call() {
-    let strace = ["/usr/bin/strace", "/bin/strace"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("strace is needed for this test (scripts/test installs it)");
-    let log = std::env::temp_dir().join(format!("shmkit-strace-{}.log", std::process::id()));
-    let test_cmd = child("uncontended", &[&unique("nosys")]);
-    let mut cmd = std::process::Command::new(strace);
-    cmd.args(["-f", "-qq", "-e", "trace=futex,write", "-o"])
-        .arg(&log)
-        .arg(test_cmd.get_program())
-        .args(test_cmd.get_args())
-        .envs(
-            test_cmd
-                .get_envs()
-                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
-        )
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let out = wait_output(cmd.spawn().unwrap());
-    let trace = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
+    let (out, trace) = common::strace(&child("uncontended", &[&unique("nosys")]), "futex", |_| {});
     assert!(
         out.status.success(),
         "{}\n{trace}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<&str> = trace.lines().collect();
-    let at = |marker: &str| {
-        lines
-            .iter()
-            .position(|l| l.contains("write(") && l.contains(marker))
-            .unwrap_or_else(|| panic!("no {marker} in the trace:\n{trace}"))
-    };
-    let (begin, end) = (at("@@begin"), at("@@end"));
-    let futexes = lines[begin..end]
-        .iter()
-        .filter(|l| l.contains("futex("))
-        .count();
+    let between = common::traced_between_markers(&trace);
+    let futexes = between.iter().filter(|l| l.contains("futex(")).count();
     // 4 * ROUNDS operations; a handful of futex calls may come from the test harness's
     // own threads, never one per operation.
     assert!(
         futexes < 10,
         "{futexes} futex calls for {} operations:\n{}",
         4 * ROUNDS,
-        lines[begin..end].join("\n")
+        between.join("\n")
     );
 }

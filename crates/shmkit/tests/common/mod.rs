@@ -172,3 +172,108 @@ pub fn require_root(test: &str) -> bool {
     eprintln!("{test}: NOT RUN (needs root)");
     false
 }
+
+/// `ok(value)`, or the error as `err <kind> <code> <message>`: how child roles report the
+/// outcome of a call.
+pub fn describe<T>(r: shmkit::Result<T>, ok: impl FnOnce(T) -> String) -> String {
+    match r {
+        Ok(v) => ok(v),
+        Err(e) => format!("err {:?} {} {}", e.kind(), e.win32_code(), e),
+    }
+}
+
+/// A child process to talk to while it runs: wait for its report lines, send it lines,
+/// and let it finish (under the watchdog).
+pub struct Talker {
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Talker {
+    /// Starts `cmd` (made by [`child`], so with piped stdin and stdout).
+    pub fn start(mut cmd: Command) -> Talker {
+        let mut child = cmd.spawn().expect("spawn the child");
+        let stdin = child.stdin.take();
+        let out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        Talker { child, stdin, out }
+    }
+
+    /// The next report line that starts with `prefix` (without the `@@`), skipping the
+    /// others; panics if the child ends first.
+    pub fn wait_for(&mut self, prefix: &str) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                self.out.read_line(&mut line).expect("read the child") > 0,
+                "the child ended before reporting {prefix:?}"
+            );
+            if let Some(r) = line.trim_end().strip_prefix("@@") {
+                if r.starts_with(prefix) {
+                    return r.to_owned();
+                }
+            }
+        }
+    }
+
+    /// Sends the child one line on its stdin.
+    pub fn say(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        writeln!(stdin, "{line}").expect("write to the child");
+    }
+
+    /// Closes the child's stdin and waits for it to end.
+    pub fn finish(mut self) -> Output {
+        drop(self.stdin.take());
+        wait_output(self.child)
+    }
+}
+
+/// Runs the child command `test_cmd` under `strace -f -e trace=<syscalls>` (with `setup`
+/// applied to the strace command: environment, uid) and returns its output and the
+/// trace, and the lines of the trace between the writes of `@@begin` and `@@end`.
+#[cfg(target_os = "linux")]
+pub fn strace(
+    test_cmd: &Command,
+    syscalls: &str,
+    setup: impl FnOnce(&mut Command),
+) -> (Output, String) {
+    let strace = ["/usr/bin/strace", "/bin/strace"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("strace is needed for this test (scripts/test installs it)");
+    let log = std::env::temp_dir().join(format!("{TEST_TAG}-strace-{}.log", unique_base("log")));
+    let mut cmd = Command::new(strace);
+    cmd.args(["-f", "-qq", "-e", &format!("trace={syscalls},write"), "-o"])
+        .arg(&log)
+        .arg(test_cmd.get_program())
+        .args(test_cmd.get_args())
+        .envs(
+            test_cmd
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    setup(&mut cmd);
+    let out = wait_output(cmd.spawn().expect("spawn strace"));
+    let trace = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (out, trace)
+}
+
+/// The lines of a trace between the child's writes of `@@begin` and `@@end`.
+pub fn traced_between_markers(trace: &str) -> Vec<&str> {
+    let lines: Vec<&str> = trace.lines().collect();
+    let at = |marker: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains("write(") && l.contains(marker))
+            .unwrap_or_else(|| panic!("no {marker} in the trace:\n{trace}"))
+    };
+    lines[at("@@begin")..at("@@end")].to_vec()
+}
