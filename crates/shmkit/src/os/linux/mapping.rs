@@ -150,9 +150,7 @@ fn from_entry(entry: Entry, access: Access, inheritable: bool) -> Result<Handle>
             // A file shorter than its header says (truncated, or forged with a larger
             // size) would fault on access: refuse it here. A file that shrinks later is
             // caught by the views' guarded copies.
-            let len = sys::fstat(&entry.fd)
-                .map_err(|e| sys_err(e, &what))?
-                .st_size as u64;
+            let len = entry.len;
             if DATA_OFFSET
                 .checked_add(h.size)
                 .is_none_or(|need| len < need)

@@ -141,6 +141,9 @@ pub(crate) struct Entry {
     pub file: String,
     /// The file's owner (its creator).
     pub owner: u32,
+    /// The file's length when it was opened (the callers check it against the header,
+    /// without another `fstat`).
+    pub len: u64,
     /// The process that took the lock: a forked child never runs the close protocol on
     /// its parent's lock.
     pid: u32,
@@ -289,6 +292,7 @@ fn open_entry_inner(
             dir: dir.clone(),
             file: file.to_owned(),
             owner: st.st_uid,
+            len: st.st_size as u64,
             pid: sys::pid(),
         }));
     }
@@ -532,6 +536,7 @@ fn create_entry_inner(
             dir: dir.clone(),
             file,
             owner: dir.uid,
+            len: new.file_len,
             pid: sys::pid(),
         })),
         Err(Errno::EXIST) => Ok(None),
@@ -571,6 +576,7 @@ impl Entry {
             dir: like.dir.clone(),
             file: like.file.clone(),
             owner: like.owner,
+            len: like.len,
             pid: sys::pid(),
         }
     }
@@ -617,6 +623,7 @@ impl Entry {
             dir,
             file,
             owner: st.st_uid,
+            len: st.st_size as u64,
             pid: sys::pid(),
         })
     }

@@ -186,8 +186,7 @@ fn unnamed(req: &SyncRequest<'_>, kind: Kind, what: &str) -> Result<SyncHandle> 
 }
 
 fn from_entry(entry: Entry, kind: Kind, what: &str) -> Result<SyncHandle> {
-    let st = sys::fstat(&entry.fd).map_err(|e| sys_err(e, what))?;
-    if (st.st_size as usize) < PAGE {
+    if entry.len < PAGE as u64 {
         return Err(Error::new(
             ErrorKind::PermissionDenied,
             format!("{what}: its file in the store is truncated; refusing it"),
