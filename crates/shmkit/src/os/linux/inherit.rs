@@ -2,6 +2,7 @@
 //! names a descriptor in the child is `crate::token`'s; this module keeps the numbers
 //! valid in the child and refuses, in the child, a number that was not inherited.
 
+use super::store::NsDir;
 use crate::error::{Error, ErrorKind, Result};
 use crate::token::Token;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -101,6 +102,33 @@ pub(crate) fn is_owned_inheritable(fd: i32) -> bool {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .contains(&fd)
+}
+
+/// Makes `hold` (a hold on an object of `dir`, or on an unnamed object when `None`)
+/// inheritable by every child started from now on; a named object's namespace lends
+/// those children its lease too (`NsDir::lend_lease`).
+pub(crate) fn lend_to_children(
+    dir: Option<&NsDir>,
+    hold: OwnedFd,
+) -> std::result::Result<InheritableFd, Errno> {
+    if let Some(dir) = dir {
+        dir.lend_lease(None)?;
+    }
+    InheritableFd::new(hold)
+}
+
+/// Hands `hold` (as for [`lend_to_children`]) to the one child that `cmd` starts, with
+/// the namespace's lease.
+pub(crate) fn hand_to_child(
+    dir: Option<&NsDir>,
+    cmd: &mut std::process::Command,
+    hold: OwnedFd,
+) -> std::result::Result<(), Errno> {
+    if let Some(dir) = dir {
+        dir.lend_lease(Some(cmd))?;
+    }
+    pass_to_child(cmd, hold);
+    Ok(())
 }
 
 /// Makes the child that `cmd` starts inherit `fd` (close-on-exec cleared in the child

@@ -259,11 +259,9 @@ impl Handle {
     }
 
     fn make_inheritable(&mut self, what: &str) -> Result<()> {
-        if let Some(entry) = &self.entry {
-            entry.dir.lend_lease(None).map_err(|e| sys_err(e, what))?;
-        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
-        self.inheritable = Some(InheritableFd::new(fd).map_err(|e| sys_err(e, what))?);
+        let dir = self.entry.as_ref().map(|e| &*e.dir);
+        self.inheritable = Some(inherit::lend_to_children(dir, fd).map_err(|e| sys_err(e, what))?);
         Ok(())
     }
 
@@ -306,15 +304,10 @@ impl Handle {
     /// token the child passes to `from_inherited`.
     pub(crate) fn share_with(&self, cmd: &mut Command) -> Result<Token> {
         let what = "sharing a mapping with a child process";
-        if let Some(entry) = &self.entry {
-            entry
-                .dir
-                .lend_lease(Some(cmd))
-                .map_err(|e| sys_err(e, what))?;
-        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
         let token = self.token_for(fd.as_raw_fd());
-        inherit::pass_to_child(cmd, fd);
+        let dir = self.entry.as_ref().map(|e| &*e.dir);
+        inherit::hand_to_child(dir, cmd, fd).map_err(|e| sys_err(e, what))?;
         Ok(token)
     }
 

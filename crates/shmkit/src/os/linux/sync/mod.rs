@@ -373,11 +373,9 @@ impl SyncHandle {
     }
 
     fn make_inheritable(&mut self, what: &str) -> Result<()> {
-        if let Some(entry) = &self.entry {
-            entry.dir.lend_lease(None).map_err(|e| sys_err(e, what))?;
-        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, what))?;
-        self.inheritable = Some(InheritableFd::new(fd).map_err(|e| sys_err(e, what))?);
+        let dir = self.entry.as_ref().map(|e| &*e.dir);
+        self.inheritable = Some(inherit::lend_to_children(dir, fd).map_err(|e| sys_err(e, what))?);
         Ok(())
     }
 
@@ -398,15 +396,10 @@ impl SyncHandle {
 
     pub(crate) fn share_with(&self, cmd: &mut Command) -> Result<Token> {
         let what = format!("sharing {} with a child process", self.what());
-        if let Some(entry) = &self.entry {
-            entry
-                .dir
-                .lend_lease(Some(cmd))
-                .map_err(|e| sys_err(e, &what))?;
-        }
         let fd = self.fresh_hold().map_err(|e| sys_err(e, &what))?;
         let token = self.token_for(fd.as_raw_fd());
-        inherit::pass_to_child(cmd, fd);
+        let dir = self.entry.as_ref().map(|e| &*e.dir);
+        inherit::hand_to_child(dir, cmd, fd).map_err(|e| sys_err(e, &what))?;
         Ok(token)
     }
 
