@@ -1,6 +1,9 @@
 //! Object files: the header every object file starts with, and the lifetime protocol
-//! (create-or-open, open, close, reclamation) that all kinds of named object share.
+//! (create-or-open, open, close, reclamation) that all kinds of named object share, with
+//! its errors and the access checks of file-backed objects.
 
+mod access;
+mod errors;
 mod header;
 mod protocol;
 mod reclaim;

@@ -19,9 +19,11 @@
 //!   means this was the last handle, so the name is unlinked. Memory stays while views
 //!   map it; the kernel frees it with the last one.
 
-use super::header::{kind_name, Header, DATA_OFFSET};
+use super::access::check_file_backed;
+use super::errors::{dead_foreign, kept_changing, no_space, open_error, wrong_kind};
+use super::header::{Header, DATA_OFFSET};
 use super::reclaim::reclaim;
-use crate::error::{code, Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::kind::Kind;
 use crate::name::{quoted, Name};
 use crate::os::imp::file_name::file_name;
@@ -119,18 +121,6 @@ fn check_kind(entry: &Entry, name: &Name, kind: Kind) -> Result<()> {
         return Ok(());
     }
     Err(wrong_kind(name, kind, entry.header.kind))
-}
-
-/// The error for a name held by an object of kind `found` where `want` was asked for.
-fn wrong_kind(name: &Name, want: Kind, found: Option<Kind>) -> Error {
-    Error::new(
-        ErrorKind::WrongType,
-        format!(
-            "{} is held by an object of another kind ({}), not a {want}",
-            quoted(name.as_str()),
-            kind_name(found),
-        ),
-    )
 }
 
 /// An open, share-locked object: the part of a handle that keeps the name alive.
@@ -375,106 +365,6 @@ fn hold(fd: &OwnedFd, name: &Name, what: &str) -> Result<()> {
 /// (closed, reclaimed, or made by another process) before it gives up.
 const RETRIES: usize = 10_000;
 
-fn kept_changing(name: &Name, what: &str) -> Error {
-    Error::new(
-        ErrorKind::Other,
-        format!("{what} {name:?}: the object kept changing under us; try again"),
-    )
-}
-
-/// The error for a name held by another user's dead object, which this user cannot
-/// remove.
-fn dead_foreign(name: &Name, kind: Kind, owner: u32, op: &str) -> Error {
-    Error::new(
-        if op == "create" {
-            ErrorKind::PermissionDenied
-        } else {
-            ErrorKind::NotFound
-        },
-        format!(
-            "cannot {op} {}: the name is held by a dead object of uid {owner} (all its \
-             holders ended), which only uid {owner} or root can remove (`shmkit gc`)",
-            crate::name::label(kind, Some(name.as_str()))
-        ),
-    )
-}
-
-/// SPEC 6.3: a file-backed mapping's header names the file every opener maps, so nobody
-/// but its owner may be able to write it: its object file is writable by its owner only
-/// (the bits the creator asked for are kept in the header, and decide who may open it for
-/// writing here), and an object file that others could write is refused. Whether the caller may write the
-/// data is the backing file's business too (`backing::open_backing`).
-fn check_file_backed(
-    header: &Header,
-    st: &rustix::fs::Stat,
-    write: bool,
-    name: &Name,
-    what: &str,
-) -> Result<()> {
-    if st.st_mode & 0o022 != 0 {
-        return Err(Error::new(
-            ErrorKind::PermissionDenied,
-            format!(
-                "{what} {name:?}: its object file is writable by other users (mode {:04o}), \
-                 who could have redirected it to another file; refusing it",
-                st.st_mode & 0o7777
-            ),
-        ));
-    }
-    let mode = if header.mode != 0 {
-        header.mode
-    } else {
-        st.st_mode & 0o777
-    };
-    if write && !grants_write(mode, st) {
-        return Err(open_error(Errno::ACCESS, name, what, write));
-    }
-    Ok(())
-}
-
-/// Whether `mode` lets the calling process write an object whose file is `st`, by the
-/// usual owner / group / others rule (root may always).
-fn grants_write(mode: u32, st: &rustix::fs::Stat) -> bool {
-    let uid = sys::euid();
-    if uid == 0 {
-        return true;
-    }
-    if uid == st.st_uid {
-        return mode & 0o200 != 0;
-    }
-    let gid = rustix::process::getegid().as_raw();
-    let in_group = gid == st.st_gid
-        || rustix::process::getgroups().is_ok_and(|gs| gs.iter().any(|g| g.as_raw() == st.st_gid));
-    if in_group {
-        mode & 0o020 != 0
-    } else {
-        mode & 0o002 != 0
-    }
-}
-
-fn open_error(e: Errno, name: &Name, what: &str, write: bool) -> Error {
-    match e {
-        Errno::LOOP => Error::new(
-            ErrorKind::PermissionDenied,
-            format!("{what} {name:?}: its file in the store is a symbolic link; refusing it"),
-        ),
-        // A directory opened for writing fails with EISDIR; for reading, the regular-file
-        // check does (NOTSUP).
-        Errno::NOTSUP | Errno::ISDIR => Error::new(
-            ErrorKind::PermissionDenied,
-            format!("{what} {name:?}: its file in the store is not a regular file; refusing it"),
-        ),
-        Errno::ACCESS | Errno::PERM => Error::new(
-            ErrorKind::PermissionDenied,
-            format!(
-                "{what} {name:?}: the object's permissions do not allow {} access",
-                if write { "read-write" } else { "read" }
-            ),
-        ),
-        e => Error::from_io(e.into(), format!("{what} {name:?}")),
-    }
-}
-
 /// Creates the object `name`: the file is complete (size, committed memory, header, mode,
 /// and `init`) before it gets its name. `Ok(None)` when the name is taken.
 fn create_entry(
@@ -544,28 +434,6 @@ fn create_entry_inner(
     }
 }
 
-fn no_space(e: Errno, name: &Name, size: u64, what: &str) -> Error {
-    match e {
-        Errno::NOSPC | Errno::DQUOT => Error::new(
-            ErrorKind::NoSpace,
-            format!(
-                "{what} {name:?}: the shared-memory store cannot hold {size} more bytes \
-                 (no space left)"
-            ),
-        ),
-        Errno::NOMEM => Error::with_code(
-            ErrorKind::NoSpace,
-            code::NOT_ENOUGH_MEMORY,
-            format!("{what} {name:?}: not enough memory to commit {size} bytes"),
-        ),
-        Errno::FBIG => Error::new(
-            ErrorKind::InvalidSize,
-            format!("{what} {name:?}: size {size} is larger than the system allows"),
-        ),
-        e => Error::from_io(e.into(), format!("{what} {name:?}")),
-    }
-}
-
 impl Entry {
     /// Another hold on the same object through `fd` (already share-locked). The caller
     /// has entered the namespace for it.
@@ -627,25 +495,7 @@ impl Entry {
             pid: sys::pid(),
         })
     }
-}
 
-impl Drop for Entry {
-    fn drop(&mut self) {
-        if self.pid != sys::pid() {
-            return; // a forked copy: the parent's lock is not ours to touch
-        }
-        self.dir.leave();
-        if !self.header.persistent() {
-            self.remove_name_if_last();
-        }
-        // The description may outlive its descriptor (a view or a kept mutex page maps
-        // it): its lock must not, or it would hold the name for them (SPEC 5.2: a view
-        // keeps the memory, not the name).
-        let _ = lock::release(&self.fd);
-    }
-}
-
-impl Entry {
     /// The last handle removes the name (SPEC 5.1). The write lock both tells that no
     /// other description holds the object and keeps openers out while the name goes.
     fn remove_name_if_last(&self) {
@@ -676,6 +526,22 @@ impl Entry {
         if sys::linked_at(&self.fd, self.dir.fd.as_fd(), &self.file) {
             let _ = rustix::fs::unlinkat(&self.dir.fd, self.file.as_str(), AtFlags::empty());
         }
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        if self.pid != sys::pid() {
+            return; // a forked copy: the parent's lock is not ours to touch
+        }
+        self.dir.leave();
+        if !self.header.persistent() {
+            self.remove_name_if_last();
+        }
+        // The description may outlive its descriptor (a view or a kept mutex page maps
+        // it): its lock must not, or it would hold the name for them (SPEC 5.2: a view
+        // keeps the memory, not the name).
+        let _ = lock::release(&self.fd);
     }
 }
 
