@@ -112,7 +112,7 @@ pub(crate) fn lend_to_children(
     hold: OwnedFd,
 ) -> std::result::Result<InheritableFd, Errno> {
     if let Some(dir) = dir {
-        dir.lend_lease(None)?;
+        dir.lend_lease(false)?;
     }
     InheritableFd::new(hold)
 }
@@ -124,8 +124,8 @@ pub(crate) fn hand_to_child(
     cmd: &mut std::process::Command,
     hold: OwnedFd,
 ) -> std::result::Result<(), Errno> {
-    if let Some(dir) = dir {
-        dir.lend_lease(Some(cmd))?;
+    if let Some(lease) = dir.map(|d| d.lend_lease(true)).transpose()?.flatten() {
+        pass_to_child(cmd, lease);
     }
     pass_to_child(cmd, hold);
     Ok(())

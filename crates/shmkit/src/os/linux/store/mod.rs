@@ -21,6 +21,10 @@
 //! left, then the lease. A process that exits normally with no handle left removes its
 //! lease at exit.
 
+mod lease;
+
+pub(crate) use self::lease::remove_dead_leases;
+use self::lease::{remove_leases_at_exit, Lease, Other};
 use super::sys::{self, Errno};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::Namespace;
@@ -28,7 +32,7 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Environment variable naming another store root (tests, containers).
@@ -66,26 +70,6 @@ pub(crate) struct NsDir {
     /// Objects this process closed while another description still held them, to look at
     /// once more at its next operation here (see `note_closed_while_held`).
     pending: Mutex<Vec<String>>,
-}
-
-/// What this process knows of another lease of the namespace.
-enum Other {
-    /// A live process's lease, kept open so that checking it again is one lock probe.
-    Alive(OwnedFd),
-    /// A dead lease (or a file that only looks like one) whose objects were reclaimed
-    /// but which this process could not remove (another user's, in the sticky Global
-    /// directory): it costs nothing more, instead of a reclamation pass at every
-    /// operation.
-    Spent,
-}
-
-struct Lease {
-    pid: u32,
-    file: String,
-    _fd: OwnedFd,
-    /// Children hold objects of the namespace through descriptors this process handed
-    /// them, and the lease's lock with them: it must outlive this process.
-    lent: bool,
 }
 
 type Cache = Mutex<HashMap<(Namespace, u32), Arc<NsDir>>>;
@@ -372,49 +356,6 @@ fn dir_error(path: &Path, e: Errno) -> Error {
 }
 
 impl NsDir {
-    /// Called before the process takes a handle here: makes sure it has a lease.
-    pub(crate) fn enter(&self) -> Result<()> {
-        let pid = sys::pid();
-        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-        if lease.as_ref().map(|l| l.pid) != Some(pid) {
-            // A forked child keeps the parent's lease file descriptor open (so the
-            // parent's lease stays locked while the child lives) but needs its own.
-            if let Some(old) = lease.take() {
-                std::mem::forget(old._fd);
-            }
-            *lease = Some(self.make_lease(pid)?);
-            self.handles.store(0, Ordering::SeqCst);
-        }
-        self.handles.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-
-    /// Called when this process hands a hold on one of the namespace's objects to child
-    /// processes (SPEC 5.3: a child that ends as the object's last holder must leave a
-    /// dead lease behind, though it may never have used shmkit itself). The child gets
-    /// the lease's lock with the object: the lease lives as long as this process or any
-    /// such child. With `cmd`, only the child it starts; without, every child started
-    /// from now on (an inheritable handle).
-    pub(crate) fn lend_lease(
-        &self,
-        cmd: Option<&mut std::process::Command>,
-    ) -> std::result::Result<(), Errno> {
-        let pid = sys::pid();
-        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(l) = lease.as_mut().filter(|l| l.pid == pid) else {
-            return Ok(()); // no lease of ours: nothing held here by this process
-        };
-        match cmd {
-            Some(cmd) => {
-                let dup = rustix::io::fcntl_dupfd_cloexec(&l._fd, 0)?;
-                super::inherit::pass_to_child(cmd, dup);
-            }
-            None => rustix::io::fcntl_setfd(&l._fd, rustix::io::FdFlags::empty())?,
-        }
-        l.lent = true;
-        Ok(())
-    }
-
     /// Called when a handle closes and finds the object still held by another open file
     /// description. That holder may be a process of this very program forked by another
     /// thread and not yet exec'd (a fork copies every descriptor, close-on-exec or not,
@@ -431,176 +372,4 @@ impl NsDir {
     pub(crate) fn take_pending(&self) -> Vec<String> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
     }
-
-    /// Called when a handle of this process closes.
-    pub(crate) fn leave(&self) {
-        let _ = self
-            .handles
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-    }
-
-    fn make_lease(&self, pid: u32) -> Result<Lease> {
-        // Readable by everyone, so that any process can tell whether its owner lives (the
-        // write lock below, which only the owner can hold).
-        let fd = sys::tmpfile_in(&self.fd, 0o644).map_err(|e| {
-            Error::from_io(
-                e.into(),
-                format!("cannot create a lease in {}", self.path.display()),
-            )
-        })?;
-        sys::lock::exclude(&fd).map_err(|e| Error::from_io(e.into(), "cannot lock a lease"))?;
-        loop {
-            let file = format!("{LEASE_PREFIX}{pid}.{:016x}", sys::nonce());
-            match sys::link_tmpfile(&fd, &self.fd, &file) {
-                Ok(()) => {
-                    return Ok(Lease {
-                        pid,
-                        file,
-                        _fd: fd,
-                        lent: false,
-                    })
-                }
-                Err(Errno::EXIST) => continue,
-                Err(e) => {
-                    return Err(Error::from_io(
-                        e.into(),
-                        format!("cannot create a lease in {}", self.path.display()),
-                    ))
-                }
-            }
-        }
-    }
-
-    fn own_lease(&self) -> Option<String> {
-        let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-        lease
-            .as_ref()
-            .filter(|l| l.pid == sys::pid())
-            .map(|l| l.file.clone())
-    }
-
-    /// The leases of processes that died since the last check (SPEC 5.3: their objects
-    /// may be stale). Cheap when nobody died: one directory read and a lock probe per
-    /// other live process.
-    pub(crate) fn dead_leases(&self) -> Vec<String> {
-        let own = self.own_lease();
-        let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
-        // The scan reads through the shared directory descriptor from offset 0; the lock
-        // above keeps other threads' scans off its position.
-        let Ok(leases) = sys::lease_names(self.fd.as_fd(), LEASE_PREFIX) else {
-            return Vec::new();
-        };
-        others.retain(|name, _| leases.contains(name));
-        let mut dead = Vec::new();
-        for name in leases.into_iter().filter(|n| Some(n) != own.as_ref()) {
-            let alive = match others.get(&name) {
-                Some(Other::Alive(fd)) => !owner_died(fd),
-                Some(Other::Spent) => continue,
-                None => match sys::open_lease(self.fd.as_fd(), &name) {
-                    // Only a regular file can be a lease; anything else is junk that
-                    // another user left, worth this one probe and no more.
-                    Ok(fd)
-                        if !sys::fstat(&fd).is_ok_and(|st| st.st_mode & 0o170000 == 0o100000) =>
-                    {
-                        others.insert(name, Other::Spent);
-                        continue;
-                    }
-                    Ok(fd) => {
-                        let alive = !owner_died(&fd);
-                        if alive {
-                            others.insert(name.clone(), Other::Alive(fd));
-                        }
-                        alive
-                    }
-                    Err(_) => true, // gone meanwhile: its owner removed it
-                },
-            };
-            if !alive {
-                others.remove(&name);
-                dead.push(name);
-            }
-        }
-        dead
-    }
-
-    /// The users who have a live process holding handles in the namespace (the owners of
-    /// its live leases), this one included. One probe per lease: for the rare question of
-    /// whether an object nobody else may open can still be held.
-    pub(crate) fn live_users(&self) -> std::collections::HashSet<u32> {
-        let mut users = std::collections::HashSet::from([self.uid]);
-        let _others = self.others.lock().unwrap_or_else(|p| p.into_inner());
-        let Ok(leases) = sys::lease_names(self.fd.as_fd(), LEASE_PREFIX) else {
-            return users;
-        };
-        for name in leases {
-            let Ok(fd) = sys::open_lease(self.fd.as_fd(), &name) else {
-                continue;
-            };
-            match sys::fstat(&fd) {
-                Ok(st) if st.st_mode & 0o170000 == 0o100000 && !owner_died(&fd) => {
-                    users.insert(st.st_uid);
-                }
-                _ => {}
-            }
-        }
-        users
-    }
-
-    /// Removes the leases `dead` (after their objects were reclaimed).
-    pub(crate) fn remove_leases(&self, dead: &[String]) {
-        let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
-        for n in dead {
-            match rustix::fs::unlinkat(&self.fd, n.as_str(), AtFlags::empty()) {
-                Ok(()) | Err(Errno::NOENT) => {}
-                // Not ours to remove: remember it, so that it triggers no further pass.
-                Err(_) => {
-                    others.insert(n.clone(), Other::Spent);
-                }
-            }
-        }
-    }
-}
-
-fn lease_is_dead(dir: BorrowedFd<'_>, name: &str) -> bool {
-    sys::open_lease(dir, name).is_ok_and(|fd| owner_died(&fd))
-}
-
-/// A lease's owner holds its write lock for life (an OFD lock, shared with every process
-/// that inherited the lease): it is unlocked only once they are all gone. Others only
-/// probe it; a read lock, which anyone may take, does not make a dead lease look alive.
-fn owner_died(lease: impl AsFd) -> bool {
-    sys::lock::write_locked(lease) == Ok(false)
-}
-
-/// Removes dead leases in `dir` (after their objects were reclaimed).
-pub(crate) fn remove_dead_leases(dir: BorrowedFd<'_>, names: &[String], dry_run: bool) -> usize {
-    let mut n = 0;
-    for name in names.iter().filter(|n| n.starts_with(LEASE_PREFIX)) {
-        if lease_is_dead(dir, name)
-            && (dry_run || rustix::fs::unlinkat(dir, name.as_str(), AtFlags::empty()).is_ok())
-        {
-            n += 1;
-        }
-    }
-    n
-}
-
-extern "C" fn remove_leases_at_exit() {
-    let _ = std::panic::catch_unwind(|| {
-        let Some(cache) = CACHE.get() else { return };
-        let Ok(map) = cache.try_lock() else { return };
-        let pid = sys::pid();
-        for dir in map.values() {
-            if dir.handles.load(Ordering::SeqCst) != 0 {
-                continue; // the lease must outlive us: our objects may be stale
-            }
-            if let Ok(lease) = dir.lease.try_lock() {
-                // A lent lease stays: it dies with the last child holding it, and then
-                // tells the namespace to reclaim what that child held.
-                if let Some(l) = lease.as_ref().filter(|l| l.pid == pid && !l.lent) {
-                    let _ = rustix::fs::unlinkat(&dir.fd, l.file.as_str(), AtFlags::empty());
-                }
-            }
-        }
-    });
 }
