@@ -2,7 +2,7 @@
 //! the open of memory, unnamed and persistent objects (file-backed ones are `backing`'s);
 //! the squatting check of an object a create call finds; inheritance tokens.
 
-use super::backing;
+use super::backing::FileSource;
 use super::inherit::{self, InheritableHandle};
 use super::persist::{self, Stored};
 use super::section;
@@ -14,6 +14,7 @@ use crate::kind::{Access, Kind, Protection};
 use crate::name::{label, Name};
 use crate::os::CreateRequest;
 use crate::token::{Origin, Token};
+use std::fs::File;
 use std::io;
 use std::os::windows::io::{AsRawHandle, OwnedHandle, RawHandle};
 use std::process::Command;
@@ -63,7 +64,7 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
                 ),
             ));
         }
-        (name, Some(file)) => backing::create(req, name, file, &what)?,
+        (name, Some(file)) => create_over_file(req, name, file, &what)?,
         (None, None) => (create_unnamed(req, &what)?, false),
         (Some(name), None) if req.persistent => create_persistent(req, name, &what)?,
         (Some(name), None) => create_named(req, name, &what)?,
@@ -78,6 +79,49 @@ pub(crate) fn create(req: &CreateRequest<'_>) -> Result<(Handle, bool)> {
         handle.make_inheritable(&what)?;
     }
     Ok((handle, existed))
+}
+
+/// SPEC 2.1 with section 3: create-or-open of a mapping over `file`. The file is checked
+/// first, as on Linux; a named create then looks the name up before it makes a section
+/// over the file, so that a create that finds the name taken returns the existing object
+/// (ERROR_ALREADY_EXISTS, as `CreateFileMappingW` does) and leaves the caller's file as it
+/// was (the section call may grow the file before it finds the name taken).
+fn create_over_file(
+    req: &CreateRequest<'_>,
+    name: Option<&Name>,
+    file: &File,
+    what: &str,
+) -> Result<(Handle, bool)> {
+    let source = FileSource::check(req, file, what)?;
+    if let Some(name) = name {
+        if let Some(found) = find_for_create(name, what)? {
+            return Ok((found, true));
+        }
+    }
+    let (section, status) = source.section(req, name, what)?;
+    if let (Some(name), ERROR_ALREADY_EXISTS) = (name, status) {
+        // Another process made the object since the look-up above.
+        let access = if req.protection == Protection::ReadWrite {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        };
+        return Ok((existing(section, name, access, what)?, true));
+    }
+    let origin = if name.is_some() {
+        Origin::Named
+    } else {
+        Origin::File
+    };
+    let handle = Handle::new(
+        section,
+        source.size,
+        Access::ReadWrite,
+        req.protection,
+        origin,
+        name,
+    );
+    Ok((handle, false))
 }
 
 fn create_unnamed(req: &CreateRequest<'_>, what: &str) -> Result<Handle> {
@@ -170,7 +214,7 @@ fn create_persistent(req: &CreateRequest<'_>, name: &Name, what: &str) -> Result
 /// What a create call finds under `name`, opened after the squatting check: a live
 /// section (read-write when its permissions allow, else read-only), or else a persistent
 /// object. `None` when the name is free.
-pub(super) fn find_for_create(name: &Name, what: &str) -> Result<Option<Handle>> {
+fn find_for_create(name: &Name, what: &str) -> Result<Option<Handle>> {
     // READ_CONTROL: the squatting check reads the object's owner.
     let attempt = |access| section::open(name, section::open_rights(access) | READ_CONTROL);
     let found = match attempt(Access::ReadWrite) {
@@ -193,12 +237,7 @@ pub(super) fn find_for_create(name: &Name, what: &str) -> Result<Option<Handle>>
 }
 
 /// A handle to an existing object that a create call found, after the squatting check.
-pub(super) fn existing(
-    section: OwnedHandle,
-    name: &Name,
-    access: Access,
-    what: &str,
-) -> Result<Handle> {
+fn existing(section: OwnedHandle, name: &Name, access: Access, what: &str) -> Result<Handle> {
     let mine = security::owned_by_caller(section.as_raw_handle(), false)
         .map_err(|e| Error::from_io(e, what))?;
     if !mine {
