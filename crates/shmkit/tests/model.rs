@@ -1,5 +1,5 @@
-//! Model checks of the event and semaphore state machines (`src/sync/state.rs`, included
-//! as is) with loom: every interleaving of the threads below, up to a preemption bound,
+//! Model checks of the mutex, event and semaphore state machines (`src/sync/lockword.rs`
+//! and `src/sync/state.rs`, included as is) with loom: every interleaving of the threads below, up to a preemption bound,
 //! with loom's atomics standing in for the shared words and a spinning futex model.
 //!
 //! The futex model sleeps on a condition variable: a release that forgets to wake a
@@ -14,10 +14,15 @@
 #[allow(dead_code)]
 mod state;
 
+#[path = "../src/sync/lockword.rs"]
+#[allow(dead_code)]
+mod lockword;
+
 mod atomic {
     pub use loom::sync::atomic::*;
 }
 
+use lockword::{Locked, Me, MutexWords, Owners};
 use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
@@ -223,5 +228,203 @@ fn semaphore_releases_never_pass_the_maximum() {
             .sum();
         assert_eq!(ok, 1, "exactly one release fits under a maximum of 1");
         assert_eq!(w.state.load(SeqCst), 1);
+    });
+}
+
+// --- the mutex -------------------------------------------------------------------------
+
+/// The words of a mutex, with the set of owner threads that died (bit `tid`).
+#[derive(Default)]
+struct MutexModel {
+    state: AtomicU64,
+    seq: AtomicU32,
+    depth: AtomicU32,
+    start: AtomicU64,
+    sealed: AtomicU32,
+    dead: AtomicU32,
+    futex: ModelFutex,
+}
+
+impl MutexModel {
+    fn words(&self) -> MutexWords<'_> {
+        MutexWords {
+            state: &self.state,
+            seq: &self.seq,
+            depth: &self.depth,
+            start: &self.start,
+            sealed: &self.sealed,
+        }
+    }
+
+    fn lock(&self, tid: u32) -> Locked {
+        self.words().lock(me(tid), self, self, None, false)
+    }
+
+    fn try_lock(&self, tid: u32) -> Locked {
+        self.words()
+            .lock(me(tid), self, self, Some(Instant::now()), true)
+    }
+
+    fn unlock(&self, tid: u32) {
+        self.words()
+            .unlock(me(tid), self)
+            .expect("the owner releases it");
+    }
+
+    /// Thread `tid` ends, holding what it holds. Its sleeping waiters find out at their
+    /// next look (see the `Futex` below); waking them stands for their sleeps ending.
+    fn die(&self, tid: u32) {
+        let (lock, cond) = &*self.futex.0;
+        let _guard = lock.lock().unwrap();
+        self.dead.fetch_or(1 << tid, SeqCst);
+        cond.notify_all();
+    }
+
+    fn owner_dead(&self) -> bool {
+        let owner = (self.state.load(SeqCst) & lockword::TID_MASK) as u32;
+        owner != 0 && !self.alive(owner, None)
+    }
+}
+
+impl Owners for MutexModel {
+    fn alive(&self, tid: u32, _start: Option<u64>) -> bool {
+        tid >= 32 || self.dead.load(SeqCst) & (1 << tid) == 0
+    }
+
+    fn recheck(&self, _round: u32) -> Option<std::time::Duration> {
+        Some(std::time::Duration::ZERO) // a slice: see the `Futex` below
+    }
+}
+
+/// The mutex's waits are all slices (`recheck`) or polls. A slice ends at once when the
+/// owner is dead, which is when its end matters; otherwise it lasts until a wake, so a
+/// lost wake-up shows as a deadlock instead of being covered up by the next look.
+impl Futex for MutexModel {
+    fn wait(&self, word: &AtomicU32, expected: u32, _deadline: Option<Instant>) -> bool {
+        let (lock, cond) = &*self.futex.0;
+        let guard = lock.lock().unwrap();
+        if word.load(SeqCst) != expected {
+            return true;
+        }
+        if self.owner_dead() {
+            return false;
+        }
+        drop(cond.wait(guard).unwrap());
+        true
+    }
+
+    fn wake(&self, word: &AtomicU32, n: u32) {
+        self.futex.wake(word, n)
+    }
+}
+
+fn me(tid: u32) -> Me {
+    Me {
+        tid,
+        start: u64::from(tid) * 100,
+    }
+}
+
+/// Holds the mutex for a moment, checking that nobody else is inside.
+fn critical(inside: &AtomicU32) {
+    assert_eq!(inside.fetch_add(1, SeqCst), 0, "two owners at once");
+    thread::yield_now();
+    inside.fetch_sub(1, SeqCst);
+}
+
+#[test]
+fn mutex_excludes_and_no_release_is_lost() {
+    model(|| {
+        let m = Arc::new(MutexModel::default());
+        let inside = Arc::new(AtomicU32::new(0));
+        let threads: Vec<_> = (1..=2)
+            .map(|tid| {
+                let (m, inside) = (m.clone(), inside.clone());
+                thread::spawn(move || {
+                    assert_eq!(m.lock(tid), Locked::Acquired);
+                    critical(&inside);
+                    m.unlock(tid);
+                })
+            })
+            .collect();
+        assert_eq!(m.lock(3), Locked::Acquired);
+        critical(&inside);
+        m.unlock(3);
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(m.try_lock(4), Locked::Acquired, "free at the end");
+    });
+}
+
+#[test]
+fn mutex_recursion_needs_as_many_releases() {
+    model(|| {
+        let m = Arc::new(MutexModel::default());
+        assert_eq!(m.lock(1), Locked::Acquired);
+        assert_eq!(m.lock(1), Locked::Acquired);
+        let m2 = m.clone();
+        let other = thread::spawn(move || {
+            let got = m2.lock(2);
+            m2.unlock(2);
+            got
+        });
+        m.unlock(1);
+        assert!(m.words().owned_by(me(1)), "still held once");
+        m.unlock(1);
+        assert_eq!(other.join().unwrap(), Locked::Acquired);
+    });
+}
+
+#[test]
+fn mutex_an_owner_that_dies_is_reported_to_exactly_one_waiter() {
+    model(|| {
+        let m = Arc::new(MutexModel::default());
+        assert_eq!(m.lock(1), Locked::Acquired);
+        let waiters: Vec<_> = (2..=3)
+            .map(|tid| {
+                let m = m.clone();
+                thread::spawn(move || {
+                    let got = m.lock(tid);
+                    m.unlock(tid);
+                    got
+                })
+            })
+            .collect();
+        // Thread 1 dies holding it, before or after the waiters arrive.
+        m.die(1);
+        let got: Vec<_> = waiters.into_iter().map(|t| t.join().unwrap()).collect();
+        let abandoned = got.iter().filter(|g| **g == Locked::Abandoned).count();
+        assert_eq!(abandoned, 1, "{got:?}");
+        assert!(got.contains(&Locked::Acquired), "{got:?}");
+    });
+}
+
+#[test]
+fn mutex_a_new_thread_with_a_dead_owners_id_does_not_inherit_its_hold() {
+    model(|| {
+        let m = Arc::new(MutexModel::default());
+        assert_eq!(m.lock(1), Locked::Acquired);
+        // The id 1 comes back, on a thread started at another time.
+        let reborn = Me { tid: 1, start: 7 };
+        assert!(!m.words().owned_by(reborn));
+        assert!(m.words().unlock(reborn, &*m).is_err());
+        let got = m.words().lock(reborn, &*m, &*m, None, false);
+        assert_eq!(got, Locked::Abandoned);
+        assert!(m.words().owned_by(reborn));
+    });
+}
+
+#[test]
+fn mutex_a_poll_never_takes_a_live_owners_mutex() {
+    model(|| {
+        let m = Arc::new(MutexModel::default());
+        assert_eq!(m.lock(1), Locked::Acquired);
+        let m2 = m.clone();
+        let poller = thread::spawn(move || m2.try_lock(2));
+        let polled = poller.join().unwrap();
+        assert_eq!(polled, Locked::TimedOut);
+        assert!(m.words().owned_by(me(1)));
+        m.unlock(1);
     });
 }

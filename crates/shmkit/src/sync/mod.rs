@@ -32,9 +32,12 @@
 
 mod event;
 mod guarded;
+// The Linux backend builds its mutexes, events and semaphores on these state machines;
+// Windows has kernel ones.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) mod lockword;
 mod mutex;
 mod semaphore;
-// The Linux backend builds its events and semaphores on these; Windows has kernel ones.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod state;
 

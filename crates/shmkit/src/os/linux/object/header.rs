@@ -5,7 +5,7 @@
 //! | bytes | field |
 //! |---|---|
 //! | 0..8 | magic `SHMKIT\0\x01` |
-//! | 8..12 | version (1) |
+//! | 8..12 | version (2: sync objects hold no pthread state) |
 //! | 12..16 | kind ([`Kind`]'s header code) |
 //! | 16..20 | flags (bits 0..8) and protection (bits 8..16) |
 //! | 20..24 | length of the name |
@@ -28,7 +28,7 @@ use rustix::fd::AsFd;
 pub(crate) const DATA_OFFSET: u64 = crate::GRANULARITY;
 
 const MAGIC: [u8; 8] = *b"SHMKIT\0\x01";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const PAGE0: usize = 4096;
 const NAME_AT: usize = 256;
 const NAME_MAX: usize = 1280;

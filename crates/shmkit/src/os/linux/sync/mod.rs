@@ -5,17 +5,18 @@
 //! of one page: the header, and the object's state (`page`). Every handle maps that page
 //! shared, so the state words are shared by every process that has it open.
 //!
-//! - Mutex: a process-shared, robust, recursive pthread mutex (`robust`).
+//! - Mutex: the state machine of `crate::sync::lockword` over words of the page that hold
+//!   thread ids, never addresses (`owner`).
 //! - Event and semaphore: the state machines of `crate::sync::state`, sleeping on the
 //!   page's `seq` word with shared futexes (`futex`).
 
 mod futex;
+mod owner;
 mod page;
-mod robust;
 
 use self::futex::SharedFutex;
+use self::owner::Threads;
 use self::page::{Page, PAGE, PARAM_AT, SEQ_AT, STATE_AT};
-use self::robust::Locked;
 use super::inherit::{self, InheritableFd, Offered};
 use super::object::{self, Entry, Header, NewObject};
 use super::store;
@@ -24,6 +25,7 @@ use crate::error::{code, Error, ErrorKind, Result};
 use crate::kind::{Acquire, Kind};
 use crate::name::{label, Name};
 use crate::os::{SyncParams, SyncRequest};
+use crate::sync::lockword::{Locked, MutexWords};
 use crate::sync::state::{EventWords, SemaphoreWords};
 use crate::token::{Origin, Token};
 use rustix::fd::{AsRawFd, OwnedFd};
@@ -65,7 +67,14 @@ pub(crate) struct SyncHandle {
 /// thread takes the mutex before anyone else can see it.
 fn initialise(page: &Page, params: SyncParams) -> std::result::Result<(), Errno> {
     match params {
-        SyncParams::Mutex { initial_owner } => robust::init(page, initial_owner)?,
+        SyncParams::Mutex { initial_owner } => {
+            let words = owner::words(page);
+            let me = initial_owner.then(owner::me);
+            words.state.store(MutexWords::initial(me), Ordering::SeqCst);
+            if let Some(me) = me {
+                words.init_owner(me);
+            }
+        }
         SyncParams::Event {
             manual,
             initially_set,
@@ -82,17 +91,6 @@ fn initialise(page: &Page, params: SyncParams) -> std::result::Result<(), Errno>
         }
     }
     Ok(())
-}
-
-/// Undoes the initial ownership of a mutex that never got its name, so that its page
-/// leaves this thread's robust list before it is unmapped.
-fn release_initial_owner(page: &Page, params: SyncParams) {
-    if let SyncParams::Mutex {
-        initial_owner: true,
-    } = params
-    {
-        let _ = robust::unlock(page);
-    }
 }
 
 fn read_param(page: &Page, kind: Kind) -> u32 {
@@ -125,22 +123,10 @@ pub(crate) fn create_sync(req: &SyncRequest<'_>) -> Result<(SyncHandle, bool)> {
         *page.borrow_mut() = Some(p);
         done.map_err(|e| sys_err(e, &format!("creating {what}")))
     };
-    let mut lost_race = || {
-        if let Some(p) = page.borrow_mut().take() {
-            release_initial_owner(&p, req.params);
-        }
-    };
+    let mut lost_race = || drop(page.borrow_mut().take());
     let created = object::create_or_open(&dir, name, &new, &mut init, &mut lost_race);
     let page = page.into_inner();
-    let (entry, existed) = match created {
-        Ok(c) => c,
-        Err(e) => {
-            if let Some(p) = &page {
-                release_initial_owner(p, req.params);
-            }
-            return Err(e);
-        }
-    };
+    let (entry, existed) = created?;
     let mut handle = match page {
         Some(page) if !existed => SyncHandle {
             param: read_param(&page, kind),
@@ -235,7 +221,9 @@ impl SyncHandle {
         if self.kind != Kind::Mutex {
             return Err(self.wrong_op("waiting for a mutex"));
         }
-        match robust::lock(&self.page, timeout) {
+        let (deadline, poll) = deadline(timeout);
+        let words = owner::words(&self.page);
+        match words.lock(owner::me(), &SharedFutex, &Threads, deadline, poll) {
             Locked::Acquired => Ok(Acquire::Acquired),
             Locked::Abandoned => Ok(Acquire::Abandoned),
             Locked::TimedOut => Ok(Acquire::TimedOut),
@@ -247,15 +235,6 @@ impl SyncHandle {
                     self.what()
                 ),
             )),
-            Locked::NotRecoverable => Err(Error::new(
-                ErrorKind::Other,
-                format!(
-                    "waiting for {}: a process released it after its previous owner died \
-                     without marking it consistent; it cannot be used any more",
-                    self.what()
-                ),
-            )),
-            Locked::Failed(e) => Err(sys_err(e, &format!("waiting for {}", self.what()))),
         }
     }
 
@@ -264,21 +243,21 @@ impl SyncHandle {
         if self.kind != Kind::Mutex {
             return Err(self.wrong_op("releasing a mutex"));
         }
-        match robust::unlock(&self.page) {
-            Ok(()) => Ok(()),
-            Err(Errno::PERM) => Err(Error::new(
-                ErrorKind::NotOwner,
-                format!(
-                    "releasing {}: the calling thread does not own it",
-                    self.what()
-                ),
-            )),
-            Err(e) => Err(sys_err(e, &format!("releasing {}", self.what()))),
-        }
+        owner::words(&self.page)
+            .unlock(owner::me(), &SharedFutex)
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::NotOwner,
+                    format!(
+                        "releasing {}: the calling thread does not own it",
+                        self.what()
+                    ),
+                )
+            })
     }
 
     pub(crate) fn mutex_owned_by_caller(&self) -> bool {
-        self.kind == Kind::Mutex && robust::owned_by_caller(&self.page)
+        self.kind == Kind::Mutex && owner::words(&self.page).owned_by(owner::me())
     }
 
     fn event(&self) -> EventWords<'_> {
@@ -467,15 +446,5 @@ impl SyncHandle {
             unnamed,
             inheritable: None,
         })
-    }
-}
-
-impl Drop for SyncHandle {
-    fn drop(&mut self) {
-        // A mutex this thread owns is on its robust list, which the kernel walks when the
-        // thread ends: its page must stay mapped until then. As on Windows, the mutex
-        // stays owned; when the thread ends it becomes abandoned for the next waiter.
-        // (The entry, the hold on the name, closes after the page.)
-        self.page.keep_mapped = self.mutex_owned_by_caller();
     }
 }

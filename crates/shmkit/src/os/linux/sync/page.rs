@@ -1,9 +1,11 @@
 //! The shared page of a sync object: the object file's first page, mapped read-write by
 //! every handle, whose bytes from [`SYNC_AT`] hold the object's state.
 //!
-//! Layout from [`SYNC_AT`]: mutex: the `pthread_mutex_t`. Event and semaphore: the 64-bit
-//! state at [`STATE_AT`], the 32-bit `seq` at [`SEQ_AT`], then at [`PARAM_AT`] a 32-bit
-//! parameter (the event's manual-reset flag, the semaphore's maximum).
+//! Layout from [`SYNC_AT`]: the 64-bit state at [`STATE_AT`], the 32-bit `seq` at
+//! [`SEQ_AT`], then at [`PARAM_AT`] a 32-bit parameter (the event's manual-reset flag,
+//! the semaphore's maximum, the mutex's recursion depth). A mutex also keeps its owner's
+//! start time at [`OWNER_START_AT`] and the generation that wrote it at [`SEALED_AT`]
+//! (`crate::sync::lockword`). Only numbers: nothing here is an address.
 
 use rustix::fd::AsFd;
 use rustix::io::Errno;
@@ -17,22 +19,20 @@ pub(super) const PAGE: usize = 4096;
 pub(super) const STATE_AT: usize = SYNC_AT;
 pub(super) const SEQ_AT: usize = SYNC_AT + 8;
 pub(super) const PARAM_AT: usize = SYNC_AT + 12;
+pub(super) const OWNER_START_AT: usize = SYNC_AT + 16;
+pub(super) const SEALED_AT: usize = SYNC_AT + 24;
 
-const _: () = assert!(SYNC_AT + std::mem::size_of::<libc::pthread_mutex_t>() <= PAGE);
-const _: () = assert!(PARAM_AT + 4 <= PAGE && STATE_AT % 8 == 0);
-const _: () = assert!(SYNC_AT % std::mem::align_of::<libc::pthread_mutex_t>() == 0);
+const _: () = assert!(SEALED_AT + 4 <= PAGE && STATE_AT % 8 == 0 && OWNER_START_AT % 8 == 0);
 
 /// The shared first page of a sync object, mapped read-write.
 pub(super) struct Page {
     ptr: NonNull<u8>,
-    /// Leave it mapped when dropped (see `SyncHandle`'s `Drop`).
-    pub(super) keep_mapped: bool,
 }
 
-// SAFETY: the page is plain shared memory that is only accessed through atomics and
-// pthread calls made for process-shared use; any thread may use it.
+// SAFETY: the page is plain shared memory that is only accessed through atomics; any
+// thread may use it.
 unsafe impl Send for Page {}
-// SAFETY: as above: every access is atomic or a pthread call that synchronises itself.
+// SAFETY: as above: every access is atomic.
 unsafe impl Sync for Page {}
 
 impl Page {
@@ -51,10 +51,7 @@ impl Page {
             )?
         };
         NonNull::new(ptr.cast::<u8>())
-            .map(|ptr| Page {
-                ptr,
-                keep_mapped: false,
-            })
+            .map(|ptr| Page { ptr })
             .ok_or(Errno::NOMEM)
     }
 
@@ -69,21 +66,10 @@ impl Page {
         // SAFETY: as in `u32_at`, with `at` 8-aligned.
         unsafe { &*self.ptr.as_ptr().add(at).cast::<AtomicU64>() }
     }
-
-    #[inline]
-    pub(super) fn mutex(&self) -> *mut libc::pthread_mutex_t {
-        self.ptr
-            .as_ptr()
-            .wrapping_add(SYNC_AT)
-            .cast::<libc::pthread_mutex_t>()
-    }
 }
 
 impl Drop for Page {
     fn drop(&mut self) {
-        if self.keep_mapped {
-            return;
-        }
         // SAFETY: the page was mapped by `Page::map` with this length and nothing borrows
         // it beyond `self` (the references it hands out borrow `self`).
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), PAGE) };

@@ -1,0 +1,305 @@
+//! The state machine of the Linux mutex: words in shared memory that hold ids, never
+//! addresses, changed only by compare-and-swap, with waiting passed in as a [`Futex`] and
+//! the question "does this thread still run?" passed in as [`Owners`]. No system call
+//! happens here, so the same code runs over real shared memory and under the loom model
+//! checker (`tests/model.rs` includes this file).
+//!
+//! Why not a robust pthread mutex: glibc links a robust mutex into its owner thread's
+//! robust list through pointers stored inside the mutex, so in a page that other users may
+//! write those pointers are both an address leak and a write-what-where for the owner's
+//! next unlock. Here the page holds only numbers, and whatever another process writes
+//! there can at worst give the mutex to the wrong thread or report it abandoned; it can
+//! never make this code touch memory outside the words.
+//!
+//! The words:
+//!
+//! | word | bits | meaning |
+//! |---|---|---|
+//! | `state` (64) | 0..30 | owner thread id (0: free) |
+//! | | 31 | waiters: some thread may be asleep on `seq` |
+//! | | 32..64 | generation: bumped by every acquisition |
+//! | `seq` (32) | | bumped by a release that may have waiters; waiters sleep on it |
+//! | `depth` (32) | | recursive acquisitions beyond the first (owner only) |
+//! | `start` (64) | | the owner thread's start time (0: unknown) |
+//! | `sealed` (32) | | the generation whose acquirer wrote `start` |
+//!
+//! The generation makes every acquisition distinct, so a waiter that concluded "the owner
+//! is dead" takes the mutex over by a compare-and-swap of the exact `state` it examined:
+//! if the owner released it and anyone (the same thread included) acquired it since, the
+//! swap fails and the waiter looks again. An owner writes `start`, then `sealed`, right
+//! after it acquires; a waiter trusts `start` only when `sealed` matches the generation it
+//! sees (an owner killed between the two steps is then judged by its thread id alone).
+//!
+//! Abandonment: nothing in the kernel tells the waiters that an owner died (no robust
+//! list), so a waiter that finds the same acquisition in place after a sleep asks
+//! [`Owners::alive`]; the sleeps are bounded by [`Owners::recheck`]. A waiter reads `seq`
+//! before it examines `state` and sleeps only while `seq` is unchanged, so a release
+//! between its check and its sleep is never lost.
+
+use super::atomic::{
+    AtomicU32, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release, SeqCst},
+};
+use super::state::Futex;
+use std::time::{Duration, Instant};
+
+/// The owner-id bits of `state` (the kernel's thread ids fit in 30 bits).
+pub(crate) const TID_MASK: u64 = 0x3fff_ffff;
+const WAITERS: u64 = 1 << 31;
+const GEN_ONE: u64 = 1 << 32;
+
+/// The calling thread, as the mutex records its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Me {
+    /// Its thread id, 1..=TID_MASK.
+    pub tid: u32,
+    /// Its start time in the kernel's units (0: unknown).
+    pub start: u64,
+}
+
+/// Who runs: the other OS service the mutex needs.
+pub(crate) trait Owners {
+    /// Whether the thread `tid` still runs; `start`, when known, is the start time the
+    /// owner recorded (a thread of the same id started at another time is another thread).
+    fn alive(&self, tid: u32, start: Option<u64>) -> bool;
+    /// How long the `round`-th sleep of a waiter lasts before it looks at the owner again
+    /// (`None`: until woken).
+    fn recheck(&self, round: u32) -> Option<Duration>;
+}
+
+/// What a lock call ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locked {
+    Acquired,
+    /// Acquired from an owner that ended without releasing it.
+    Abandoned,
+    TimedOut,
+    /// The owner already holds it `u32::MAX` times.
+    TooDeep,
+}
+
+/// Releasing a mutex the calling thread does not own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NotOwner;
+
+/// The words of one mutex.
+pub(crate) struct MutexWords<'a> {
+    pub state: &'a AtomicU64,
+    pub seq: &'a AtomicU32,
+    pub depth: &'a AtomicU32,
+    pub start: &'a AtomicU64,
+    pub sealed: &'a AtomicU32,
+}
+
+fn owner(s: u64) -> u32 {
+    (s & TID_MASK) as u32
+}
+
+fn generation(s: u64) -> u32 {
+    (s >> 32) as u32
+}
+
+/// `s` acquired by `me`: the next generation, `me` as owner, the waiters bit as given.
+fn taken(s: u64, me: Me, waiters: bool) -> u64 {
+    let gen = (s & !(TID_MASK | WAITERS)).wrapping_add(GEN_ONE);
+    gen | u64::from(me.tid) | if waiters { WAITERS } else { 0 }
+}
+
+impl MutexWords<'_> {
+    /// The value of `state` for a new mutex: free, or owned by `me` (an initial owner).
+    pub(crate) fn initial(me: Option<Me>) -> u64 {
+        match me {
+            None => 0,
+            Some(me) => taken(0, me, false),
+        }
+    }
+
+    /// Writes the owner record of a new mutex whose initial owner is `me`.
+    pub(crate) fn init_owner(&self, me: Me) {
+        self.seal(taken(0, me, false), me);
+    }
+
+    /// Records `me` as the owner of the acquisition `s`.
+    #[inline]
+    fn seal(&self, s: u64, me: Me) {
+        // Plain stores: only the owner writes these, and `sealed` publishes `start`.
+        self.depth.store(0, Relaxed);
+        self.start.store(me.start, Relaxed);
+        self.sealed.store(generation(s), Release);
+    }
+
+    /// Whether the acquisition `s` is `me`'s, not that of an earlier thread that had the
+    /// same id.
+    fn mine(&self, s: u64, me: Me) -> bool {
+        owner(s) == me.tid
+            && self.sealed.load(Acquire) == generation(s)
+            && (me.start == 0 || self.start.load(Relaxed) == me.start)
+    }
+
+    /// Whether `me` owns the mutex.
+    pub(crate) fn owned_by(&self, me: Me) -> bool {
+        self.mine(self.state.load(SeqCst), me)
+    }
+
+    /// Whether the owner of the acquisition `s` still runs.
+    fn owner_alive(&self, s: u64, owners: &impl Owners) -> bool {
+        let known = self.sealed.load(Acquire) == generation(s);
+        let start = self.start.load(Relaxed);
+        let known = known && start != 0;
+        owners.alive(owner(s), known.then_some(start))
+    }
+
+    /// Acquires the mutex for `me`: waits until `deadline` (`None`: forever); with `poll`,
+    /// does not wait at all.
+    #[inline]
+    pub(crate) fn lock(
+        &self,
+        me: Me,
+        futex: &impl Futex,
+        owners: &impl Owners,
+        deadline: Option<Instant>,
+        poll: bool,
+    ) -> Locked {
+        let s = self.state.load(SeqCst);
+        if owner(s) == 0 {
+            let new = taken(s, me, s & WAITERS != 0);
+            if self.state.compare_exchange(s, new, SeqCst, SeqCst).is_ok() {
+                self.seal(new, me);
+                return Locked::Acquired;
+            }
+        }
+        self.lock_contended(me, futex, owners, deadline, poll)
+    }
+
+    #[cold]
+    fn lock_contended(
+        &self,
+        me: Me,
+        futex: &impl Futex,
+        owners: &impl Owners,
+        deadline: Option<Instant>,
+        poll: bool,
+    ) -> Locked {
+        // Whether the acquisition in place was already in place before our last sleep:
+        // only then is its owner asked about (a poll asks at once).
+        let mut stale = poll;
+        let mut round = 0;
+        let mut last = None;
+        loop {
+            let seq = self.seq.load(SeqCst);
+            let s = self.state.load(SeqCst);
+            if owner(s) == 0 {
+                // Free. A waiter takes it with the waiters bit set: others may sleep.
+                if self
+                    .state
+                    .compare_exchange(s, taken(s, me, true), SeqCst, SeqCst)
+                    .is_ok()
+                {
+                    self.seal(taken(s, me, true), me);
+                    return Locked::Acquired;
+                }
+                continue;
+            }
+            if owner(s) == me.tid {
+                if self.mine(s, me) {
+                    let d = self.depth.load(Relaxed);
+                    if d == u32::MAX {
+                        return Locked::TooDeep;
+                    }
+                    self.depth.store(d + 1, Relaxed);
+                    return Locked::Acquired;
+                }
+                // Our id, but not our acquisition: a thread that had this id before us
+                // ended holding it.
+                if self.take_over(s, me) {
+                    return Locked::Abandoned;
+                }
+                continue;
+            }
+            stale |= last == Some(s);
+            if stale && !self.owner_alive(s, owners) {
+                if self.take_over(s, me) {
+                    return Locked::Abandoned;
+                }
+                continue;
+            }
+            if poll {
+                return Locked::TimedOut;
+            }
+            if s & WAITERS == 0
+                && self
+                    .state
+                    .compare_exchange(s, s | WAITERS, SeqCst, SeqCst)
+                    .is_err()
+            {
+                continue;
+            }
+            let slice = owners
+                .recheck(round)
+                .and_then(|d| Instant::now().checked_add(d));
+            round = round.saturating_add(1);
+            let until = match (deadline, slice) {
+                (Some(d), Some(s)) => Some(d.min(s)),
+                (d, s) => d.or(s),
+            };
+            let woken = futex.wait(self.seq, seq, until);
+            if !woken && deadline.is_some_and(|d| Instant::now() >= d) {
+                self.pass_wake_on(futex);
+                return Locked::TimedOut;
+            }
+            last = Some(s | WAITERS);
+            stale = false;
+        }
+    }
+
+    /// Takes over the acquisition `s` of a dead owner: succeeds only if nothing changed.
+    fn take_over(&self, s: u64, me: Me) -> bool {
+        let new = taken(s, me, s & WAITERS != 0);
+        let done = self.state.compare_exchange(s, new, SeqCst, SeqCst).is_ok();
+        if done {
+            self.seal(new, me);
+        }
+        done
+    }
+
+    /// A waiter that gives up may have taken the wake-up of a release: if the mutex is
+    /// free, it hands that wake-up on to another sleeper.
+    fn pass_wake_on(&self, futex: &impl Futex) {
+        let s = self.state.load(SeqCst);
+        if owner(s) == 0 && s & WAITERS != 0 {
+            self.seq.fetch_add(1, SeqCst);
+            futex.wake(self.seq, 1);
+        }
+    }
+
+    /// Releases one level of `me`'s ownership.
+    #[inline]
+    pub(crate) fn unlock(&self, me: Me, futex: &impl Futex) -> Result<(), NotOwner> {
+        let mut s = self.state.load(SeqCst);
+        if !self.mine(s, me) {
+            return Err(NotOwner);
+        }
+        let d = self.depth.load(Relaxed);
+        if d > 0 {
+            self.depth.store(d - 1, Relaxed);
+            return Ok(());
+        }
+        loop {
+            // Free, keeping the generation; the waiters bit is cleared, and the waiter
+            // woken sets it again if it goes back to sleep.
+            let free = s & !(TID_MASK | WAITERS);
+            match self.state.compare_exchange(s, free, SeqCst, SeqCst) {
+                Ok(_) => break,
+                // Only the waiters bit may change under an owner (or a forger: then the
+                // mutex is no longer ours to release).
+                Err(now) if owner(now) == me.tid && generation(now) == generation(s) => s = now,
+                Err(_) => return Err(NotOwner),
+            }
+        }
+        if s & WAITERS != 0 {
+            self.seq.fetch_add(1, SeqCst);
+            futex.wake(self.seq, 1);
+        }
+        Ok(())
+    }
+}
