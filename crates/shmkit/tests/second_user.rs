@@ -218,6 +218,27 @@ fn child_entry() {
             drop(m);
             report("closed");
         }
+        // Creates `arg 0` and ends at once without closing it, as a killed process does.
+        "die" => {
+            let m = Mapping::create(arg(0), 4096).unwrap();
+            report("created");
+            std::mem::forget(m);
+            // SAFETY: ends this child process at once; nothing else runs in it.
+            unsafe { libc::_exit(0) };
+        }
+        // A garbage-collection pass (arg 0: "dry" for a dry run): one line per object,
+        // then "done".
+        "gc" => {
+            match shmkit::inspect::collect_garbage(arg(0) == "dry") {
+                Ok(freed) => {
+                    for r in freed {
+                        report(format!("freed {} of {}", r.name, r.owner));
+                    }
+                }
+                Err(e) => report(format!("err {e}")),
+            }
+            report("done");
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -680,4 +701,160 @@ fn a_mutex_page_overwritten_by_another_user_never_crashes_its_owner() {
         out.status.success(),
         "the owner crashed: {lock} / {release}: {out:?}"
     );
+}
+
+/// The victim's Local directory in `store`.
+fn victims_local(store: &TempStore) -> PathBuf {
+    store.path(&format!("shmkit.local.{VICTIM_UID}"))
+}
+
+/// Root's garbage collection reaches every user's dead Local objects, not only Global
+/// ones, and frees only what no process holds: the victim's live object stays. Another
+/// user's pass frees nothing of the victim's.
+#[test]
+fn roots_gc_frees_a_victims_dead_local_object_and_spares_its_live_one() {
+    if !require_root("roots_gc_frees_a_victims_dead_local_object_and_spares_its_live_one") {
+        return;
+    }
+    let store = store("gc-local");
+    let dead_base = unique_base("gc-dead");
+    let (dead, live) = (
+        format!("Local\\{dead_base}"),
+        format!("Local\\{}", unique_base("gc-live")),
+    );
+    let victim = inside(&store, as_victim);
+    // In this order: the victim's next operation would reclaim the dead object itself.
+    let holder = victim_holds(&store, &live, "default");
+    assert_eq!(run("die", &[&dead], &victim), "created");
+    let dead_file = victims_local(&store).join(format!("o.{dead_base}"));
+    assert!(dead_file.exists());
+    let root = |cmd: &mut Command| store.env(cmd);
+    assert_eq!(run("gc", &["real"], inside(&store, as_other_user)), "done");
+    assert!(
+        dead_file.exists(),
+        "another user's pass reached the victim's objects"
+    );
+    let expected = format!("freed {dead} of {VICTIM_UID}\ndone");
+    assert_eq!(run("gc", &["dry"], root), expected);
+    assert!(dead_file.exists(), "a dry run frees nothing");
+    assert_eq!(run("gc", &["real"], root), expected);
+    assert!(
+        !dead_file.exists(),
+        "root's pass left the victim's dead object"
+    );
+    assert_eq!(run("gc", &["real"], root), "done");
+    assert_eq!(
+        run("open", &[&live, "r"], &victim),
+        "ok victim map-write=PermissionDenied"
+    );
+    holder.finish();
+}
+
+/// What a user planted in its own Local directory, and a Local directory of one uid made
+/// by another, do not lead root's pass astray: a symbolic link is not followed, a FIFO
+/// does not block it, neither is removed, and the squatted directory is not entered.
+#[test]
+fn roots_gc_neither_follows_nor_removes_links_and_fifos_planted_in_a_users_local_dir() {
+    if !require_root(
+        "roots_gc_neither_follows_nor_removes_links_and_fifos_planted_in_a_users_local_dir",
+    ) {
+        return;
+    }
+    let store = store("gc-planted");
+    let files = files_dir("gc-planted-files");
+    let target = file_of(&files.0, "target", VICTIM_UID, 0o600, b"precious");
+    let victim = inside(&store, as_victim);
+    let dead = format!("Local\\{}", unique_base("gc-planted-dead"));
+    assert_eq!(run("die", &[&dead], &victim), "created");
+    let local = victims_local(&store);
+    let t = target.to_str().unwrap();
+    let mut planted = Vec::new();
+    for (kind, entry) in [
+        ("symlink", "o.link"),
+        ("fifo", "o.fifo"),
+        ("fifo", "l.1.0"),
+        ("symlink", "l.2.0"),
+    ] {
+        let at = local.join(entry);
+        assert_eq!(
+            run("plant", &[kind, at.to_str().unwrap(), t], &victim),
+            "planted"
+        );
+        planted.push(at);
+    }
+    // Another user's directory under the name of uid 54323's, holding what looks like a
+    // dead object of that name.
+    let squat = store.path("shmkit.local.54323");
+    std::fs::create_dir(&squat).unwrap();
+    std::fs::set_permissions(&squat, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&squat, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    let forged = squat.join("o.forged");
+    let mut cmd = child(
+        "forge",
+        &[forged.to_str().unwrap(), "Local\\forged", "4096", "no"],
+    );
+    inside(&store, as_other_user)(&mut cmd);
+    let mut forger = Talker::start(cmd);
+    forger.wait_for("planted");
+    forger.finish();
+    let before = fingerprint(&target);
+    let r = run("gc", &["real"], |cmd| store.env(cmd));
+    assert_eq!(r, format!("freed {dead} of {VICTIM_UID}\ndone"));
+    for p in &planted {
+        assert!(std::fs::symlink_metadata(p).is_ok(), "{p:?} was removed");
+    }
+    assert!(forged.exists(), "root's pass entered a squatted directory");
+    assert_eq!(
+        fingerprint(&target),
+        before,
+        "the link's target was touched"
+    );
+}
+
+/// Where a user's Local objects live in its runtime directory (its directory in the store
+/// was squatted), root's pass reaches them there too.
+#[test]
+fn roots_gc_reaches_a_users_local_objects_in_its_runtime_directory() {
+    if !require_root("roots_gc_reaches_a_users_local_objects_in_its_runtime_directory") {
+        return;
+    }
+    // The victim's runtime directory where root's pass looks for it, made for the test and
+    // removed with it.
+    struct RuntimeDir(PathBuf);
+    impl Drop for RuntimeDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let path = PathBuf::from(format!("/run/user/{VICTIM_UID}"));
+    if !Path::new("/run/user").is_dir() || path.exists() {
+        eprintln!("NOT RUN: needs /run/user, without {}", path.display());
+        return;
+    }
+    std::fs::create_dir(&path).unwrap();
+    let runtime = RuntimeDir(path);
+    std::fs::set_permissions(&runtime.0, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&runtime.0, Some(VICTIM_UID), Some(VICTIM_UID)).unwrap();
+    let store = store("gc-runtime");
+    let squat = victims_local(&store);
+    std::fs::create_dir(&squat).unwrap();
+    std::fs::set_permissions(&squat, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&squat, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    let victim = |cmd: &mut Command| {
+        store.env(cmd);
+        cmd.env("XDG_RUNTIME_DIR", &runtime.0);
+        as_victim(cmd);
+    };
+    let base = unique_base("gc-runtime");
+    let dead = format!("Local\\{base}");
+    assert_eq!(run("die", &[&dead], victim), "created");
+    let fallback: Vec<PathBuf> = common::users::walk(&runtime.0)
+        .into_iter()
+        .map(PathBuf::from)
+        .filter(|p| p.file_name().is_some_and(|f| *f == *format!("o.{base}")))
+        .collect();
+    assert_eq!(fallback.len(), 1, "{fallback:?}");
+    let r = run("gc", &["real"], |cmd| store.env(cmd));
+    assert_eq!(r, format!("freed {dead} of {VICTIM_UID}\ndone"));
+    assert!(!fallback[0].exists());
 }
