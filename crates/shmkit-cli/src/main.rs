@@ -169,6 +169,9 @@ enum Command {
     },
     /// Reclaim the objects whose holders all died, and print what was freed.
     ///
+    /// Covers your Local objects and the Global objects you may remove; run by root, every
+    /// user's Local and Global objects. Only objects that no process holds are freed.
+    ///
     /// Linux only: Windows frees an object with its last handle, and cannot list them.
     Gc {
         /// Change nothing; print what would be freed.

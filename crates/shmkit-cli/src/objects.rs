@@ -265,13 +265,17 @@ pub fn gc(dry_run: bool) -> Result<()> {
     let freed = inspect::collect_garbage(dry_run).context("cannot collect garbage")?;
     let mut out = io::stdout().lock();
     let verb = if dry_run { "would free" } else { "freed" };
+    // Root's pass frees every user's objects: each line says whose it was.
+    let users = Users::load();
     for r in &freed {
         writeln!(
             out,
-            "{verb} {} ({}, {})",
+            "{verb} {} ({}, {}) of {} (uid {})",
             printable(&r.name),
             kind_word(r.kind),
-            format_size(r.size)
+            format_size(r.size),
+            users.name(r.owner),
+            r.owner
         )?;
     }
     let total: u64 = freed.iter().map(|r| r.size).sum();

@@ -361,6 +361,67 @@ fn rm_of_a_non_persistent_object_explains_and_fails() {
 }
 
 #[test]
+// Linux only, and root only: another user's objects, as an administrator cleans them.
+#[cfg(target_os = "linux")]
+fn root_gc_frees_another_users_dead_local_object_and_spares_its_live_one() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if common::euid() != 0 {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root");
+        eprintln!("NOT RUN: needs root");
+        return;
+    }
+    // A uid no account uses.
+    const USER: u32 = 54_322;
+    let store = Store::new();
+    std::fs::set_permissions(&store.root, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let hold = |name: &str| {
+        let mut child = store
+            .spawn_cmd()
+            .args(["create", name, "--size", "4K", "--hold"])
+            .uid(USER)
+            .gid(USER)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Lines::collect(child.stderr.take().unwrap());
+        lines.wait_for("holding");
+        (child, lines)
+    };
+    let (dead, live) = (unique("gc-root-dead"), unique("gc-root-live"));
+    let (mut live_holder, _l1) = hold(&live);
+    let (mut dead_holder, _l2) = hold(&dead);
+    signal(dead_holder.id(), Signal::KILL);
+    common::wait_with_watchdog(&mut dead_holder, common::WATCHDOG);
+    let user = format!("of {USER} (uid {USER})");
+    store
+        .cmd()
+        .args(["gc", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(contains(format!(
+            "would free {dead} (mapping, 4 KiB) {user}"
+        )))
+        .stdout(contains(live.as_str()).not());
+    store
+        .cmd()
+        .arg("gc")
+        .assert()
+        .success()
+        .stdout(contains(format!("freed {dead} (mapping, 4 KiB) {user}")))
+        .stdout(contains("freed 1 object"))
+        .stdout(contains(live.as_str()).not());
+    let local = store.root.join(format!("shmkit.local.{USER}"));
+    let base = |n: &str| format!("o.{}", n.rsplit('\\').next().unwrap());
+    assert!(!local.join(base(&dead)).exists());
+    assert!(local.join(base(&live)).exists(), "the live object stays");
+    drop(live_holder.stdin.take());
+    common::wait_with_watchdog(&mut live_holder, common::WATCHDOG);
+}
+
+#[test]
 // Linux only: `gc` and the store's files (Windows frees a dead holder's objects itself).
 #[cfg(target_os = "linux")]
 fn gc_frees_the_object_of_a_killed_holder() {
@@ -896,7 +957,7 @@ fn sync_objects_are_created_held_and_listed_with_their_kind() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stderr = common::Lines::collect(child.stderr.take().unwrap());
+        let stderr = Lines::collect(child.stderr.take().unwrap());
         let said = stderr.wait_for("holding");
         assert!(said.contains(&name), "{said}");
         assert!(stderr.all().contains(&format!("created {kind} {name}")));

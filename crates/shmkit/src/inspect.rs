@@ -81,6 +81,8 @@ pub struct Reclaimed {
     pub kind: Option<Kind>,
     /// Its size in bytes.
     pub size: u64,
+    /// The owner's user id (the objects of several users are freed only by root).
+    pub owner: u32,
 }
 
 fn with_holders(found: Vec<crate::os::Found>) -> Vec<ObjectInfo> {
@@ -135,6 +137,14 @@ pub fn info(name: &str) -> Result<ObjectInfo> {
 /// non-persistent object that no process holds), and the records of dead processes.
 /// Returns what it freed; with `dry_run`, changes nothing and returns what it would free.
 ///
+/// Run by root, it covers the whole machine: every `Global\` object and every user's
+/// `Local\` objects (on Linux, the per-user directories in the store and their fallbacks
+/// in the users' runtime directories), by the same rule: an object goes only when no
+/// process holds it. A directory that fails the checks every use makes (another user's,
+/// too open, a symbolic link) is not entered, and only regular files named and headed as
+/// objects are removed. Other users' gc covers their own `Local\` objects and the
+/// `Global\` objects they may remove.
+///
 /// Reclamation also happens by itself, in the next operation in a namespace after a
 /// holder dies (SPEC 5.3); this is the explicit pass.
 pub fn collect_garbage(dry_run: bool) -> Result<Vec<Reclaimed>> {
@@ -145,6 +155,7 @@ pub fn collect_garbage(dry_run: bool) -> Result<Vec<Reclaimed>> {
             namespace: g.namespace,
             kind: g.kind,
             size: g.size,
+            owner: g.owner,
         })
         .collect())
 }

@@ -123,6 +123,7 @@ pub(crate) struct Garbage {
     pub namespace: Namespace,
     pub kind: Option<Kind>,
     pub size: u64,
+    pub owner: u32,
 }
 
 /// Everything a sync create call asks of a backend (validated by `crate::params`).

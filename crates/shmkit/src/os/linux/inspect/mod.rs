@@ -200,38 +200,70 @@ pub(crate) fn find(name: &Name) -> Result<Found> {
 }
 
 /// Reclaims every non-persistent object of the current user's namespaces that no process
-/// holds, then the leases of dead processes. A dry run changes nothing and reports what
-/// would be freed.
+/// holds, then the leases of dead processes; as root, also those of every other user's
+/// Local directory (an administrator's pass cleans the machine). A dry run changes
+/// nothing and reports what would be freed.
 pub(crate) fn collect_garbage(dry_run: bool) -> Result<Vec<Garbage>> {
     let uid = sys::euid();
     let mut out = Vec::new();
     for (ns, dir) in own_ns_dirs()? {
-        let names = sys::read_dir_names(dir.fd.as_fd()).map_err(|e| {
-            Error::from_io(
-                e.into(),
-                format!("cannot read the namespace directory {}", dir.path.display()),
-            )
-        })?;
-        for r in object::reclaim_stale_objects(dir.fd.as_fd(), &names, dry_run) {
-            // A real pass cannot unlink other users' objects in the sticky Global
-            // directory; a dry run must not promise to.
-            if dry_run && ns == Namespace::Global && !may_unlink(&dir, &r.file, uid) {
-                continue;
-            }
-            let name = r
-                .name
-                .or_else(|| decode_file_name(&r.file).map(|base| format!("{ns}\\{base}")))
-                .unwrap_or(r.file);
-            out.push(Garbage {
-                name,
-                namespace: ns,
-                kind: r.kind,
-                size: r.size,
-            });
+        let global = ns == Namespace::Global;
+        // A real pass cannot unlink other users' objects in the sticky Global directory;
+        // a dry run must not promise to.
+        let keep = |file: &str| !(dry_run && global && !may_unlink(&dir, file, uid));
+        collect_in(dir.fd.as_fd(), &dir.path, ns, dry_run, keep, &mut out)?;
+    }
+    if uid == 0 {
+        for other in store::other_local_dirs()? {
+            // One user's unreadable directory does not stop the pass over the others.
+            let _ = collect_in(
+                other.fd.as_fd(),
+                &other.path,
+                Namespace::Local,
+                dry_run,
+                |_| true,
+                &mut out,
+            );
         }
-        store::remove_dead_leases(dir.fd.as_fd(), &names, dry_run);
     }
     Ok(out)
+}
+
+/// One directory's part of [`collect_garbage`]: the unheld objects for which `keep` says
+/// yes, then the dead leases. Reclamation itself opens regular files only, never through
+/// a symbolic link, and unlinks by name inside `dir`.
+fn collect_in(
+    dir: BorrowedFd<'_>,
+    path: &std::path::Path,
+    ns: Namespace,
+    dry_run: bool,
+    keep: impl Fn(&str) -> bool,
+    out: &mut Vec<Garbage>,
+) -> Result<()> {
+    let names = sys::read_dir_names(dir).map_err(|e| {
+        Error::from_io(
+            e.into(),
+            format!("cannot read the namespace directory {}", path.display()),
+        )
+    })?;
+    for r in object::reclaim_stale_objects(dir, &names, dry_run) {
+        if !keep(&r.file) {
+            continue;
+        }
+        let name = r
+            .name
+            .or_else(|| decode_file_name(&r.file).map(|base| format!("{ns}\\{base}")))
+            .unwrap_or(r.file);
+        out.push(Garbage {
+            name,
+            namespace: ns,
+            kind: r.kind,
+            size: r.size,
+            owner: r.owner,
+        });
+    }
+    store::remove_dead_leases(dir, &names, dry_run);
+    Ok(())
 }
 
 /// Whether `uid` may unlink `file` from a sticky directory.

@@ -191,7 +191,10 @@ fn open_entry_inner(
                         Err(Errno::ACCESS | Errno::PERM) => {
                             return refused(dir, file, e, name, what, write)
                         }
-                        Err(_) => return Err(open_error(e, name, what, write)),
+                        Err(Errno::NOENT) => return Ok(Lookup::Missing),
+                        // What the entry is (a FIFO, say) is the reason, not the
+                        // permissions that refused the write open first.
+                        Err(e) => return Err(open_error(e, name, what, write)),
                     }
                 }
                 Err(e @ (Errno::ACCESS | Errno::PERM)) => {

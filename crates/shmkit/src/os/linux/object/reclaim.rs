@@ -43,7 +43,8 @@ pub(crate) fn reclaim_stale_objects(
         if !(n.starts_with(OBJECT_PREFIX) || n.starts_with(HASHED_PREFIX)) {
             continue;
         }
-        let Ok((fd, _)) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
+        // Only a regular file, never through a symbolic link, and without blocking.
+        let Ok((fd, st)) = sys::open_file_at(dir, n, OFlags::RDONLY) else {
             continue;
         };
         if lock::held_by_others(&fd) != Ok(false) {
@@ -75,6 +76,7 @@ pub(crate) fn reclaim_stale_objects(
                 name: header.name.clone(),
                 size: header.size,
                 kind: header.kind,
+                owner: st.st_uid,
             });
         }
     }
@@ -88,4 +90,6 @@ pub(crate) struct Reclaimed {
     pub name: Option<String>,
     pub size: u64,
     pub kind: Option<Kind>,
+    /// The owner of the object file.
+    pub owner: u32,
 }

@@ -200,8 +200,12 @@ impl NsDir {
     }
 }
 
+/// Only a regular file can be a lease: anything else under a lease's name (a FIFO, a
+/// directory) is junk that another user left, and no lease of a dead process.
 fn lease_is_dead(dir: BorrowedFd<'_>, name: &str) -> bool {
-    sys::open_lease(dir, name).is_ok_and(|fd| owner_died(&fd))
+    sys::open_lease(dir, name).is_ok_and(|fd| {
+        sys::fstat(&fd).is_ok_and(|st| st.st_mode & 0o170000 == 0o100000) && owner_died(&fd)
+    })
 }
 
 /// A lease's owner holds its write lock for life (an OFD lock, shared with every process

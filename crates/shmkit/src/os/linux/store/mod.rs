@@ -184,20 +184,37 @@ fn local_dir(uid: u32) -> Result<(PathBuf, OwnedFd)> {
     }
 }
 
+/// Where users' runtime directories are, when `XDG_RUNTIME_DIR` does not say.
+const RUNTIME_ROOT: &str = "/run/user";
+
 /// The user's runtime directory, when it is a directory of `uid` with mode 0700.
 fn runtime_dir(uid: u32) -> Option<(PathBuf, OwnedFd)> {
     let path = std::env::var_os("XDG_RUNTIME_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(format!("/run/user/{uid}")));
+        .unwrap_or_else(|| Path::new(RUNTIME_ROOT).join(uid.to_string()));
     let fd = rustix::fs::open(
         &path,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
         Mode::empty(),
     )
     .ok()?;
+    checked_runtime_dir(fd, uid).map(|fd| (path, fd))
+}
+
+/// `fd`, when it is a runtime directory of `uid`: its own, mode 0700.
+fn checked_runtime_dir(fd: OwnedFd, uid: u32) -> Option<OwnedFd> {
     let st = sys::fstat(&fd).ok()?;
-    (st.st_uid == uid && st.st_mode & 0o077 == 0).then_some((path, fd))
+    (st.st_uid == uid && st.st_mode & 0o077 == 0).then_some(fd)
+}
+
+/// The name of the fallback Local directory in a runtime directory: one per store root.
+fn fallback_name() -> String {
+    use sha2::{Digest, Sha256};
+    let root = root_path();
+    let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
+    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("shmkit.local.{tag}")
 }
 
 /// The fallback Local directory of `uid` in its runtime directory (one per store root),
@@ -206,11 +223,7 @@ fn local_fallback(uid: u32, create: bool) -> Result<Option<(PathBuf, OwnedFd)>> 
     let Some((runtime, rt_fd)) = runtime_dir(uid) else {
         return Ok(None);
     };
-    use sha2::{Digest, Sha256};
-    let root = root_path();
-    let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
-    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    let name = format!("shmkit.local.{tag}");
+    let name = fallback_name();
     let path = runtime.join(&name);
     match sys::open_dir_at(rt_fd.as_fd(), &name) {
         Err(Errno::NOENT) if !create => Ok(None),
@@ -251,12 +264,69 @@ pub(crate) fn local_dir_uids() -> Result<Vec<u32>> {
         if let Some(uid) = name
             .strip_prefix("shmkit.local.")
             .and_then(|u| u.parse().ok())
+            .filter(|&uid: &u32| name == ns_dir_name(Namespace::Local, uid))
         {
             uids.push(uid);
         }
     }
     uids.sort_unstable();
     Ok(uids)
+}
+
+/// The Local directory of another user, for root's garbage collection.
+pub(crate) struct OtherLocal {
+    pub path: PathBuf,
+    pub fd: OwnedFd,
+}
+
+/// The Local directories of every user but the caller: `shmkit.local.<uid>` in the store
+/// and the fallbacks in the runtime directories under `/run/user`. Only directories that
+/// pass the checks every use makes are returned (a directory of `uid`, mode 0700, no
+/// symbolic link on the way), so a squatted or planted one is never entered. Reading
+/// them takes root's privilege; for other users this finds nothing readable.
+pub(crate) fn other_local_dirs() -> Result<Vec<OtherLocal>> {
+    let me = sys::euid();
+    let (root_path, root_fd) = root()?;
+    let mut out = Vec::new();
+    let checked = |fd: OwnedFd, path: PathBuf, uid: u32| {
+        let st = sys::fstat(&fd).ok()?;
+        check_dir(Namespace::Local, &path, &st, uid).ok()?;
+        Some(OtherLocal { path, fd })
+    };
+    for uid in local_dir_uids()?.into_iter().filter(|&u| u != me) {
+        let name = ns_dir_name(Namespace::Local, uid);
+        if let Ok(fd) = sys::open_dir_at(root_fd.as_fd(), &name) {
+            out.extend(checked(fd, root_path.join(&name), uid));
+        }
+    }
+    let runtime_root = rustix::fs::open(
+        RUNTIME_ROOT,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    );
+    let Ok(runtime_root) = runtime_root else {
+        return Ok(out);
+    };
+    let fallback = fallback_name();
+    for entry in sys::read_dir_names(runtime_root.as_fd()).unwrap_or_default() {
+        let Some(uid) = entry.parse::<u32>().ok().filter(|&u| u != me) else {
+            continue;
+        };
+        if entry != uid.to_string() {
+            continue; // "007" is not the directory of uid 7
+        }
+        let Some(rt_fd) = sys::open_dir_at(runtime_root.as_fd(), &entry)
+            .ok()
+            .and_then(|fd| checked_runtime_dir(fd, uid))
+        else {
+            continue;
+        };
+        if let Ok(fd) = sys::open_dir_at(rt_fd.as_fd(), &fallback) {
+            let path = Path::new(RUNTIME_ROOT).join(&entry).join(&fallback);
+            out.extend(checked(fd, path, uid));
+        }
+    }
+    Ok(out)
 }
 
 fn open_or_make_dir(
