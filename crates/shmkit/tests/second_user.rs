@@ -201,22 +201,47 @@ fn child_entry() {
         }
         // Creates a Global mutex every user may use, takes and releases it, and on a line
         // from stdin does so again and closes it, reporting each outcome.
+        // Creates the Global mutex arg 0 (every user may write it), takes it and says
+        // "held <pid>"; on a line from stdin releases it, takes it again (2 s at most)
+        // and closes it, reporting each result.
         "mutex" => {
             let m = shmkit::Mutex::options()
                 .name(arg(0))
                 .permissions(0o666)
                 .create_mutex(false)
                 .unwrap();
-            drop(m.lock().unwrap());
-            report("ready");
+            assert_eq!(m.acquire(None).unwrap(), shmkit::sync::Acquire::Acquired);
+            report(format!("held {}", std::process::id()));
             wait_line();
-            let timeout = std::time::Duration::from_secs(2);
-            report(describe(m.lock_timeout(timeout), |g| {
-                format!("lock ok acquired={}", g.is_some())
-            }));
             report(describe(m.release(), |()| "release ok".into()));
+            let timeout = Some(std::time::Duration::from_secs(2));
+            report(describe(m.acquire(timeout), |a| format!("lock {a:?}")));
             drop(m);
             report("closed");
+        }
+        // Writes the 8-byte word arg 1 (hex) over bytes 2048..4096 of the file arg 0.
+        "stamp" => {
+            use std::os::unix::fs::FileExt;
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(arg(0))
+                .unwrap();
+            let word = u64::from_str_radix(arg(1), 16).unwrap().to_le_bytes();
+            let bytes: Vec<u8> = word.iter().copied().cycle().take(2048).collect();
+            f.write_all_at(&bytes, 2048).unwrap();
+            report("stamped");
+        }
+        // Prints the 8-byte words of bytes 2048..4096 of the file arg 0, in hex.
+        "peek" => {
+            use std::os::unix::fs::FileExt;
+            let f = std::fs::File::open(arg(0)).unwrap();
+            let mut page = vec![0u8; 2048];
+            f.read_exact_at(&mut page, 2048).unwrap();
+            let words: Vec<String> = page
+                .chunks(8)
+                .map(|c| format!("{:x}", u64::from_le_bytes(c.try_into().unwrap())))
+                .collect();
+            report(words.join(" "));
         }
         // Creates `arg 0` and ends at once without closing it, as a killed process does.
         "die" => {
@@ -672,35 +697,87 @@ fn truncation_by_another_user_under_a_victims_view_is_an_error_not_sigbus() {
 
 /// Row 9: a user granted write on a `Global\` mutex overwrote every byte of its page with
 /// garbage; the owner's next lock, release and close must each return (Ok or an error),
-/// never crash or hang.
+/// Row 9: the shared page of a mutex is readable by everyone granted access to it; while
+/// its owner holds it, none of its words may be an address in the owner's memory (a
+/// robust pthread mutex keeps its robust-list links there).
 #[test]
-#[ignore = "row 9: mutex page redesign pending"]
-fn a_mutex_page_overwritten_by_another_user_never_crashes_its_owner() {
-    if !require_root("a_mutex_page_overwritten_by_another_user_never_crashes_its_owner") {
+fn row_9_a_held_mutex_page_shows_no_address_of_its_owner() {
+    if !require_root("row_9_a_held_mutex_page_shows_no_address_of_its_owner") {
         return;
     }
-    let store = store("su-mutex");
-    let name = format!("Global\\{}", unique_base("su-mutex"));
+    let store = store("su-mutex-peek");
+    let name = format!("Global\\{}", unique_base("su-mutex-peek"));
     let mut cmd = child("mutex", &[&name]);
     inside(&store, as_victim)(&mut cmd);
     let mut owner = Talker::start(cmd);
-    owner.wait_for("ready");
+    let held = owner.wait_for("held ");
+    let pid: u32 = held["held ".len()..].parse().unwrap();
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let ranges: Vec<(u64, u64)> = maps
+        .lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_whitespace().next()?.split_once('-')?;
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            ))
+        })
+        .collect();
     let page = global_file(&store, &name);
-    let r = run(
-        "scribble",
+    let words = run(
+        "peek",
         &[page.to_str().unwrap()],
         inside(&store, as_other_user),
     );
-    assert!(r.starts_with("scribbled "), "{r}");
+    for w in words.split(' ') {
+        let w = u64::from_str_radix(w, 16).unwrap();
+        assert!(
+            !ranges.iter().any(|&(a, b)| (a..b).contains(&(w & !1))),
+            "the page of the held mutex shows {w:#x}, an address in its owner's memory"
+        );
+    }
     owner.say("go");
-    let lock = owner.wait_for("");
-    let release = owner.wait_for("");
-    assert_eq!(owner.wait_for(""), "closed", "{lock} / {release}");
-    let out = owner.finish();
-    assert!(
-        out.status.success(),
-        "the owner crashed: {lock} / {release}: {out:?}"
-    );
+    assert_eq!(owner.wait_for(""), "release ok");
+    owner.wait_for("");
+    assert_eq!(owner.wait_for(""), "closed");
+    assert!(owner.finish().status.success());
+}
+
+/// Row 9: a user granted write on a Global mutex overwrites its page while the owner
+/// holds it — with chosen values where a robust pthread mutex keeps the links its unlock
+/// writes through, and with garbage. The owner's release, next lock and close return
+/// results (the mutex is no longer the owner's to release), never a crash.
+#[test]
+fn row_9_a_mutex_page_overwritten_by_another_user_never_crashes_its_owner() {
+    if !require_root("row_9_a_mutex_page_overwritten_by_another_user_never_crashes_its_owner") {
+        return;
+    }
+    // An address that is mapped nowhere, and one in the kernel's half.
+    for word in ["4141414141414140", "ffffffffff600000", "0"] {
+        let store = store("su-mutex");
+        let name = format!("Global\\{}", unique_base("su-mutex"));
+        let mut cmd = child("mutex", &[&name]);
+        inside(&store, as_victim)(&mut cmd);
+        let mut owner = Talker::start(cmd);
+        owner.wait_for("held ");
+        let page = global_file(&store, &name);
+        let r = run(
+            "stamp",
+            &[page.to_str().unwrap(), word],
+            inside(&store, as_other_user),
+        );
+        assert_eq!(r, "stamped");
+        owner.say("go");
+        let release = owner.wait_for("");
+        let lock = owner.wait_for("");
+        assert_eq!(owner.wait_for(""), "closed", "{release} / {lock}");
+        let out = owner.finish();
+        assert!(
+            out.status.success(),
+            "the owner crashed after its mutex page was stamped with {word}: \
+             {release} / {lock}: {out:?}"
+        );
+    }
 }
 
 /// The victim's Local directory in `store`.
