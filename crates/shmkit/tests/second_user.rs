@@ -219,6 +219,39 @@ fn child_entry() {
             drop(m);
             report("closed");
         }
+        // Creates a Global mutex, event and semaphore named after arg 0 (every user may
+        // write them), takes the mutex, says "ready"; on a line from stdin uses each and
+        // reports what every operation returned, then "done".
+        "sync" => {
+            let named = |suffix: &str| format!("{}-{suffix}", arg(0));
+            let (mn, en, sn) = (named("m"), named("e"), named("s"));
+            let m = shmkit::Mutex::options()
+                .name(&mn)
+                .permissions(0o666)
+                .create_mutex(true)
+                .unwrap();
+            let e = shmkit::Event::options()
+                .name(&en)
+                .permissions(0o666)
+                .create_event(shmkit::sync::EventReset::Manual, false)
+                .unwrap();
+            let sem = shmkit::Semaphore::options()
+                .name(&sn)
+                .permissions(0o666)
+                .create_semaphore(1, 2)
+                .unwrap();
+            report("ready");
+            wait_line();
+            let ms = std::time::Duration::from_millis(50);
+            report(describe(m.release(), |()| "release ok".into()));
+            report(describe(m.acquire(Some(ms)), |a| format!("lock {a:?}")));
+            report(describe(e.set(), |()| "set ok".into()));
+            report(describe(e.wait_timeout(ms), |w| format!("wait {w}")));
+            report(describe(sem.release(1), |n| format!("release {n}")));
+            report(describe(sem.acquire_timeout(ms), |w| format!("wait {w}")));
+            drop((m, e, sem));
+            report("done");
+        }
         // Writes the 8-byte word arg 1 (hex) over bytes 2048..4096 of the file arg 0.
         "stamp" => {
             use std::os::unix::fs::FileExt;
@@ -695,8 +728,42 @@ fn truncation_by_another_user_under_a_victims_view_is_an_error_not_sigbus() {
     }
 }
 
-/// Row 9: a user granted write on a `Global\` mutex overwrote every byte of its page with
-/// garbage; the owner's next lock, release and close must each return (Ok or an error),
+/// Rows 7 and 8 for sync objects: a user granted write on a Global mutex, event and
+/// semaphore truncates their files to nothing under the owner's handles. Every later
+/// operation of the owner is an error naming the truncation, never a SIGBUS.
+#[test]
+fn truncating_a_sync_objects_file_under_its_handles_is_an_error_not_sigbus() {
+    if !require_root("truncating_a_sync_objects_file_under_its_handles_is_an_error_not_sigbus") {
+        return;
+    }
+    let store = store("su-trunc-sync");
+    let base = format!("Global\\{}", unique_base("su-trunc-sync"));
+    let mut cmd = child("sync", &[&base]);
+    inside(&store, as_victim)(&mut cmd);
+    let mut owner = Talker::start(cmd);
+    owner.wait_for("ready");
+    for suffix in ["m", "e", "s"] {
+        let file = global_file(&store, &format!("{base}-{suffix}"));
+        let r = run(
+            "cut",
+            &[file.to_str().unwrap(), "0"],
+            inside(&store, as_other_user),
+        );
+        assert_eq!(r, "cut", "{suffix}");
+    }
+    owner.say("go");
+    let lines: Vec<String> = (0..6).map(|_| owner.wait_for("")).collect();
+    for l in &lines {
+        assert!(
+            l.starts_with("err ") && l.contains("was truncated under this handle"),
+            "{lines:?}"
+        );
+    }
+    assert_eq!(owner.wait_for(""), "done");
+    let out = owner.finish();
+    assert!(out.status.success(), "the owner died: {out:?}");
+}
+
 /// Row 9: the shared page of a mutex is readable by everyone granted access to it; while
 /// its owner holds it, none of its words may be an address in the owner's memory (a
 /// robust pthread mutex keeps its robust-list links there).

@@ -15,12 +15,18 @@
 //! 3. The copy reports the fault as an error, and the view remembers it: its bytes are no
 //!    longer the object's.
 //!
+//! The pages of sync objects are touched by atomic instructions anywhere in their code,
+//! not by one copy, so they get a place instead of a moment: every sync page is mapped
+//! into one address range reserved for them ([`SyncSlot`]), and a SIGBUS in that range
+//! is answered the same way and marks the slot damaged; the handle then reports every
+//! operation as failed, since its state is no longer the object's.
+//!
 //! Any other SIGBUS goes to the handler that was installed before (or the default
 //! action, which ends the process), as if this one did not exist.
 
 use std::cell::Cell;
-use std::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{compiler_fence, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 thread_local! {
     /// The range the current thread is copying, `[start, end)`; `start == end` when none.
@@ -62,28 +68,37 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     // SAFETY: the kernel passes a valid siginfo for an SA_SIGINFO handler.
     let addr = unsafe { (*info).si_addr() } as usize;
     let (start, end) = RANGE.with(Cell::get);
-    if start <= addr && addr < end {
-        let page = PAGE.load(Ordering::Relaxed);
-        let at = addr & !(page - 1);
-        // SAFETY: replaces one page of the guarded mapping, which the copying thread owns
-        // for the duration of the copy, with a private zero page; the mapping's owner
-        // unmaps the whole range later as usual.
-        let p = unsafe {
-            libc::mmap(
-                at as *mut libc::c_void,
-                page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
-                -1,
-                0,
-            )
-        };
-        if p != libc::MAP_FAILED {
-            FAULTED.with(|f| f.set(true));
-            return;
-        }
+    if start <= addr && addr < end && zero_page_at(addr) {
+        FAULTED.with(|f| f.set(true));
+        return;
+    }
+    let base = SYNC_BASE.load(Ordering::Relaxed);
+    if base != 0 && base <= addr && addr < base + SYNC_SLOTS * SYNC_PAGE && zero_page_at(addr) {
+        let slot = (addr - base) / SYNC_PAGE;
+        DAMAGED[slot / 64].fetch_or(1 << (slot % 64), Ordering::Relaxed);
+        return;
     }
     pass_on(sig, info, ctx);
+}
+
+/// Maps a private zero page over the page of `addr` (async-signal-safe: one `mmap`).
+fn zero_page_at(addr: usize) -> bool {
+    let page = PAGE.load(Ordering::Relaxed);
+    let at = addr & !(page - 1);
+    // SAFETY: replaces one page of a guarded mapping — the range a thread is copying, or
+    // a sync page, which stays mapped while its handle lives — with a private zero page;
+    // the mapping's owner unmaps or releases it later as usual.
+    let p = unsafe {
+        libc::mmap(
+            at as *mut libc::c_void,
+            page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+            -1,
+            0,
+        )
+    };
+    p != libc::MAP_FAILED
 }
 
 /// Hands a fault that is not ours to the action installed before.
@@ -131,4 +146,93 @@ pub(super) unsafe fn copy(src: *const u8, dst: *mut u8, len: usize, guarded: usi
     compiler_fence(Ordering::SeqCst);
     RANGE.with(|r| r.set((0, 0)));
     !FAULTED.with(Cell::get)
+}
+
+/// The size of a sync page, and of a slot.
+pub(super) const SYNC_PAGE: usize = 4096;
+/// How many sync handles a process may have open at once (the reserved range is this many
+/// pages of address space, with no memory behind them).
+const SYNC_SLOTS: usize = 1 << 16;
+/// The start of the range reserved for sync pages (0 until the first is mapped).
+static SYNC_BASE: AtomicUsize = AtomicUsize::new(0);
+/// One bit per slot: a SIGBUS replaced its page.
+static DAMAGED: [AtomicU64; SYNC_SLOTS / 64] = [const { AtomicU64::new(0) }; SYNC_SLOTS / 64];
+/// The slots in use: the next never used, and those given back.
+static SLOTS: Mutex<(usize, Vec<usize>)> = Mutex::new((0, Vec::new()));
+
+/// A page-sized place in the range reserved for sync pages, held until dropped. Its
+/// address is mapped (PROT_NONE, with nothing behind it) until the owner maps a sync
+/// page over it with `MAP_FIXED`; dropping it puts the reservation back over whatever is
+/// mapped there.
+pub(super) struct SyncSlot {
+    index: usize,
+    pub(super) addr: *mut libc::c_void,
+}
+
+// SAFETY: a slot is an address and an index; which thread gives it back does not matter.
+unsafe impl Send for SyncSlot {}
+// SAFETY: as above: shared references only read the address.
+unsafe impl Sync for SyncSlot {}
+
+/// Reserves `len` bytes of address space with nothing behind them.
+fn reserve(at: *mut libc::c_void, len: usize) -> *mut libc::c_void {
+    let fixed = if at.is_null() { 0 } else { libc::MAP_FIXED };
+    // SAFETY: an anonymous PROT_NONE mapping, placed by the kernel, or (MAP_FIXED) over
+    // a slot of the reserved range that the caller owns.
+    unsafe {
+        libc::mmap(
+            at,
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | fixed,
+            -1,
+            0,
+        )
+    }
+}
+
+impl SyncSlot {
+    pub(super) fn take() -> std::io::Result<SyncSlot> {
+        install();
+        let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+        if SYNC_BASE.load(Ordering::Relaxed) == 0 {
+            let base = reserve(std::ptr::null_mut(), SYNC_SLOTS * SYNC_PAGE);
+            if base == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+            SYNC_BASE.store(base as usize, Ordering::Relaxed);
+        }
+        let index = match slots.1.pop() {
+            Some(i) => i,
+            None if slots.0 < SYNC_SLOTS => {
+                slots.0 += 1;
+                slots.0 - 1
+            }
+            None => {
+                return Err(std::io::Error::other(format!(
+                    "this process already has {SYNC_SLOTS} sync handles open"
+                )))
+            }
+        };
+        DAMAGED[index / 64].fetch_and(!(1 << (index % 64)), Ordering::Relaxed);
+        let addr = (SYNC_BASE.load(Ordering::Relaxed) + index * SYNC_PAGE) as *mut libc::c_void;
+        Ok(SyncSlot { index, addr })
+    }
+
+    /// Whether a SIGBUS replaced the page mapped in this slot.
+    #[inline]
+    pub(super) fn damaged(&self) -> bool {
+        DAMAGED[self.index / 64].load(Ordering::Relaxed) & (1 << (self.index % 64)) != 0
+    }
+}
+
+impl Drop for SyncSlot {
+    fn drop(&mut self) {
+        // Put the reservation back in one step (no moment where the kernel could place
+        // another mapping there); if that fails, the slot is not reused.
+        if reserve(self.addr, SYNC_PAGE) == self.addr {
+            let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+            slots.1.push(self.index);
+        }
+    }
 }

@@ -209,6 +209,24 @@ impl SyncHandle {
         label(self.kind, self.name().as_deref())
     }
 
+    /// `r`, unless the object's file lost the page under this handle during or before
+    /// the operation: then its state is not the object's any more, and nothing it did
+    /// or saw counts.
+    #[inline]
+    fn intact<T>(&self, op: &str, r: Result<T>) -> Result<T> {
+        if !self.page.damaged() {
+            return r;
+        }
+        Err(Error::from_io(
+            std::io::Error::from_raw_os_error(libc::EFAULT),
+            format!(
+                "{op} {}: its file was truncated under this handle by a process that may \
+                 write it; its state is lost",
+                self.what()
+            ),
+        ))
+    }
+
     fn wrong_op(&self, op: &str) -> Error {
         Error::new(
             ErrorKind::InvalidHandle,
@@ -223,7 +241,7 @@ impl SyncHandle {
         }
         let (deadline, poll) = deadline(timeout);
         let words = owner::words(&self.page);
-        match words.lock(owner::me(), &SharedFutex, &Threads, deadline, poll) {
+        let got = match words.lock(owner::me(), &SharedFutex, &Threads, deadline, poll) {
             Locked::Acquired => Ok(Acquire::Acquired),
             Locked::Abandoned => Ok(Acquire::Abandoned),
             Locked::TimedOut => Ok(Acquire::TimedOut),
@@ -235,7 +253,8 @@ impl SyncHandle {
                     self.what()
                 ),
             )),
-        }
+        };
+        self.intact("waiting for", got)
     }
 
     #[inline]
@@ -243,7 +262,7 @@ impl SyncHandle {
         if self.kind != Kind::Mutex {
             return Err(self.wrong_op("releasing a mutex"));
         }
-        owner::words(&self.page)
+        let done = owner::words(&self.page)
             .unlock(owner::me(), &SharedFutex)
             .map_err(|_| {
                 Error::new(
@@ -253,7 +272,8 @@ impl SyncHandle {
                         self.what()
                     ),
                 )
-            })
+            });
+        self.intact("releasing", done)
     }
 
     pub(crate) fn mutex_owned_by_caller(&self) -> bool {
@@ -283,7 +303,7 @@ impl SyncHandle {
             return Err(self.wrong_op("setting an event"));
         }
         self.event().set(&SharedFutex);
-        Ok(())
+        self.intact("setting", Ok(()))
     }
 
     pub(crate) fn event_reset(&self) -> Result<()> {
@@ -291,7 +311,7 @@ impl SyncHandle {
             return Err(self.wrong_op("resetting an event"));
         }
         self.event().reset();
-        Ok(())
+        self.intact("resetting", Ok(()))
     }
 
     pub(crate) fn event_wait(&self, timeout: Option<Duration>) -> Result<bool> {
@@ -299,7 +319,8 @@ impl SyncHandle {
             return Err(self.wrong_op("waiting for an event"));
         }
         let (deadline, poll) = deadline(timeout);
-        Ok(self.event().wait(&SharedFutex, deadline, poll))
+        let got = self.event().wait(&SharedFutex, deadline, poll);
+        self.intact("waiting for", Ok(got))
     }
 
     pub(crate) fn event_manual(&self) -> bool {
@@ -310,7 +331,8 @@ impl SyncHandle {
         if self.kind != Kind::Semaphore {
             return Err(self.wrong_op("releasing a semaphore"));
         }
-        self.semaphore()
+        let done = self
+            .semaphore()
             .release(n, &SharedFutex)
             .map_err(|too_many| {
                 Error::new(
@@ -323,7 +345,8 @@ impl SyncHandle {
                         self.param
                     ),
                 )
-            })
+            });
+        self.intact("releasing", done)
     }
 
     pub(crate) fn semaphore_acquire(&self, timeout: Option<Duration>) -> Result<bool> {
@@ -331,7 +354,8 @@ impl SyncHandle {
             return Err(self.wrong_op("waiting for a semaphore"));
         }
         let (deadline, poll) = deadline(timeout);
-        Ok(self.semaphore().acquire(&SharedFutex, deadline, poll))
+        let got = self.semaphore().acquire(&SharedFutex, deadline, poll);
+        self.intact("waiting for", Ok(got))
     }
 
     pub(crate) fn semaphore_max(&self) -> u32 {

@@ -7,6 +7,7 @@
 //! start time at [`OWNER_START_AT`] and the generation that wrote it at [`SEALED_AT`]
 //! (`crate::sync::lockword`). Only numbers: nothing here is an address.
 
+use super::super::sigbus::{SyncSlot, SYNC_PAGE};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::mm::{MapFlags, ProtFlags};
@@ -22,11 +23,16 @@ pub(super) const PARAM_AT: usize = SYNC_AT + 12;
 pub(super) const OWNER_START_AT: usize = SYNC_AT + 16;
 pub(super) const SEALED_AT: usize = SYNC_AT + 24;
 
+const _: () = assert!(PAGE == SYNC_PAGE);
 const _: () = assert!(SEALED_AT + 4 <= PAGE && STATE_AT % 8 == 0 && OWNER_START_AT % 8 == 0);
 
 /// The shared first page of a sync object, mapped read-write.
+///
+/// It lives in a slot of the range reserved for sync pages, so that a truncation of its
+/// file under it is a damaged page ([`Page::damaged`]), never a SIGBUS.
 pub(super) struct Page {
     ptr: NonNull<u8>,
+    slot: SyncSlot,
 }
 
 // SAFETY: the page is plain shared memory that is only accessed through atomics; any
@@ -37,22 +43,31 @@ unsafe impl Sync for Page {}
 
 impl Page {
     pub(super) fn map(fd: impl AsFd) -> std::result::Result<Page, Errno> {
-        // SAFETY: a new shared mapping of one page of the object's file, placed by the
-        // kernel; nothing else refers to that address range. The file is at least a page
-        // long (checked by the callers), so no access can fault.
+        let slot =
+            SyncSlot::take().map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::NOMEM))?;
+        // SAFETY: a shared mapping of one page of the object's file over the slot this
+        // page owns (MAP_FIXED replaces its reservation; nothing else refers to that
+        // range). A truncation of the file later faults in that range, where the SIGBUS
+        // handler answers it.
         let ptr = unsafe {
             rustix::mm::mmap(
-                std::ptr::null_mut(),
+                slot.addr,
                 PAGE,
                 ProtFlags::READ | ProtFlags::WRITE,
-                MapFlags::SHARED,
+                MapFlags::SHARED | MapFlags::FIXED,
                 fd,
                 0,
             )?
         };
-        NonNull::new(ptr.cast::<u8>())
-            .map(|ptr| Page { ptr })
-            .ok_or(Errno::NOMEM)
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(Errno::NOMEM)?;
+        Ok(Page { ptr, slot })
+    }
+
+    /// Whether the file lost this page under it (truncated by someone who may write
+    /// it): the page is then a private zero page, no longer the object's state.
+    #[inline]
+    pub(super) fn damaged(&self) -> bool {
+        self.slot.damaged()
     }
 
     pub(super) fn u32_at(&self, at: usize) -> &AtomicU32 {
@@ -68,10 +83,4 @@ impl Page {
     }
 }
 
-impl Drop for Page {
-    fn drop(&mut self) {
-        // SAFETY: the page was mapped by `Page::map` with this length and nothing borrows
-        // it beyond `self` (the references it hands out borrow `self`).
-        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), PAGE) };
-    }
-}
+// Dropping the page gives its slot back, which maps the reservation over it in one step.
