@@ -697,7 +697,7 @@ impl Storm {
     }
 
     /// SIGKILLs a worker and reaps it; a worker that ended by itself is a problem.
-    fn kill(&mut self, slot: usize, mut s: Slot, problems: &mut Vec<String>) {
+    fn kill(&mut self, slot: usize, s: &mut Slot, problems: &mut Vec<String>) {
         let phase = self
             .board
             .atomic_u64(BOARD_SLOTS + 8 * slot)
@@ -721,22 +721,18 @@ impl Storm {
     /// and starting another in its place; at the end kill them all.
     fn round(&mut self, length: Duration, problems: &mut Vec<String>) {
         let end = Instant::now() + length;
-        let mut slots: Vec<Option<Slot>> = (0..WORKERS).map(|i| Some(self.spawn(i))).collect();
+        let mut slots: Vec<Slot> = (0..WORKERS).map(|i| self.spawn(i)).collect();
         while Instant::now() < end {
-            for i in 0..WORKERS {
-                if slots[i]
-                    .as_ref()
-                    .is_some_and(|s| Instant::now() >= s.kill_at)
-                {
-                    let s = slots[i].take().unwrap();
-                    self.kill(i, s, problems);
-                    slots[i] = Some(self.spawn(i));
+            for (i, slot) in slots.iter_mut().enumerate() {
+                if Instant::now() >= slot.kill_at {
+                    self.kill(i, slot, problems);
+                    *slot = self.spawn(i);
                 }
             }
             std::thread::sleep(Duration::from_micros(500));
         }
-        for (i, s) in slots.into_iter().enumerate() {
-            self.kill(i, s.unwrap(), problems);
+        for (i, slot) in slots.iter_mut().enumerate() {
+            self.kill(i, slot, problems);
         }
     }
 
