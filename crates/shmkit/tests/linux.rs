@@ -54,15 +54,22 @@ fn child_entry() {
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
         }
-        // Fills a small store: one object that fits (every page touched), then one that
-        // does not.
+        // Fills a small store: one object that fits (every page touched) and a mutex, an
+        // event and a semaphore, then one object that does not fit; then fills what is
+        // left, checks that sync objects fail cleanly, that what was made before still
+        // works, and has a second process use the full store.
         "fill" => {
+            use shmkit::sync::{EventReset, Semaphore};
             let fits = Mapping::create("Global\\fits", 512 << 10).unwrap();
             let v = fits.map(Access::ReadWrite).unwrap();
             for page in (0..v.len()).step_by(4096) {
                 v.write(page, &[1]).unwrap();
             }
             report("fits ok");
+            let mutex = shmkit::Mutex::create("Global\\before-mutex").unwrap();
+            let event =
+                shmkit::Event::create("Global\\before-event", EventReset::Manual, false).unwrap();
+            let sem = Semaphore::create("Global\\before-sem", 1, 2).unwrap();
             report(describe(
                 Mapping::create("Global\\too-big", 1 << 20),
                 |_| "ok".into(),
@@ -70,13 +77,14 @@ fn child_entry() {
             report(describe(Mapping::anonymous(64 << 20), |_| {
                 "anonymous ok".into()
             }));
-            let names: Vec<String> = std::fs::read_dir(
+            let mut names: Vec<String> = std::fs::read_dir(
                 Path::new(&std::env::var("SHMKIT_DIR").unwrap()).join("shmkit.global"),
             )
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| !n.starts_with("l."))
             .collect();
+            names.sort();
             report(format!("store {names:?}"));
             // Fill what is left, then sync objects must fail cleanly too.
             let mut fillers = Vec::new();
@@ -87,7 +95,6 @@ fn child_entry() {
                     Err(_) => size /= 2,
                 }
             }
-            use shmkit::sync::{EventReset, Semaphore};
             report(describe(
                 shmkit::Mutex::create("Global\\full-mutex"),
                 |_| "ok".into(),
@@ -99,6 +106,44 @@ fn child_entry() {
             report(describe(
                 Semaphore::create("Global\\full-sem", 0, 1),
                 |_| "ok".into(),
+            ));
+            // What was made before the store filled up is intact and usable.
+            report(format!("before {}", use_full_store_objects(Some(&v))));
+            let g = mutex.try_lock().unwrap().expect("nobody else holds it");
+            report(format!("mutex abandoned={}", g.was_abandoned()));
+            drop(g);
+            event.set().unwrap();
+            sem.release(1).unwrap();
+            // Another process: its lease, its opens, its views, its creates.
+            let mut peer = child("use-full", &[]);
+            peer.stdin(Stdio::null());
+            let out = common::wait_output(peer.spawn().unwrap());
+            report(format!("peer {}", exit_of(&out.status)));
+            for line in common::reported(&out) {
+                report(format!("peer {line}"));
+            }
+            drop((fillers, mutex, event, sem, v, fits));
+        }
+        // In a full store (made by "fill", which waits): opens and uses what is there,
+        // and creates sync objects (which must fail cleanly, or open the existing ones).
+        "use-full" => {
+            use shmkit::sync::{EventReset, Semaphore};
+            report(format!("objects {}", use_full_store_objects(None)));
+            report(describe(
+                shmkit::Mutex::create("Global\\peer-mutex"),
+                |_| "ok".into(),
+            ));
+            report(describe(
+                shmkit::Event::create("Global\\peer-event", EventReset::Auto, false),
+                |_| "ok".into(),
+            ));
+            report(describe(
+                Semaphore::create("Global\\peer-sem", 0, 1),
+                |_| "ok".into(),
+            ));
+            report(describe(
+                shmkit::Mutex::create("Global\\before-mutex"),
+                |m| format!("ok existed={}", m.already_existed()),
             ));
         }
         // Forks while holding a handle; the child drops its copy (running the destructor)
@@ -127,6 +172,74 @@ fn child_entry() {
         }
         other => panic!("unknown role {other}"),
     }
+}
+
+/// How a child ended: `exit N` or `signal N` (a SIGBUS would be `signal 7`).
+fn exit_of(status: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (_, Some(sig)) => format!("signal {sig}"),
+        _ => format!("{status}"),
+    }
+}
+
+/// Uses what "fill" made before the store filled up: every page of `Global\fits` still
+/// holds its 1 and takes a write, the mutex locks (and was not abandoned), the event is
+/// set by the first user and stays set, the semaphore has a unit. With `view`, through
+/// that view; else through a fresh open and view. Returns `ok` or what went wrong.
+fn use_full_store_objects(view: Option<&shmkit::View>) -> String {
+    use shmkit::sync::Semaphore;
+    use std::time::Duration;
+    let first = view.is_some();
+    let opened;
+    let v = match view {
+        Some(v) => v,
+        None => {
+            let m = match Mapping::open("Global\\fits", Access::ReadWrite) {
+                Ok(m) => m,
+                Err(e) => return format!("open fits: {e}"),
+            };
+            opened = m.map(Access::ReadWrite).unwrap();
+            &opened
+        }
+    };
+    for page in (0..v.len()).step_by(4096) {
+        let mut b = [0; 2];
+        v.read(page, &mut b).unwrap();
+        let expected = if first { [1, 0] } else { [1, 2] };
+        if b != expected {
+            return format!("fits page {page} holds {b:?}, not {expected:?}");
+        }
+        v.write(page + 1, &[2]).unwrap();
+    }
+    let mutex = match shmkit::Mutex::open("Global\\before-mutex") {
+        Ok(m) => m,
+        Err(e) => return format!("open the mutex: {e}"),
+    };
+    match mutex.lock_timeout(Duration::from_secs(30)) {
+        Ok(Some(g)) if !g.was_abandoned() => drop(g),
+        r => return format!("lock: {r:?}"),
+    }
+    let event = match shmkit::Event::open("Global\\before-event") {
+        Ok(e) => e,
+        Err(e) => return format!("open the event: {e}"),
+    };
+    // "fill" sets the event (manual reset) and gives the semaphore its unit back before
+    // it starts the second process.
+    match event.wait_timeout(Duration::ZERO) {
+        Ok(set) if set != first => {}
+        r => return format!("event wait: {r:?}"),
+    }
+    let sem = match Semaphore::open("Global\\before-sem") {
+        Ok(s) => s,
+        Err(e) => return format!("open the semaphore: {e}"),
+    };
+    match sem.acquire_timeout(Duration::ZERO) {
+        Ok(true) => {}
+        r => return format!("semaphore acquire: {r:?}"),
+    }
+    "ok".to_owned()
 }
 
 // --- 6.1 / 6.2: permissions ------------------------------------------------------------
@@ -415,15 +528,40 @@ fn rule_2_8_a_full_store_is_a_clean_error_never_sigbus() {
         .status()
         .unwrap();
     assert!(mount.success(), "mount a 1 MiB tmpfs");
+    // Unmounted however the test ends: a failed assertion unwinds through this guard.
+    // A child that is still ending may keep the mount busy for a moment: retry, then
+    // detach it (umount -l) rather than leave it mounted.
     struct Unmount<'a>(&'a Path);
     impl Drop for Unmount<'_> {
         fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
+            for _ in 0..50 {
+                let done = Command::new("umount")
+                    .arg(self.0)
+                    .stderr(Stdio::null())
+                    .status();
+                if done.is_ok_and(|s| s.success()) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = Command::new("umount").arg("-l").arg(self.0).status();
         }
     }
-    let _unmount = Unmount(&store.0);
-    let r = run("fill", &[], |c| store.env(c));
+    let unmount = Unmount(&store.0);
+    let mut cmd = child("fill", &[]);
+    cmd.stdin(Stdio::null());
+    store.env(&mut cmd);
+    let out = common::wait_output(cmd.spawn().unwrap());
+    let r = common::reported(&out).join("\n");
+    // No process died of SIGBUS (or of anything else): both exited, successfully.
+    assert_eq!(
+        exit_of(&out.status),
+        "exit 0",
+        "the filling process: {r}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = r.lines().collect();
+    assert_eq!(lines.len(), 15, "{r}");
     assert_eq!(lines[0], "fits ok", "{r}");
     assert!(lines[1].starts_with("err NoSpace 112"), "{r}");
     assert!(
@@ -431,20 +569,41 @@ fn rule_2_8_a_full_store_is_a_clean_error_never_sigbus() {
         "the message names the object: {r}"
     );
     assert_eq!(
-        lines[3], "store [\"o.fits\"]",
+        lines[3], "store [\"o.before-event\", \"o.before-mutex\", \"o.before-sem\", \"o.fits\"]",
         "the failed create left nothing: {r}"
     );
     // A full store refuses sync objects cleanly too, naming the object and the page it
-    // needed (it said "cannot hold 0 more bytes").
-    for (line, what) in lines[4..]
-        .iter()
-        .zip(["full-mutex", "full-event", "full-sem"])
-    {
-        assert!(line.starts_with("err NoSpace 112"), "{r}");
-        assert!(line.contains(what) && line.contains("4096"), "{line}");
-        assert!(!line.contains(" 0 more bytes"), "{line}");
+    // needed (it said "cannot hold 0 more bytes"), in the process that filled it and in
+    // another one.
+    let refusals = (lines[4..7].iter().map(|l| ("", *l))).chain(
+        lines[11..14]
+            .iter()
+            .map(|l| ("peer ", l.strip_prefix("peer ").unwrap_or(l))),
+    );
+    let objects = ["full-mutex", "full-event", "full-sem"].into_iter().chain([
+        "peer-mutex",
+        "peer-event",
+        "peer-sem",
+    ]);
+    for ((who, line), what) in refusals.zip(objects) {
+        assert!(line.starts_with("err NoSpace 112"), "{who}{line}\n{r}");
+        assert!(line.contains(what) && line.contains("4096"), "{who}{line}");
+        assert!(!line.contains(" 0 more bytes"), "{who}{line}");
     }
-    assert_eq!(lines.len(), 7, "{r}");
+    // What was made before the store filled up stays intact and usable, in the process
+    // that made it and in another process that opens and maps it in the full store.
+    assert_eq!(lines[7], "before ok", "{r}");
+    assert_eq!(lines[8], "mutex abandoned=false", "{r}");
+    assert_eq!(lines[9], "peer exit 0", "the second process: {r}");
+    assert_eq!(lines[10], "peer objects ok", "{r}");
+    // Create-or-open of an existing sync object needs no space.
+    assert_eq!(lines[14], "peer ok existed=true", "{r}");
+    drop(unmount);
+    let mounted = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounted.contains(&format!(" {} ", store.0.display())),
+        "the tmpfs is unmounted"
+    );
 }
 
 #[test]
