@@ -37,6 +37,7 @@ pub mod code {
     pub const NOT_OWNER: u32 = 288;
     pub const TOO_MANY_POSTS: u32 = 298;
     pub const INVALID_ADDRESS: u32 = 487;
+    pub const NOACCESS: u32 = 998;
     pub const FILE_INVALID: u32 = 1006;
     pub const POSSIBLE_DEADLOCK: u32 = 1131;
     pub const MAPPED_ALIGNMENT: u32 = 1132;
@@ -54,6 +55,7 @@ pub fn classify_errno(errno: i32) -> Option<(ErrorKind, u32)> {
     const ENOEXEC: i32 = 8;
     const EBADF: i32 = 9;
     const ENOMEM: i32 = 12;
+    const EFAULT: i32 = 14;
     const EACCES: i32 = 13;
     const EEXIST: i32 = 17;
     const ENOTDIR: i32 = 20;
@@ -81,6 +83,8 @@ pub fn classify_errno(errno: i32) -> Option<(ErrorKind, u32)> {
         ENAMETOOLONG => (ErrorKind::InvalidName, code::FILENAME_EXCED_RANGE),
         ENOTEMPTY => (ErrorKind::Other, code::DIR_NOT_EMPTY),
         ENOEXEC => (ErrorKind::Other, code::BAD_FORMAT),
+        // Memory that lost its backing (a truncated file under a view or a sync page).
+        EFAULT => (ErrorKind::Other, code::NOACCESS),
         EOPNOTSUPP => (ErrorKind::NotSupported, code::NOT_SUPPORTED),
         _ => return None,
     })

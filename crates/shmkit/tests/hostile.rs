@@ -549,7 +549,7 @@ fn assert_lost(r: &str) {
     assert_eq!(lines.len(), 3, "the process died: {r}");
     for l in lines {
         assert!(
-            l.starts_with("err ") && l.contains("lost its backing"),
+            l.starts_with("err Other 998 ") && l.contains("lost its backing"),
             "{r}"
         );
     }

@@ -755,7 +755,7 @@ fn truncating_a_sync_objects_file_under_its_handles_is_an_error_not_sigbus() {
     let lines: Vec<String> = (0..6).map(|_| owner.wait_for("")).collect();
     for l in &lines {
         assert!(
-            l.starts_with("err ") && l.contains("was truncated under this handle"),
+            l.starts_with("err Other 998 ") && l.contains("was truncated under this handle"),
             "{lines:?}"
         );
     }
