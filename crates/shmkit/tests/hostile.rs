@@ -112,6 +112,32 @@ fn child_entry() {
             report(format!("upgraded={upgraded}"));
             let _ = std::io::stdin().read_line(&mut line);
         }
+        // Holds the file arg 0, opened read-write, with an OFD read lock, as a handle
+        // does; on a line from stdin upgrades it to a write lock and holds that until
+        // stdin closes.
+        "write-lock-file" => {
+            use std::os::fd::AsRawFd;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(arg(0))
+                .unwrap();
+            let lock = |kind: libc::c_int| {
+                // SAFETY: fcntl on a descriptor this process owns; `fl` outlives the call.
+                unsafe {
+                    let mut fl: libc::flock = std::mem::zeroed();
+                    fl.l_type = kind as libc::c_short;
+                    fl.l_whence = libc::SEEK_SET as libc::c_short;
+                    libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &mut fl) == 0
+                }
+            };
+            assert!(lock(libc::F_RDLCK));
+            report("held");
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            report(format!("write-locked={}", lock(libc::F_WRLCK)));
+            let _ = std::io::stdin().read_line(&mut line);
+        }
         // Runs one operation in the namespace of arg 0, then (between markers on stdout,
         // which a tracer sees as writes) ten more.
         "ten-operations" => {
@@ -451,6 +477,48 @@ fn a_reader_locking_an_object_file_delays_nobody() {
     assert_eq!(run("try-create", &[&name], none), "ok existed=true");
     locker.finish();
     // Released: the object has no holder left, and goes.
+    let r = run("try-open", &[&name], none);
+    assert!(r.starts_with("err NotFound 2"), "{r}");
+}
+
+/// Row 3, by a user granted write: it held a `Global\\` object's file like a handle, and
+/// once the owner had closed, took the write lock that closers and reclaimers take. A user
+/// that may write the object can do that, but not block anyone for long: every open and
+/// create of the name waits at most its bounded wait, then fails with ERROR_BUSY (170)
+/// naming the object; when the lock goes, the name works again.
+#[test]
+fn a_writer_holding_an_object_files_write_lock_delays_others_a_bounded_time() {
+    if !require_root("a_writer_holding_an_object_files_write_lock_delays_others_a_bounded_time") {
+        return;
+    }
+    let name = format!("Global\\{}", unique_base("writer-lock"));
+    let owner = Mapping::options()
+        .name(&name)
+        .size(4096)
+        .permissions(0o666)
+        .create()
+        .unwrap();
+    let file = common::store_entries(name.strip_prefix("Global\\").unwrap());
+    assert_eq!(file.len(), 1, "{file:?}");
+    let mut cmd = common::child("write-lock-file", &[&file[0]]);
+    as_other_user(&mut cmd);
+    let mut locker = Talker::start(cmd);
+    assert_eq!(locker.wait_for("held"), "held");
+    drop(owner);
+    locker.say("upgrade");
+    assert_eq!(locker.wait_for("write-locked"), "write-locked=true");
+    let none = |_: &mut std::process::Command| {};
+    let started = std::time::Instant::now();
+    let r = run("try-open", &[&name], none);
+    assert!(r.starts_with("err Busy 170 ") && r.contains(&name), "{r}");
+    let r = run("try-create", &[&name], none);
+    assert!(r.starts_with("err Busy 170 ") && r.contains(&name), "{r}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "not bounded"
+    );
+    locker.finish();
+    // The lock went with its holder, and with it the object (nobody held it).
     let r = run("try-open", &[&name], none);
     assert!(r.starts_with("err NotFound 2"), "{r}");
 }
