@@ -1157,3 +1157,50 @@ fn create_kind_takes_the_library_spelling() {
     assert!(err.contains("mapping, mutex, event, semaphore"), "{err}");
     store.assert_clean();
 }
+
+/// The object file of `name` in `store`.
+#[cfg(target_os = "linux")]
+fn object_file(store: &Store, name: &str) -> std::path::PathBuf {
+    let base = base(name);
+    for dir in std::fs::read_dir(&store.root).unwrap().flatten() {
+        for f in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if f.file_name().to_string_lossy().contains(base) {
+                return f.path();
+            }
+        }
+    }
+    panic!("no file for {name} in {:?}", store.root);
+}
+
+#[test]
+// Linux only: the store's files are what a truncating peer cuts.
+#[cfg(target_os = "linux")]
+fn read_and_write_of_an_object_cut_short_are_errors_never_sigbus() {
+    use std::os::unix::process::ExitStatusExt;
+    let store = Store::new();
+    let name = unique("cut-short");
+    persistent(&store, &name, "1MiB");
+    let file = object_file(&store, &name);
+    // Header only: the 1 MiB the header promises is gone.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(4096)
+        .unwrap();
+    for args in [
+        vec!["read", &name],
+        vec!["write", &name, "--offset", "4096", "x"],
+    ] {
+        let out = store.cmd().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.signal(), None, "{args:?} died: {stderr}");
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(base(&name)), "{args:?}: {stderr}");
+    }
+    store.cmd().args(["rm", &name]).assert().success();
+}
