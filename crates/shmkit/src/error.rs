@@ -30,9 +30,11 @@ pub mod code {
     pub const MOD_NOT_FOUND: u32 = 126;
     pub const NEGATIVE_SEEK: u32 = 131;
     pub const DIR_NOT_EMPTY: u32 = 145;
+    pub const BROKEN_PIPE: u32 = 109;
     pub const BUSY: u32 = 170;
     pub const ALREADY_EXISTS: u32 = 183;
     pub const BAD_EXE_FORMAT: u32 = 193;
+    pub const FILE_TOO_LARGE: u32 = 223;
     pub const FILENAME_EXCED_RANGE: u32 = 206;
     pub const NOT_OWNER: u32 = 288;
     pub const TOO_MANY_POSTS: u32 = 298;
@@ -42,6 +44,8 @@ pub mod code {
     pub const POSSIBLE_DEADLOCK: u32 = 1131;
     pub const MAPPED_ALIGNMENT: u32 = 1132;
     pub const INTERNAL_ERROR: u32 = 1359;
+    pub const FILE_CORRUPT: u32 = 1392;
+    pub const NOT_ENOUGH_QUOTA: u32 = 1816;
 }
 
 /// The error kind and Win32 code of a Unix `errno`: the one table, which the library's
@@ -139,6 +143,12 @@ pub enum ErrorKind {
     /// The object is in use in a way that keeps this operation from completing now: for
     /// instance another process with write access holds it locked (ERROR_BUSY).
     Busy,
+    /// A channel has no room for the message now (`try_send`, `send_timeout`).
+    Full,
+    /// The other end of a channel is gone (ERROR_BROKEN_PIPE).
+    Disconnected,
+    /// A message larger than the channel's maximum (ERROR_FILE_TOO_LARGE).
+    TooLarge,
     /// Anything else: an unexpected system error.
     Other,
 }
@@ -161,6 +171,9 @@ impl ErrorKind {
             ErrorKind::NotSupported => code::NOT_SUPPORTED,
             ErrorKind::AlreadyLocked => code::POSSIBLE_DEADLOCK,
             ErrorKind::Busy => code::BUSY,
+            ErrorKind::Full => code::NOT_ENOUGH_QUOTA,
+            ErrorKind::Disconnected => code::BROKEN_PIPE,
+            ErrorKind::TooLarge => code::FILE_TOO_LARGE,
             ErrorKind::Other => code::GEN_FAILURE,
         }
     }
@@ -183,6 +196,9 @@ impl ErrorKind {
             ErrorKind::NotSupported => io::ErrorKind::Unsupported,
             ErrorKind::AlreadyLocked => io::ErrorKind::Deadlock,
             ErrorKind::Busy => io::ErrorKind::ResourceBusy,
+            ErrorKind::Full => io::ErrorKind::WouldBlock,
+            ErrorKind::Disconnected => io::ErrorKind::BrokenPipe,
+            ErrorKind::TooLarge => io::ErrorKind::FileTooLarge,
             ErrorKind::Other => io::ErrorKind::Other,
         }
     }

@@ -75,6 +75,39 @@ pub(crate) fn release_count(n: u32, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// A channel's shape: a capacity of at least 1, a maximum message of at most the
+/// capacity, 1 to 64 producers (SPEC 9.7).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) fn channel(
+    capacity: usize,
+    max_message: usize,
+    producers: usize,
+    what: &str,
+) -> Result<()> {
+    if capacity == 0 || capacity as u64 > 1 << 40 {
+        return Err(Error::new(
+            ErrorKind::InvalidSize,
+            format!("{what}: a capacity of {capacity} bytes is not in 1 byte..1 TiB"),
+        ));
+    }
+    if max_message > capacity {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!(
+                "{what}: the largest message ({max_message} bytes) cannot be larger than the \
+                 capacity ({capacity} bytes)"
+            ),
+        ));
+    }
+    if !(1..=64).contains(&producers) {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!("{what}: {producers} producers; a channel has 1 to 64"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

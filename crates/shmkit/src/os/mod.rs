@@ -68,6 +68,8 @@ pub(crate) use imp::inherit;
 pub(crate) use imp::{
     create, create_sync, inspect, open, open_os, open_sync, remove, Handle, RawView, SyncHandle,
 };
+#[cfg(target_os = "linux")]
+pub(crate) use imp::{create_channel, open_channel, ChannelHandle};
 
 /// The kind-specific part of a sync create call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +149,18 @@ pub(crate) struct CreateRequest<'a> {
     pub inheritable: bool,
     pub persistent: bool,
     pub exclusive: bool,
+}
+
+/// A channel create call, validated (`crate::params`): `capacity` is at least 1,
+/// `max_message` at most `capacity`, `producers` within 1..=64.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChannelRequest<'a> {
+    pub name: &'a Name,
+    pub capacity: u64,
+    pub max_message: u64,
+    pub producers: u32,
+    pub permissions: u32,
 }
 
 // The contract above, checked wherever the crate compiles: each item must exist with

@@ -225,6 +225,13 @@ impl Talker {
         writeln!(stdin, "{line}").expect("write to the child");
     }
 
+    /// Kills the child (SIGKILL) and reaps it.
+    #[allow(dead_code)]
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Closes the child's stdin and waits for it to end.
     pub fn finish(mut self) -> Output {
         drop(self.stdin.take());

@@ -2,18 +2,20 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `store.rs` | the namespace directories and the leases of live processes |
+//! | `store/` | the namespace directories and the leases of live processes |
 //! | `object/header.rs` | the header every object file starts with |
 //! | `object/protocol.rs` | the one create-or-open, open, close and reclamation |
 //! | `file_name.rs` | how a name becomes a file name in its directory |
 //! | `mapping.rs`, `backing.rs`, `posix.rs`, `view.rs` | mappings: memory, file-backed, plain POSIX objects, views |
-//! | `sync/` | mutexes (`robust.rs`), events and semaphores (`futex.rs`) over a shared `page.rs` |
+//! | `sync/` | mutexes (`owner.rs`, over `crate::sync::lockword`), events and semaphores (`futex.rs`) over a shared `page.rs` |
+//! | `channel.rs` | channels: the mapped ring and control page, the ends' byte locks |
 //! | `inherit.rs` | descriptors handed to child processes |
 //! | `sigbus.rs` | copies that fail cleanly, not with SIGBUS, when a mapped file shrinks |
 //! | `inspect.rs` | listing, holders and garbage collection |
 //! | `sys.rs` | the system calls the others share |
 
 mod backing;
+mod channel;
 mod file_name;
 pub(crate) mod inherit;
 pub(crate) mod inspect;
@@ -26,6 +28,7 @@ mod sync;
 mod sys;
 mod view;
 
+pub(crate) use channel::{create_channel, open_channel, ChannelHandle};
 pub(crate) use mapping::{create, open, remove, Handle};
 pub(crate) use posix::open_os;
 pub(crate) use sync::{create_sync, open_sync, SyncHandle};

@@ -108,12 +108,23 @@ pub(crate) mod lock {
     use rustix::fd::{AsFd, AsRawFd};
     use rustix::io::Errno;
 
-    fn fcntl(fd: impl AsFd, cmd: libc::c_int, kind: libc::c_int) -> Result<libc::c_short, Errno> {
-        // SAFETY: `flock` is plain data; zeroed, it is a whole-file range with l_pid 0, as
+    /// The bytes the lifetime locks cover: the whole file as far as any object grows.
+    /// Byte locks past them mark other things (a channel's ends: [`byte`]).
+    pub(crate) const LIFETIME: (u64, u64) = (0, 1 << 40);
+
+    fn fcntl(
+        fd: impl AsFd,
+        cmd: libc::c_int,
+        kind: libc::c_int,
+        (start, len): (u64, u64),
+    ) -> Result<libc::c_short, Errno> {
+        // SAFETY: `flock` is plain data; zeroed, then given the range, with l_pid 0, as
         // the OFD commands require.
         let mut fl: libc::flock = unsafe { std::mem::zeroed() };
         fl.l_type = kind as libc::c_short;
         fl.l_whence = libc::SEEK_SET as libc::c_short;
+        fl.l_start = start as libc::off_t;
+        fl.l_len = len as libc::off_t;
         loop {
             // SAFETY: an fcntl lock command on a descriptor this call borrows, with a
             // pointer to the `flock` above, which lives across the call.
@@ -132,31 +143,60 @@ pub(crate) mod lock {
 
     /// Holds the object (a read lock), without waiting: `AGAIN` while a write lock is held.
     pub(crate) fn share(fd: impl AsFd) -> Result<(), Errno> {
-        fcntl(fd, libc::F_OFD_SETLK, libc::F_RDLCK).map(drop)
+        fcntl(fd, libc::F_OFD_SETLK, libc::F_RDLCK, LIFETIME).map(drop)
     }
 
     /// Takes the write lock (converting this description's read lock), without waiting:
     /// `AGAIN` while another description holds any lock, `BADF` when `fd` is not open for
     /// writing.
     pub(crate) fn exclude(fd: impl AsFd) -> Result<(), Errno> {
-        fcntl(fd, libc::F_OFD_SETLK, libc::F_WRLCK).map(drop)
+        fcntl(fd, libc::F_OFD_SETLK, libc::F_WRLCK, LIFETIME).map(drop)
     }
 
     /// Drops this description's lock.
     pub(crate) fn release(fd: impl AsFd) -> Result<(), Errno> {
-        fcntl(fd, libc::F_OFD_SETLK, libc::F_UNLCK).map(drop)
+        fcntl(fd, libc::F_OFD_SETLK, libc::F_UNLCK, LIFETIME).map(drop)
     }
 
     /// Whether another open file description holds a write lock on the file (a probe
     /// that takes nothing, needs no write access, and cannot be fooled by read locks).
     pub(crate) fn write_locked(fd: impl AsFd) -> Result<bool, Errno> {
-        fcntl(fd, libc::F_OFD_GETLK, libc::F_RDLCK).map(|t| t != libc::F_UNLCK as libc::c_short)
+        fcntl(fd, libc::F_OFD_GETLK, libc::F_RDLCK, LIFETIME)
+            .map(|t| t != libc::F_UNLCK as libc::c_short)
     }
 
     /// Whether another open file description holds a lock on the file (a probe that
     /// takes nothing and needs no write access).
     pub(crate) fn held_by_others(fd: impl AsFd) -> Result<bool, Errno> {
-        fcntl(fd, libc::F_OFD_GETLK, libc::F_WRLCK).map(|t| t != libc::F_UNLCK as libc::c_short)
+        fcntl(fd, libc::F_OFD_GETLK, libc::F_WRLCK, LIFETIME)
+            .map(|t| t != libc::F_UNLCK as libc::c_short)
+    }
+
+    /// Write locks on single bytes past [`LIFETIME`]: marks that an open file description
+    /// holds while it plays a part (the kernel drops them when the description closes,
+    /// or its process dies). Taking one needs a descriptor open for writing.
+    pub(crate) mod byte {
+        use super::{fcntl, AsFd, Errno, LIFETIME};
+
+        fn range(first: u64, count: u64) -> (u64, u64) {
+            (LIFETIME.1 + first, count)
+        }
+
+        /// Takes byte `i`, without waiting: `AGAIN` while another description has it.
+        pub(crate) fn take(fd: impl AsFd, i: u64) -> Result<(), Errno> {
+            fcntl(fd, libc::F_OFD_SETLK, libc::F_WRLCK, range(i, 1)).map(drop)
+        }
+
+        /// Gives byte `i` back.
+        pub(crate) fn give_back(fd: impl AsFd, i: u64) -> Result<(), Errno> {
+            fcntl(fd, libc::F_OFD_SETLK, libc::F_UNLCK, range(i, 1)).map(drop)
+        }
+
+        /// Whether another description holds any of the `count` bytes from `first`.
+        pub(crate) fn any_taken(fd: impl AsFd, first: u64, count: u64) -> Result<bool, Errno> {
+            fcntl(fd, libc::F_OFD_GETLK, libc::F_RDLCK, range(first, count))
+                .map(|t| t != libc::F_UNLCK as libc::c_short)
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 /// Futex waits and wakes on words of the shared page (shared futexes: the kernel keys
 /// them by file and offset, so every process that maps the page meets on them).
-pub(super) struct SharedFutex;
+pub(crate) struct SharedFutex;
 
 impl Futex for SharedFutex {
     fn wait(&self, word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> bool {

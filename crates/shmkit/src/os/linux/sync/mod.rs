@@ -10,8 +10,8 @@
 //! - Event and semaphore: the state machines of `crate::sync::state`, sleeping on the
 //!   page's `seq` word with shared futexes (`futex`).
 
-mod futex;
-mod owner;
+pub(super) mod futex;
+pub(super) mod owner;
 mod page;
 
 use self::futex::SharedFutex;

@@ -43,7 +43,7 @@ extern "C" fn forget_identity_in_child() {
 
 /// The calling thread as mutexes record their owners.
 #[inline]
-pub(super) fn me() -> Me {
+pub(crate) fn me() -> Me {
     ME.with(|cell| match cell.get() {
         Some(me) => me,
         None => {
@@ -83,7 +83,7 @@ pub(super) fn parse_stat(stat: &[u8]) -> Option<(u8, u64)> {
 }
 
 /// The owners of mutexes are threads of this machine, looked up by id.
-pub(super) struct Threads;
+pub(crate) struct Threads;
 
 impl Owners for Threads {
     fn alive(&self, tid: u32, start: Option<u64>) -> bool {

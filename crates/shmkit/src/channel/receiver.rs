@@ -1,0 +1,169 @@
+//! The receive end.
+
+use super::ring::{Record, Waited};
+use super::{end_methods, ChannelOptions, End};
+use crate::error::{Error, ErrorKind, Result};
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+/// The receive end of a channel (SPEC 9). `Send`, not `Sync`: one message at a time.
+pub struct Receiver {
+    end: End,
+    existed: bool,
+    /// Where the next message starts (this end is the only writer of the shared one).
+    tail: u64,
+    /// The committed position as last seen.
+    head: u64,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+end_methods!(Receiver);
+
+impl Receiver {
+    pub(crate) fn new(end: End, existed: bool) -> Receiver {
+        // A new receiver goes on where the last one stopped: what is left waits for it.
+        let tail = end
+            .handle
+            .words()
+            .tail
+            .load(std::sync::atomic::Ordering::Acquire);
+        Receiver {
+            end,
+            existed,
+            tail,
+            head: tail,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// Creates the channel `name` with a ring of `capacity` bytes, or opens it, and
+    /// attaches the receiver.
+    pub fn create(name: &str, capacity: usize) -> Result<Receiver> {
+        ChannelOptions::default()
+            .name(name)
+            .capacity(capacity)
+            .receiver()
+    }
+
+    /// Opens the existing channel `name` and attaches the receiver (NotFound when there
+    /// is none).
+    pub fn open(name: &str) -> Result<Receiver> {
+        let end = ChannelOptions::default().open(name, false)?;
+        Ok(Receiver::new(end, true))
+    }
+
+    /// The next message, waiting for one; [`ErrorKind::Disconnected`] when every sender
+    /// is gone and nothing is left.
+    pub fn recv(&mut self) -> Result<Message<'_>> {
+        match self.recv_until(None, false)? {
+            Some(m) => Ok(m),
+            None => unreachable!("a wait without a deadline ends with a message or an error"),
+        }
+    }
+
+    /// The next message if there is one now.
+    pub fn try_recv(&mut self) -> Result<Option<Message<'_>>> {
+        self.recv_until(Some(Instant::now()), true)
+    }
+
+    /// The next message, waiting at most `timeout` (`None` after it).
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Message<'_>>> {
+        self.recv_until(Instant::now().checked_add(timeout), timeout.is_zero())
+    }
+
+    fn disconnected(&self) -> Error {
+        Error::new(
+            ErrorKind::Disconnected,
+            format!(
+                "receiving on {}: every sender is gone and nothing is left",
+                self.end.handle.what()
+            ),
+        )
+    }
+
+    fn recv_until(&mut self, deadline: Option<Instant>, poll: bool) -> Result<Option<Message<'_>>> {
+        let h = &self.end.handle;
+        let g = h.geometry();
+        let words = h.words();
+        let region = h.region();
+        let mut looked = false;
+        loop {
+            match words.next_record(&g, &region, self.tail, self.head) {
+                Ok(Some(rec)) => {
+                    return Ok(Some(Message {
+                        receiver: self,
+                        rec,
+                    }))
+                }
+                Ok(None) => {}
+                Err(c) => return Err(self.end.corrupt(c)),
+            }
+            if !looked {
+                looked = true;
+                match words.head_after(&g, self.tail) {
+                    Ok(head) => self.head = head,
+                    Err(c) => return Err(self.end.corrupt(c)),
+                }
+                if self.head != self.tail {
+                    continue;
+                }
+            }
+            if poll {
+                return if h.peer_gone() {
+                    Err(self.disconnected())
+                } else {
+                    Ok(None)
+                };
+            }
+            match words.wait_for_head(&g, self.tail, self.end.waiting, deadline, h) {
+                Ok(Waited::Moved(head)) => self.head = head,
+                Ok(Waited::TimedOut) => return Ok(None),
+                Ok(Waited::Disconnected) => return Err(self.disconnected()),
+                Err(c) => return Err(self.end.corrupt(c)),
+            }
+        }
+    }
+}
+
+/// A received message, read where it lies in the ring (`Deref` to its bytes). Dropping
+/// it gives its place back to the senders.
+pub struct Message<'a> {
+    receiver: &'a mut Receiver,
+    rec: Record,
+}
+
+impl Message<'_> {
+    fn bytes(&self) -> *const u8 {
+        self.receiver
+            .end
+            .handle
+            .payload(self.rec.payload, self.rec.len)
+    }
+}
+
+impl std::ops::Deref for Message<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: the record was checked to lie inside the ring, before `head`: committed,
+        // and not yet given back, so no sender writes it; the mapping lives as long as the
+        // borrowed receiver; every byte value is a valid u8.
+        unsafe { std::slice::from_raw_parts(self.bytes(), self.rec.len as usize) }
+    }
+}
+
+impl Drop for Message<'_> {
+    fn drop(&mut self) {
+        let r = &mut *self.receiver;
+        r.end.handle.words().consume(self.rec.next, &r.end.handle);
+        r.tail = self.rec.next;
+    }
+}
+
+impl std::fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("len", &self.rec.len)
+            .finish()
+    }
+}

@@ -1,0 +1,363 @@
+//! The ring of a channel: variable-size records in a byte ring, a committed position
+//! written by the senders and a consumed position written by the receiver, with waiting,
+//! waking and "is the other end still there?" passed in as [`Ends`]. No system call
+//! happens here, so the same code runs over a channel's shared pages and under the loom
+//! model checker (`tests/model.rs` includes this file).
+//!
+//! The algorithm is a Lamport ring (one writer of each index, each side caching the
+//! other's) with variable-size records as in Aeron's log buffers: a record is an 8-byte
+//! header (length and tag) and its payload padded to 8 bytes; one that would cross the
+//! end of the ring is preceded by a padding record that fills the rest, so every payload
+//! is contiguous and can be handed out in place (zero-copy). Positions are byte counts
+//! since the channel was made (64 bits: they never wrap); a position's place in the ring
+//! is its remainder by the ring's size, a power of two.
+//!
+//! - `head`: where the next record goes; everything before it is committed. A sender
+//!   writes the payload, then the headers, then `head` — so the receiver, which reads
+//!   `head` before any header, never sees a record before its commit. A loan that is
+//!   dropped never moves `head`: it never appears.
+//! - `tail`: where the next record to receive starts; everything before it is free.
+//! - Several senders take turns through a claim lock (`crate::sync::lockword`), held from
+//!   the loan to its commit; the ring itself has one writer of `head` at any moment.
+//! - Sleeping: a receiver that finds the ring empty raises `rx_sleeping`, looks again and
+//!   sleeps on `rx_seq`; a sender that moved `head` and finds the flag raised clears it,
+//!   bumps `rx_seq` and wakes. Both the raise-then-look and the move-then-look are
+//!   sequentially consistent, so one of the two sees the other (no lost wake-up). Senders
+//!   waiting for room do the same on `tx_sleeping` / `tx_seq`.
+//!
+//! Everything read from shared memory is checked before it is used: `head` and `tail` must
+//! be at most one ring apart and in order, a header must carry a known tag, a length within
+//! the channel's maximum and a record that ends inside the ring and before `head`. A peer
+//! that breaks them gets [`Corrupt`], never an access outside the ring.
+
+use super::atomic::{AtomicU32, AtomicU64, Ordering::Acquire, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+/// The size of a record header.
+pub(crate) const HEADER: u64 = 8;
+const TAG_MESSAGE: u64 = 0x4d53_4731 << 32; // "MSG1"
+const TAG_PADDING: u64 = 0x5041_4431 << 32; // "PAD1"
+const TAG_MASK: u64 = 0xffff_ffff << 32;
+
+/// The ring bytes a message of `len` bytes takes, header included.
+pub(crate) fn record_len(len: u64) -> u64 {
+    HEADER + len.div_ceil(8) * 8
+}
+
+/// The ring size that holds `capacity` bytes and any message of up to `max_message`
+/// bytes when empty (a record, plus the padding before it at worst): a power of two, at
+/// least `page`. `None` when it does not fit in 64 bits.
+pub(crate) fn ring_size(capacity: u64, max_message: u64, page: u64) -> Option<u64> {
+    let need = record_len(max_message).checked_mul(2)?;
+    capacity.max(need).max(page).checked_next_power_of_two()
+}
+
+/// The shape of a channel, read once when an end attaches (a private copy: a peer that
+/// rewrites the shared one later changes nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    /// The ring's size in bytes, a power of two.
+    pub size: u64,
+    /// The largest message, in bytes.
+    pub max_message: u64,
+}
+
+impl Geometry {
+    /// A geometry that its creator could have made, or `None`.
+    pub(crate) fn checked(size: u64, max_message: u64) -> Option<Geometry> {
+        let ok = size.is_power_of_two()
+            && size >= 64
+            && record_len(max_message)
+                .checked_mul(2)
+                .is_some_and(|n| n <= size);
+        ok.then_some(Geometry { size, max_message })
+    }
+
+    fn at(&self, pos: u64) -> u64 {
+        pos & (self.size - 1)
+    }
+}
+
+/// The channel's shared words.
+pub(crate) struct Words<'a> {
+    pub head: &'a AtomicU64,
+    pub tail: &'a AtomicU64,
+    pub rx_seq: &'a AtomicU32,
+    pub rx_sleeping: &'a AtomicU32,
+    pub tx_seq: &'a AtomicU32,
+    pub tx_sleeping: &'a AtomicU32,
+}
+
+/// The ring's bytes, as far as this algorithm touches them: the record headers.
+pub(crate) trait Region {
+    /// The header word at ring offset `at` (8-aligned, below the ring's size).
+    fn header(&self, at: u64) -> &AtomicU64;
+}
+
+/// What the ring needs from the system, and from the ends' bookkeeping.
+pub(crate) trait Ends {
+    /// Sleeps while `word` holds `seen`, until woken or `deadline`; may return early.
+    fn wait(&self, word: &AtomicU32, seen: u32, deadline: Option<Instant>);
+    /// Wakes up to `n` sleepers on `word`, in any process.
+    fn wake(&self, word: &AtomicU32, n: u32);
+    /// Whether the other side is gone: for a receiver, senders attached once and none is
+    /// attached now; for a sender, the receiver attached once and is not attached now.
+    fn peer_gone(&self) -> bool;
+    /// The longest sleep before the other side is looked at again (`None`: until woken).
+    fn recheck(&self) -> Option<Duration>;
+}
+
+/// A shared word or header broke the ring's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Corrupt(pub &'static str);
+
+/// How an end waits when it cannot go on at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waiting {
+    /// Polls and never sleeps.
+    Busy,
+    /// Polls for this long, then sleeps.
+    Spin(Duration),
+}
+
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// The other side's position moved: here it is (checked).
+    Moved(u64),
+    TimedOut,
+    Disconnected,
+}
+
+/// Where a record goes: a padding record first from `pad_at` when `at` is past it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Claim {
+    /// The committed position when the claim was made.
+    pub head: u64,
+    /// The record's position (after the padding, if any).
+    pub at: u64,
+    /// The ring offset of the payload.
+    pub payload: u64,
+}
+
+/// A record found by the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Record {
+    /// The ring offset of the payload.
+    pub payload: u64,
+    pub len: u64,
+    /// The position after it: the next `tail`.
+    pub next: u64,
+}
+
+/// Polls between two looks at the time and at the other end, when waiting busily.
+const POLLS_PER_LOOK: u32 = 256;
+
+impl Words<'_> {
+    /// `tail` and `head` as the rules allow them: in order, at most one ring apart.
+    fn checked_span(g: &Geometry, tail: u64, head: u64) -> Result<u64, Corrupt> {
+        match head.checked_sub(tail) {
+            Some(used) if used <= g.size => Ok(used),
+            _ => Err(Corrupt(
+                "the committed and consumed positions are out of order",
+            )),
+        }
+    }
+
+    /// The committed position, checked against the consumed one `tail`.
+    pub(crate) fn head_after(&self, g: &Geometry, tail: u64) -> Result<u64, Corrupt> {
+        let head = self.head.load(Acquire);
+        Self::checked_span(g, tail, head).map(|_| head)
+    }
+
+    /// The consumed position, checked against the committed one `head`.
+    pub(crate) fn tail_before(&self, g: &Geometry, head: u64) -> Result<u64, Corrupt> {
+        let tail = self.tail.load(Acquire);
+        Self::checked_span(g, tail, head).map(|_| tail)
+    }
+
+    /// Where a message of `len` bytes goes after `head`, if it fits with `tail` where it
+    /// is. `len` is at most the geometry's maximum (the caller checked it).
+    pub(crate) fn claim(&self, g: &Geometry, head: u64, tail: u64, len: u64) -> Option<Claim> {
+        let rec = record_len(len);
+        let at = if g.at(head) + rec > g.size {
+            (head | (g.size - 1)) + 1 // the next turn of the ring, after a padding record
+        } else {
+            head
+        };
+        (at + rec - tail <= g.size).then_some(Claim {
+            head,
+            at,
+            payload: g.at(at) + HEADER,
+        })
+    }
+
+    /// Publishes a claimed record of `len` bytes (at most what was claimed): its
+    /// headers, then `head`, then a wake-up for a sleeping receiver.
+    pub(crate) fn commit(
+        &self,
+        g: &Geometry,
+        region: &impl Region,
+        c: Claim,
+        len: u64,
+        ends: &impl Ends,
+    ) {
+        if c.at != c.head {
+            region
+                .header(g.at(c.head))
+                .store(TAG_PADDING | (c.at - c.head), SeqCst);
+        }
+        region.header(g.at(c.at)).store(TAG_MESSAGE | len, SeqCst);
+        self.head.store(c.at + record_len(len), SeqCst);
+        if self.rx_sleeping.load(SeqCst) != 0 && self.rx_sleeping.swap(0, SeqCst) != 0 {
+            self.rx_seq.fetch_add(1, SeqCst);
+            ends.wake(self.rx_seq, 1);
+        }
+    }
+
+    /// The first record at or after `tail`, if `head` is past it (checked).
+    pub(crate) fn next_record(
+        &self,
+        g: &Geometry,
+        region: &impl Region,
+        mut tail: u64,
+        head: u64,
+    ) -> Result<Option<Record>, Corrupt> {
+        Self::checked_span(g, tail, head)?;
+        loop {
+            if tail == head {
+                return Ok(None);
+            }
+            if tail % 8 != 0 {
+                return Err(Corrupt("the consumed position is not on a record"));
+            }
+            let word = region.header(g.at(tail)).load(Acquire);
+            let len = word & !TAG_MASK;
+            match word & TAG_MASK {
+                TAG_PADDING => {
+                    let next = (tail | (g.size - 1)) + 1;
+                    if len != next - tail || next > head {
+                        return Err(Corrupt("a padding record does not end the ring's turn"));
+                    }
+                    tail = next;
+                }
+                TAG_MESSAGE => {
+                    let next = tail + record_len(len.min(g.size));
+                    if len > g.max_message || g.at(tail) + HEADER + len > g.size || next > head {
+                        return Err(Corrupt("a record's length is past the ring or its end"));
+                    }
+                    return Ok(Some(Record {
+                        payload: g.at(tail) + HEADER,
+                        len,
+                        next,
+                    }));
+                }
+                _ => return Err(Corrupt("a record header has an unknown tag")),
+            }
+        }
+    }
+
+    /// Frees everything before `next` and wakes sleeping senders.
+    pub(crate) fn consume(&self, next: u64, ends: &impl Ends) {
+        self.tail.store(next, SeqCst);
+        if self.tx_sleeping.load(SeqCst) != 0 && self.tx_sleeping.swap(0, SeqCst) != 0 {
+            self.tx_seq.fetch_add(1, SeqCst);
+            ends.wake(self.tx_seq, u32::MAX);
+        }
+    }
+
+    /// Waits until `head` moves past `tail` (a receiver with nothing to receive).
+    pub(crate) fn wait_for_head(
+        &self,
+        g: &Geometry,
+        tail: u64,
+        how: Waiting,
+        deadline: Option<Instant>,
+        ends: &impl Ends,
+    ) -> Result<Waited, Corrupt> {
+        let moved = || self.head_after(g, tail).map(|h| (h != tail).then_some(h));
+        wait(&moved, self.rx_seq, self.rx_sleeping, how, deadline, ends)
+    }
+
+    /// Waits until `tail` moves past `head - size + rec` (a sender without room for `rec`
+    /// more bytes at `head`; `tail` as last seen).
+    pub(crate) fn wait_for_tail(
+        &self,
+        g: &Geometry,
+        head: u64,
+        seen: u64,
+        how: Waiting,
+        deadline: Option<Instant>,
+        ends: &impl Ends,
+    ) -> Result<Waited, Corrupt> {
+        let moved = || self.tail_before(g, head).map(|t| (t != seen).then_some(t));
+        wait(&moved, self.tx_seq, self.tx_sleeping, how, deadline, ends)
+    }
+}
+
+/// The wait of either side: `moved` looks at the other side's position.
+fn wait(
+    moved: &impl Fn() -> Result<Option<u64>, Corrupt>,
+    seq: &AtomicU32,
+    sleeping: &AtomicU32,
+    how: Waiting,
+    deadline: Option<Instant>,
+    ends: &impl Ends,
+) -> Result<Waited, Corrupt> {
+    let past = |d: Option<Instant>| d.is_some_and(|d| Instant::now() >= d);
+    // Polling first: Busy for ever, Spin for its budget.
+    let spin_until = match how {
+        Waiting::Busy => None,
+        Waiting::Spin(d) if d.is_zero() => Some(None),
+        Waiting::Spin(d) => Some(Instant::now().checked_add(d)),
+    };
+    if spin_until != Some(None) {
+        let mut polls = 0u32;
+        loop {
+            if let Some(p) = moved()? {
+                return Ok(Waited::Moved(p));
+            }
+            polls += 1;
+            if polls % POLLS_PER_LOOK == 0 {
+                if ends.peer_gone() {
+                    return Ok(match moved()? {
+                        Some(p) => Waited::Moved(p),
+                        None => Waited::Disconnected,
+                    });
+                }
+                if past(deadline) {
+                    return Ok(Waited::TimedOut);
+                }
+                if let Some(Some(until)) = spin_until {
+                    if Instant::now() >= until {
+                        break;
+                    }
+                }
+            }
+            std::hint::spin_loop();
+        }
+    }
+    // Sleeping.
+    loop {
+        let s = seq.load(SeqCst);
+        sleeping.store(1, SeqCst);
+        if let Some(p) = moved()? {
+            return Ok(Waited::Moved(p));
+        }
+        if ends.peer_gone() {
+            return Ok(match moved()? {
+                Some(p) => Waited::Moved(p),
+                None => Waited::Disconnected,
+            });
+        }
+        if past(deadline) {
+            return Ok(Waited::TimedOut);
+        }
+        let slice = ends.recheck().and_then(|r| Instant::now().checked_add(r));
+        let until = match (deadline, slice) {
+            (Some(d), Some(s)) => Some(d.min(s)),
+            (d, s) => d.or(s),
+        };
+        ends.wait(seq, s, until);
+    }
+}
