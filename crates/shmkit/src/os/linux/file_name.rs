@@ -70,7 +70,9 @@ pub(crate) fn decode_file_name(file: &str) -> Option<String> {
     }
     String::from_utf8(out)
         .ok()
-        .filter(|base| !base.is_empty() && encode_base(base) == file)
+        // Only a BASE a name may have: not empty, no NUL, no backslash.
+        .filter(|base| !base.is_empty() && !base.contains(['\0', '\\']))
+        .filter(|base| encode_base(base) == file)
 }
 
 #[cfg(test)]
@@ -135,8 +137,8 @@ mod tests {
     }
 
     /// Found by the `name` fuzz target: the decoder took any `%` escape `from_str_radix`
-    /// reads (`%+1`, lower case) and unescaped bytes, so a stray file decoded to the name
-    /// of another object.
+    /// reads (`%+1`, lower case), unescaped bytes, and escapes of NUL and backslash, so a
+    /// stray file decoded to the name of another object, or to no name at all.
     #[test]
     fn decode_file_name_refuses_spellings_file_name_never_writes() {
         for foreign in [
