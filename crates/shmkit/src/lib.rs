@@ -31,6 +31,9 @@
 compile_error!("shmkit supports Linux and Windows");
 
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(target_os = "linux")]
 pub mod inherit;
 pub mod inspect;
