@@ -129,6 +129,7 @@ impl Name {
     /// tokens keep it. A bare name may have up to [`MAX_NAME_LEN`] units, so its full
     /// spelling may pass the limit by the `Local\` that `full` adds: that is still the
     /// name, and reads back as it.
+    #[cfg_attr(windows, allow(dead_code))] // only the Linux object headers keep names
     pub(crate) fn parse_full(full: &str) -> Result<Name> {
         const LOCAL: &str = "Local\\";
         if let Some(bare) = full.strip_prefix(LOCAL) {
