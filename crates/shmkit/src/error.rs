@@ -333,6 +333,61 @@ mod tests {
         assert!(io.to_string().contains("Local\\x"));
     }
 
+    #[test]
+    fn each_kind_has_its_code_and_io_kind() {
+        use io::ErrorKind as Io;
+        for (kind, code, io_kind) in [
+            (ErrorKind::NotFound, 2, Io::NotFound),
+            (ErrorKind::AlreadyExists, 183, Io::AlreadyExists),
+            (ErrorKind::PermissionDenied, 5, Io::PermissionDenied),
+            (ErrorKind::InvalidName, 123, Io::InvalidInput),
+            (ErrorKind::InvalidSize, 87, Io::InvalidInput),
+            (ErrorKind::Misaligned, 1132, Io::InvalidInput),
+            (ErrorKind::OutOfRange, 5, Io::InvalidInput),
+            (ErrorKind::WrongType, 6, Io::InvalidInput),
+            (ErrorKind::EmptyFile, 1006, Io::InvalidInput),
+            (ErrorKind::NoSpace, 112, Io::StorageFull),
+            (ErrorKind::InvalidHandle, 6, Io::InvalidInput),
+            (ErrorKind::NotOwner, 288, Io::PermissionDenied),
+            (ErrorKind::TooManyPosts, 298, Io::InvalidInput),
+            (ErrorKind::InvalidParameter, 87, Io::InvalidInput),
+            (ErrorKind::NotSupported, 50, Io::Unsupported),
+            (ErrorKind::AlreadyLocked, 1131, Io::Deadlock),
+            (ErrorKind::Busy, 170, Io::ResourceBusy),
+            (ErrorKind::Other, 31, Io::Other),
+        ] {
+            let e = Error::new(kind, format!("{kind:?} \"Local\\x\""));
+            assert_eq!((e.kind(), e.win32_code()), (kind, code));
+            assert_eq!(e.message(), e.to_string());
+            assert!(format!("{e:?}").contains(&format!("win32_code: {code}")));
+            let io: io::Error = e.into();
+            assert_eq!(io.kind(), io_kind, "{kind:?}");
+            assert!(io.to_string().contains("\"Local\\x\""));
+        }
+        let e = Error::with_code(ErrorKind::InvalidName, code::FILENAME_EXCED_RANGE, "long");
+        assert_eq!((e.kind(), e.win32_code()), (ErrorKind::InvalidName, 206));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn every_errno_is_classified_as_from_io_reports_it() {
+        for errno in -1..200 {
+            let (kind, code) =
+                classify_errno(errno).unwrap_or((ErrorKind::Other, code::GEN_FAILURE));
+            let e = Error::from_io(io::Error::from_raw_os_error(errno), "doing x");
+            assert_eq!((e.kind(), e.win32_code()), (kind, code), "errno {errno}");
+            assert!(e.message().starts_with("doing x: "), "{e}");
+        }
+        assert_eq!(classify_errno(2), Some((ErrorKind::NotFound, 2)));
+        assert_eq!(classify_errno(20), Some((ErrorKind::NotFound, 3)));
+        assert_eq!(classify_errno(36), Some((ErrorKind::InvalidName, 206)));
+        assert_eq!(classify_errno(5), None, "EIO has no closer code");
+        let e = Error::from_io(io::Error::from(io::ErrorKind::OutOfMemory), "x");
+        assert_eq!((e.kind(), e.win32_code()), (ErrorKind::NoSpace, 112));
+        let e = Error::from_io(io::Error::other("weird"), "x");
+        assert_eq!((e.kind(), e.win32_code()), (ErrorKind::Other, 31));
+    }
+
     #[cfg(unix)]
     #[test]
     fn errno_classification() {

@@ -34,6 +34,9 @@ compile_error!("shmkit supports Linux and Windows");
 #[cfg(target_os = "linux")]
 pub mod channel;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(target_os = "linux")]
 pub mod inherit;
 pub mod inspect;

@@ -133,37 +133,7 @@ impl Mapping {
     #[doc(alias = "MapViewOfFileEx")]
     pub fn map_range(&self, offset: u64, len: usize, access: Access) -> Result<View> {
         let what = || label(Kind::Mapping, self.name.as_deref());
-        if offset % crate::GRANULARITY != 0 {
-            return Err(Error::new(
-                ErrorKind::Misaligned,
-                format!(
-                    "cannot map a view of {} at offset {offset}: offsets must be multiples of {} (64 KiB)",
-                    what(),
-                    crate::GRANULARITY
-                ),
-            ));
-        }
-        let size = self.size();
-        let len64 = if len == 0 {
-            size.saturating_sub(offset)
-        } else {
-            len as u64
-        };
-        let end = offset.checked_add(len64);
-        if offset >= size || len64 == 0 || end.is_none_or(|e| e > size) {
-            return Err(Error::new(
-                ErrorKind::OutOfRange,
-                format!(
-                    "cannot map a view of {} at offset {offset}{}: the object has {size} bytes",
-                    what(),
-                    if len == 0 {
-                        String::new()
-                    } else {
-                        format!(" of {len} bytes")
-                    },
-                ),
-            ));
-        }
+        let len = params::view(offset, len, self.size(), &what())?;
         let handle_allows = match access {
             Access::ReadWrite => self.handle.access() == Access::ReadWrite,
             Access::Read | Access::CopyOnWrite => true,
@@ -182,12 +152,6 @@ impl Mapping {
                 ),
             ));
         }
-        let len = usize::try_from(len64).map_err(|_| {
-            Error::new(
-                ErrorKind::OutOfRange,
-                format!("view of {} is too large for this address space", what()),
-            )
-        })?;
         let raw = self
             .handle
             .map(offset, len, access)

@@ -125,6 +125,28 @@ impl Name {
         })
     }
 
+    /// A name read back in its full spelling ([`Name::full`]), as object headers and
+    /// tokens keep it. A bare name may have up to [`MAX_NAME_LEN`] units, so its full
+    /// spelling may pass the limit by the `Local\` that `full` adds: that is still the
+    /// name, and reads back as it.
+    #[cfg_attr(windows, allow(dead_code))] // only the Linux object headers keep names
+    pub(crate) fn parse_full(full: &str) -> Result<Name> {
+        const LOCAL: &str = "Local\\";
+        if let Some(bare) = full.strip_prefix(LOCAL) {
+            if let Ok(n) = Name::parse(bare) {
+                // `bare` had no backslash: it is the BASE of a bare name.
+                if n.base_at == 0 {
+                    return Ok(Name {
+                        namespace: Namespace::Local,
+                        given: full.to_owned(),
+                        base_at: LOCAL.len(),
+                    });
+                }
+            }
+        }
+        Name::parse(full)
+    }
+
     /// The error for a missing name where one is required (ERROR_INVALID_PARAMETER).
     pub(crate) fn missing(what: &str) -> Error {
         Error::with_code(
@@ -274,7 +296,43 @@ mod tests {
         );
     }
 
+    /// Found by the `name` fuzz target: the full spelling of a bare name of 255 to 260
+    /// characters is over `MAX_PATH`, and did not read back from the object's header.
+    #[test]
+    fn the_full_spelling_of_every_name_reads_back_as_it() {
+        for given in [
+            "x".repeat(260),
+            "x".repeat(255),
+            format!("Local\\{}", "x".repeat(254)),
+            format!("Global\\{}", "x".repeat(253)),
+            "a".to_owned(),
+        ] {
+            let n = Name::parse(&given).unwrap();
+            let back = Name::parse_full(&n.full()).unwrap();
+            assert_eq!((back.namespace(), back.base()), (n.namespace(), n.base()));
+            assert_eq!(back.full(), n.full());
+        }
+        for bad in [
+            format!("Local\\{}", "x".repeat(261)),
+            format!("Global\\{}", "x".repeat(260)),
+            "Local\\".to_owned(),
+            "Local\\Global\\x".to_owned(),
+            "Local\\a\\b".to_owned(),
+            "Local\\\\".to_owned(),
+        ] {
+            assert!(Name::parse_full(&bad).is_err(), "{bad:?}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn full_spellings_read_back(s in ".{0,300}") {
+            if let Ok(n) = Name::parse(&s) {
+                let back = Name::parse_full(&n.full()).unwrap();
+                prop_assert_eq!((back.namespace(), back.base()), (n.namespace(), n.base()));
+            }
+        }
+
         #[test]
         fn parse_never_panics(s in ".{0,300}") {
             let _ = Name::parse(&s);

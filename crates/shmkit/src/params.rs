@@ -3,6 +3,7 @@
 //! an error that names the object and the rule, and changes nothing.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::GRANULARITY;
 
 /// The largest object: its data must be addressable as an `i64` file offset behind the
 /// 64 KiB header on Linux, and as an `isize` in this address space.
@@ -108,6 +109,45 @@ pub(crate) fn channel(
     Ok(())
 }
 
+/// The range of a view of `what`, an object of `size` bytes (SPEC 4.2, 4.3): `offset` a
+/// multiple of [`GRANULARITY`], `len` bytes (0: to the end of the object) inside the
+/// object. Returns the view's length.
+pub(crate) fn view(offset: u64, len: usize, size: u64, what: &str) -> Result<usize> {
+    if offset % GRANULARITY != 0 {
+        return Err(Error::new(
+            ErrorKind::Misaligned,
+            format!(
+                "cannot map a view of {what} at offset {offset}: offsets must be multiples of {GRANULARITY} (64 KiB)"
+            ),
+        ));
+    }
+    let len64 = if len == 0 {
+        size.saturating_sub(offset)
+    } else {
+        len as u64
+    };
+    let end = offset.checked_add(len64);
+    if offset >= size || len64 == 0 || end.is_none_or(|e| e > size) {
+        return Err(Error::new(
+            ErrorKind::OutOfRange,
+            format!(
+                "cannot map a view of {what} at offset {offset}{}: the object has {size} bytes",
+                if len == 0 {
+                    String::new()
+                } else {
+                    format!(" of {len} bytes")
+                },
+            ),
+        ));
+    }
+    usize::try_from(len64).map_err(|_| {
+        Error::new(
+            ErrorKind::OutOfRange,
+            format!("view of {what} is too large for this address space"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +175,23 @@ mod tests {
         assert!(permissions(0o777, "x").is_ok());
         assert!(semaphore(2, 2, "x").is_ok());
         assert!(size(0, true, "x").is_ok() && size(MAX_SIZE, false, "x").is_ok());
+    }
+
+    #[test]
+    fn view_ranges() {
+        let g = GRANULARITY;
+        assert_eq!(view(0, 0, 3 * g, "x").unwrap(), 3 * g as usize);
+        assert_eq!(view(g, 0, 3 * g, "x").unwrap(), 2 * g as usize);
+        assert_eq!(view(2 * g, 5, 3 * g, "x").unwrap(), 5);
+        let kind = |offset, len, size| view(offset, len, size, "x").unwrap_err().kind();
+        assert_eq!(kind(1, 0, 3 * g), ErrorKind::Misaligned);
+        assert_eq!(kind(3 * g, 0, 3 * g), ErrorKind::OutOfRange);
+        assert_eq!(kind(2 * g, g as usize + 1, 3 * g), ErrorKind::OutOfRange);
+        assert_eq!(
+            kind(u64::MAX - g + 1, usize::MAX, u64::MAX),
+            ErrorKind::OutOfRange
+        );
+        let code = |offset, len, size| view(offset, len, size, "x").unwrap_err().win32_code();
+        assert_eq!((code(g / 2, 1, 3 * g), code(0, 0, 0)), (1132, 5));
     }
 }

@@ -415,7 +415,11 @@ fn rule_9_8_a_corrupted_index_or_header_is_an_error_never_a_crash() {
     // consumed position past the committed one (the sender's).
     let cases: [(u64, &[u8], &str); 3] = [
         (4096 + 128, &u64::MAX.to_le_bytes(), "receiver"),
-        (8192, &(0x4d53_4731u64 << 32 | 0xffff_fff0).to_le_bytes(), "receiver"),
+        (
+            8192,
+            &(0x4d53_4731u64 << 32 | 0xffff_fff0).to_le_bytes(),
+            "receiver",
+        ),
         (4096 + 256, &(1u64 << 50).to_le_bytes(), "sender"),
     ];
     for (at, bytes, reader) in cases {

@@ -63,6 +63,8 @@ mod imp;
 #[path = "windows/mod.rs"]
 mod imp;
 
+#[cfg(all(fuzzing, target_os = "linux"))]
+pub(crate) use imp::fuzzing;
 #[cfg(target_os = "linux")]
 pub(crate) use imp::inherit;
 pub(crate) use imp::{

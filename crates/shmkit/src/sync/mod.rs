@@ -40,6 +40,9 @@ mod mutex;
 mod semaphore;
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod state;
+// Beside `state.rs`, not in it: tests/model.rs includes that file with loom's atomics.
+#[cfg(test)]
+mod state_tests;
 
 pub(crate) use std::sync::atomic;
 

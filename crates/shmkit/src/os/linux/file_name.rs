@@ -9,7 +9,7 @@ use crate::name::Name;
 /// case is kept. A spelling longer than fits in a file name is replaced by `h.` and the
 /// SHA-256 of the BASE; the object's header keeps the full name, which is checked on
 /// open, so a collision could never hand out the wrong object.
-pub(super) fn file_name(name: &Name) -> String {
+pub(crate) fn file_name(name: &Name) -> String {
     encode_base(name.base())
 }
 
@@ -50,8 +50,10 @@ fn hashed(base: &str) -> String {
     out
 }
 
-/// Decodes a file name written by [`file_name`]; `None` for hashed or foreign names.
-pub(super) fn decode_file_name(file: &str) -> Option<String> {
+/// Decodes a file name written by [`file_name`]; `None` for hashed or foreign names,
+/// which include every other spelling of a name (`o.%41` for `o.A`, `o.%2f` for
+/// `o.%2F`, an unescaped byte): listings must not show a stray file as an object.
+pub(crate) fn decode_file_name(file: &str) -> Option<String> {
     let enc = file.strip_prefix(OBJECT_PREFIX)?;
     let bytes = enc.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -66,7 +68,11 @@ pub(super) fn decode_file_name(file: &str) -> Option<String> {
             i += 1;
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out)
+        .ok()
+        // Only a BASE a name may have: not empty, no NUL, no backslash.
+        .filter(|base| !base.is_empty() && !base.contains(['\0', '\\']))
+        .filter(|base| encode_base(base) == file)
 }
 
 #[cfg(test)]
@@ -128,6 +134,25 @@ mod tests {
         assert!(a.starts_with(HASHED_PREFIX) && a.len() <= 255);
         assert_ne!(a, b);
         assert_eq!(decode_file_name(&a), None);
+    }
+
+    /// Found by the `name` fuzz target: the decoder took any `%` escape `from_str_radix`
+    /// reads (`%+1`, lower case), unescaped bytes, and escapes of NUL and backslash, so a
+    /// stray file decoded to the name of another object, or to no name at all.
+    #[test]
+    fn decode_file_name_refuses_spellings_file_name_never_writes() {
+        for foreign in [
+            "o.a b", "o.\u{e9}", "o.%41", "o.%2f", "o.%+1", "o.%2", "o.", "x.a",
+        ] {
+            assert_eq!(decode_file_name(foreign), None, "{foreign:?}");
+        }
+        let long = format!("o.{}", "a".repeat(MAX_FILE_NAME));
+        assert_eq!(
+            decode_file_name(&long),
+            None,
+            "longer than any unhashed name"
+        );
+        assert_eq!(decode_file_name("o.a%20b%2F").as_deref(), Some("a b/"));
     }
 
     proptest! {

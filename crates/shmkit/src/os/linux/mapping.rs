@@ -144,7 +144,12 @@ fn unnamed(req: &CreateRequest<'_>, source: Option<FileSource>, what: &str) -> R
 /// Builds a handle over an open entry (its lock is the hold on the name).
 fn from_entry(entry: Entry, access: Access, inheritable: bool) -> Result<Handle> {
     let h = &entry.header;
-    let what = what(h.name.as_deref().and_then(|n| Name::parse(n).ok()).as_ref());
+    let what = what(
+        h.name
+            .as_deref()
+            .and_then(|n| Name::parse_full(n).ok())
+            .as_ref(),
+    );
     let (data, data_offset) = match &h.backing {
         None => {
             // A file shorter than its header says (truncated, or forged with a larger
@@ -337,7 +342,11 @@ impl Handle {
             Ok(h) if h.kind == Some(Kind::Mapping) && h.size == token.size => h,
             _ => return offered.refuse("not a shmkit mapping of that size"),
         };
-        let Some(name) = header.name.as_deref().and_then(|n| Name::parse(n).ok()) else {
+        let Some(name) = header
+            .name
+            .as_deref()
+            .and_then(|n| Name::parse_full(n).ok())
+        else {
             return offered.refuse("the object has no name");
         };
         if token.name.as_deref().is_some_and(|n| n != name.full()) {

@@ -33,3 +33,10 @@ pub(crate) use mapping::{create, open, remove, Handle};
 pub(crate) use posix::open_os;
 pub(crate) use sync::{create_sync, open_sync, SyncHandle};
 pub(crate) use view::RawView;
+
+/// What the fuzz targets drive through `crate::fuzzing`.
+#[cfg(fuzzing)]
+pub(crate) mod fuzzing {
+    pub(crate) use super::file_name::{decode_file_name, file_name};
+    pub(crate) use super::object::Header;
+}

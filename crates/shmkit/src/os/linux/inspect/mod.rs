@@ -124,7 +124,7 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
     let header = Header::read(&fd).map_err(|_| Skip::Foreign)?;
     let name = header.name.clone().ok_or(Skip::Foreign)?;
     // Like open, believe a header only in the file its name maps to.
-    let parsed = Name::parse(&name).map_err(|_| Skip::Foreign)?;
+    let parsed = Name::parse_full(&name).map_err(|_| Skip::Foreign)?;
     if parsed.namespace() != ns || file_name(&parsed) != file {
         return Err(Skip::Foreign);
     }
@@ -282,7 +282,7 @@ mod tests {
     use super::*;
     use crate::kind::Kind;
     use crate::os::RawHolder;
-    use crate::{Access, Mapping};
+    use crate::{Access, Mapping, MAX_NAME_LEN};
 
     fn holders_of(name: &str) -> Vec<RawHolder> {
         let found = find(&Name::parse(name).unwrap()).unwrap();
@@ -325,6 +325,21 @@ mod tests {
             find(&Name::parse(&name).unwrap()).unwrap_err().kind(),
             ErrorKind::NotFound
         );
+    }
+
+    /// Found by the `name` fuzz target: an object with a bare name of 255 to 260
+    /// characters keeps a full name over `MAX_PATH` in its header, which did not read back,
+    /// so listings left the object out (and reclamation and inheritance refused it).
+    #[test]
+    fn an_object_with_a_bare_name_of_max_path_characters_is_listed() {
+        let tag = format!("shmkit-test-long-{}-", std::process::id());
+        let bare = format!("{tag}{}", "x".repeat(MAX_NAME_LEN - tag.len()));
+        let m = Mapping::create(&bare, 4096).unwrap();
+        let full = format!("Local\\{bare}");
+        let listed = list(false).unwrap();
+        assert!(listed.iter().any(|f| f.name == full), "listed");
+        assert_eq!(find(&Name::parse(&bare).unwrap()).unwrap().name, full);
+        drop(m);
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub(crate) struct Backing {
 }
 
 /// An object's header: written once, before the object gets its name.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Header {
     /// `None` for a kind this version does not know (a newer shmkit's object).
     pub kind: Option<Kind>,
@@ -131,7 +131,39 @@ impl Header {
     pub(crate) fn read(fd: impl AsFd) -> std::result::Result<Header, Errno> {
         let fd = fd.as_fd();
         let mut p = vec![0u8; PAGE0];
-        if rustix::io::pread(fd, &mut p, 0)? != PAGE0 || p[0..8] != MAGIC {
+        if rustix::io::pread(fd, &mut p, 0)? != PAGE0 {
+            return Err(Errno::INVAL);
+        }
+        Header::decode_with(&p, |len| {
+            let mut path = vec![0u8; len];
+            if rustix::io::pread(fd, &mut path, PATH_AT)? != len {
+                return Err(Errno::INVAL);
+            }
+            Ok(path)
+        })
+    }
+
+    /// Validates the header at the start of `file`, the bytes of an object file from
+    /// offset 0: the first page, then (file-backed mappings) the backing file's path.
+    /// Pure: what [`Header::read`] does, over bytes in memory.
+    #[cfg_attr(not(any(test, fuzzing)), allow(dead_code))] // the readers use `read`
+    pub(crate) fn decode(file: &[u8]) -> std::result::Result<Header, Errno> {
+        let page = file.get(..PAGE0).ok_or(Errno::INVAL)?;
+        Header::decode_with(page, |len| {
+            let at = PATH_AT as usize;
+            file.get(at..at + len)
+                .map(<[u8]>::to_vec)
+                .ok_or(Errno::INVAL)
+        })
+    }
+
+    /// Validates the first page `p` (PAGE0 bytes); `path(len)` reads the `len` bytes of
+    /// the backing file's path, only asked for when the header says there is one.
+    fn decode_with(
+        p: &[u8],
+        path: impl FnOnce(usize) -> std::result::Result<Vec<u8>, Errno>,
+    ) -> std::result::Result<Header, Errno> {
+        if p.len() != PAGE0 || p[0..8] != MAGIC {
             return Err(Errno::INVAL);
         }
         let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().unwrap_or_default());
@@ -152,10 +184,7 @@ impl Header {
             if len > PATH_MAX {
                 return Err(Errno::INVAL);
             }
-            let mut path = vec![0u8; len];
-            if rustix::io::pread(fd, &mut path, PATH_AT)? != len {
-                return Err(Errno::INVAL);
-            }
+            let path = path(len)?;
             Some(Backing {
                 dev: u64_at(48),
                 ino: u64_at(56),
@@ -209,4 +238,96 @@ fn write_all_at(
 /// The name of a header's kind, for messages and listings.
 pub(crate) fn kind_name(kind: Option<Kind>) -> &'static str {
     kind.map_or("unknown", Kind::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(backing: Option<Backing>) -> Header {
+        Header {
+            kind: Some(Kind::Semaphore),
+            flags: if backing.is_some() { FLAG_FILE } else { 0 } | FLAG_PERSISTENT,
+            protection: Protection::WriteCopy,
+            size: 1 << 40,
+            owner: 1000,
+            creator_pid: 42,
+            created: 1_700_000_000,
+            name: Some("Local\\a:b".to_owned()),
+            backing,
+            mode: 0o640,
+        }
+    }
+
+    /// The bytes of an object file that holds `h`: the first page, then the path.
+    fn file_of(h: &Header) -> Vec<u8> {
+        let (mut file, path) = h.encode();
+        if let Some(path) = path {
+            file.extend_from_slice(&path);
+        }
+        file
+    }
+
+    #[test]
+    fn an_encoded_header_decodes_as_itself() {
+        for backing in [
+            None,
+            Some(Backing {
+                dev: 7,
+                ino: 9,
+                path: "/tmp/file".to_owned(),
+            }),
+        ] {
+            let h = sample(backing);
+            assert_eq!(Header::decode(&file_of(&h)), Ok(h));
+        }
+        let h = Header {
+            name: None,
+            kind: None,
+            ..sample(None)
+        };
+        assert_eq!(Header::decode(&file_of(&h)), Ok(h));
+    }
+
+    #[test]
+    fn forged_headers_are_refused() {
+        let good = file_of(&sample(None));
+        let with = |at: usize, bytes: &[u8]| {
+            let mut f = good.clone();
+            f[at..at + bytes.len()].copy_from_slice(bytes);
+            f
+        };
+        for (why, file) in [
+            ("short", good[..PAGE0 - 1].to_vec()),
+            ("empty", Vec::new()),
+            ("magic", with(0, b"SHMKIT\0\x02")),
+            ("version", with(8, &2u32.to_le_bytes())),
+            (
+                "name length",
+                with(20, &(NAME_MAX as u32 + 1).to_le_bytes()),
+            ),
+            ("name not UTF-8", with(NAME_AT, &[0xff])),
+            ("protection", with(17, &[3])),
+        ] {
+            assert_eq!(Header::decode(&file), Err(Errno::INVAL), "{why}");
+        }
+        // The file flag with a path the file does not hold, or one too long.
+        let mut past_the_end = with(16, &[FLAG_FILE as u8]);
+        past_the_end[64..68].copy_from_slice(&5u32.to_le_bytes());
+        assert_eq!(Header::decode(&past_the_end), Err(Errno::INVAL));
+        let mut long_path = with(16, &[FLAG_FILE as u8]);
+        long_path[64..68].copy_from_slice(&(PATH_MAX as u32 + 1).to_le_bytes());
+        long_path.resize(PATH_AT as usize + PATH_MAX + 1, b'a');
+        assert_eq!(Header::decode(&long_path), Err(Errno::INVAL));
+    }
+
+    #[test]
+    fn unknown_kinds_and_bits_read_as_unknown_and_cleared() {
+        let mut f = file_of(&sample(None));
+        f[12..16].copy_from_slice(&99u32.to_le_bytes());
+        f[68..72].copy_from_slice(&0o7777u32.to_le_bytes());
+        let h = Header::decode(&f).unwrap();
+        assert_eq!((h.kind, h.mode), (None, 0o777));
+        assert_eq!(kind_name(h.kind), "unknown");
+    }
 }

@@ -472,7 +472,7 @@ impl Entry {
             .name
             .clone()
             .ok_or_else(|| bad("the object has no name"))?;
-        let parsed = Name::parse(&name).map_err(|_| bad("the object's name is invalid"))?;
+        let parsed = Name::parse_full(&name).map_err(|_| bad("the object's name is invalid"))?;
         let file = file_name(&parsed);
         let st = sys::fstat(&inherited).map_err(|_| bad("cannot inspect it"))?;
         dir.enter()?;

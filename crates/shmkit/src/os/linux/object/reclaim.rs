@@ -65,7 +65,7 @@ pub(crate) fn reclaim_stale_objects(
         let file_matches = header
             .name
             .as_deref()
-            .and_then(|name| Name::parse(name).ok())
+            .and_then(|name| Name::parse_full(name).ok())
             .is_some_and(|name| file_name(&name) == *n);
         if !file_matches || header.persistent() || !sys::linked_at(&fd, dir, n) {
             continue;
