@@ -13,18 +13,17 @@ use std::time::{Duration, Instant};
 /// How long a test waits for something that must happen.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The bytes of message `i` of sender `tag`: a length from 0 to 600 and a pattern that
-/// names both, so a lost, doubled, reordered or torn message shows.
+/// The bytes of message `i` of sender `tag`: a length from 5 to 600 and a pattern that
+/// names both (byte 0 the sender, bytes 1..5 the index), so a lost, doubled, reordered or
+/// torn message shows.
 fn message(tag: u8, i: u32) -> Vec<u8> {
-    let len = (i.wrapping_mul(2_654_435_761) % 601) as usize;
+    let len = 5 + (i.wrapping_mul(2_654_435_761) % 596) as usize;
     let mut m = Vec::with_capacity(len);
     for k in 0..len {
         m.push(tag ^ (i as u8).wrapping_add(k as u8));
     }
-    if len >= 5 {
-        m[0] = tag;
-        m[1..5].copy_from_slice(&i.to_le_bytes());
-    }
+    m[0] = tag;
+    m[1..5].copy_from_slice(&i.to_le_bytes());
     m
 }
 

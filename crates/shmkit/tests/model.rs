@@ -1,5 +1,6 @@
 //! Model checks of the mutex, event and semaphore state machines (`src/sync/lockword.rs`
-//! and `src/sync/state.rs`, included as is) with loom: every interleaving of the threads below, up to a preemption bound,
+//! and `src/sync/state.rs`) and of the channel ring (`src/channel/ring.rs`), included as
+//! is, with loom: every interleaving of the threads below, up to a preemption bound,
 //! with loom's atomics standing in for the shared words and a spinning futex model.
 //!
 //! The futex model sleeps on a condition variable: a release that forgets to wake a
@@ -17,6 +18,10 @@ mod state;
 #[path = "../src/sync/lockword.rs"]
 #[allow(dead_code)]
 mod lockword;
+
+#[path = "../src/channel/ring.rs"]
+#[allow(dead_code)]
+mod ring;
 
 mod atomic {
     pub use loom::sync::atomic::*;
@@ -426,5 +431,181 @@ fn mutex_a_poll_never_takes_a_live_owners_mutex() {
         assert_eq!(polled, Locked::TimedOut);
         assert!(m.words().owned_by(me(1)));
         m.unlock(1);
+    });
+}
+
+// --- the channel ring ------------------------------------------------------------------
+
+/// A ring of 64 bytes (four records of up to 8 bytes), its shared words, the senders'
+/// claim lock, and whether each side is gone.
+struct RingModel {
+    headers: Vec<AtomicU64>,
+    words: [AtomicU64; 2],
+    flags: [AtomicU32; 4],
+    claim: MutexModel,
+    senders_gone: AtomicU32,
+    futex: ModelFutex,
+}
+
+const G: ring::Geometry = ring::Geometry {
+    size: 64,
+    max_message: 8,
+};
+
+impl RingModel {
+    fn new() -> RingModel {
+        RingModel {
+            headers: (0..8).map(|_| AtomicU64::new(0)).collect(),
+            words: Default::default(),
+            flags: Default::default(),
+            claim: MutexModel::default(),
+            senders_gone: AtomicU32::new(0),
+            futex: ModelFutex::default(),
+        }
+    }
+
+    fn words(&self) -> ring::Words<'_> {
+        ring::Words {
+            head: &self.words[0],
+            tail: &self.words[1],
+            rx_seq: &self.flags[0],
+            rx_sleeping: &self.flags[1],
+            tx_seq: &self.flags[2],
+            tx_sleeping: &self.flags[3],
+        }
+    }
+
+    /// Sends a message of `len` bytes, sleeping while full; with `claim`, under the
+    /// senders' lock as thread `tid`.
+    fn send(&self, len: u64, claim: Option<u32>) {
+        if let Some(tid) = claim {
+            assert_eq!(self.claim.lock(tid), Locked::Acquired);
+        }
+        let w = self.words();
+        let head = w.head.load(SeqCst);
+        let mut tail = w.tail_before(&G, head).unwrap();
+        let c = loop {
+            if let Some(c) = w.claim(&G, head, tail, len) {
+                break c;
+            }
+            let waited = w.wait_for_tail(
+                &G,
+                head,
+                tail,
+                ring::Waiting::Spin(Default::default()),
+                None,
+                self,
+            );
+            match waited.unwrap() {
+                ring::Waited::Moved(t) => tail = t,
+                other => panic!("{other:?}"),
+            }
+        };
+        w.commit(&G, self, c, len, self);
+        if let Some(tid) = claim {
+            self.claim.unlock(tid);
+        }
+    }
+
+    /// Receives the next message's length, sleeping while empty; `None`: disconnected.
+    fn recv(&self, tail: &mut u64) -> Option<u64> {
+        let w = self.words();
+        loop {
+            let head = w.head_after(&G, *tail).unwrap();
+            if let Some(r) = w.next_record(&G, self, *tail, head).unwrap() {
+                w.consume(r.next, self);
+                *tail = r.next;
+                return Some(r.len);
+            }
+            let waited = w.wait_for_head(
+                &G,
+                *tail,
+                ring::Waiting::Spin(Default::default()),
+                None,
+                self,
+            );
+            match waited.unwrap() {
+                ring::Waited::Moved(_) => {}
+                ring::Waited::Disconnected => return None,
+                ring::Waited::TimedOut => panic!("no deadline"),
+            }
+        }
+    }
+
+    /// The last sender detaches, as its `Drop` does: gone, then a wake-up.
+    fn senders_leave(&self) {
+        self.senders_gone.store(1, SeqCst);
+        let w = self.words();
+        w.rx_seq.fetch_add(1, SeqCst);
+        self.futex.wake(w.rx_seq, u32::MAX);
+    }
+}
+
+impl ring::Region for RingModel {
+    fn header(&self, at: u64) -> &AtomicU64 {
+        &self.headers[(at / 8) as usize]
+    }
+}
+
+impl ring::Ends for RingModel {
+    fn wait(&self, word: &AtomicU32, seen: u32, deadline: Option<Instant>) {
+        self.futex.wait(word, seen, deadline);
+    }
+    fn wake(&self, word: &AtomicU32, _n: u32) {
+        // Both sides' words share one condition variable here: wake every sleeper, as a
+        // wake of the right word would wake its own.
+        self.futex.wake(word, u32::MAX);
+    }
+    fn peer_gone(&self) -> bool {
+        self.senders_gone.load(SeqCst) != 0
+    }
+    fn recheck(&self) -> Option<std::time::Duration> {
+        None // sleep until woken: a lost wake-up is a deadlock
+    }
+}
+
+#[test]
+fn ring_a_sleeping_receiver_and_a_sleeping_sender_always_wake_each_other() {
+    model(|| {
+        let r = Arc::new(RingModel::new());
+        let r2 = r.clone();
+        // Five 8-byte messages through a ring of four records: the sender waits for
+        // room at least once, the receiver for messages.
+        let sender = thread::spawn(move || {
+            for len in [8, 1, 8, 2, 8] {
+                r2.send(len, None);
+            }
+            r2.senders_leave();
+        });
+        let mut tail = 0;
+        let got: Vec<_> = (0..5).map(|_| r.recv(&mut tail)).collect();
+        assert_eq!(got, [Some(8), Some(1), Some(8), Some(2), Some(8)]);
+        assert_eq!(
+            r.recv(&mut tail),
+            None,
+            "disconnected after the last message"
+        );
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn ring_two_senders_take_turns_and_every_message_arrives_once() {
+    model(|| {
+        let r = Arc::new(RingModel::new());
+        let senders: Vec<_> = [(1u32, 3u64), (2, 5)]
+            .into_iter()
+            .map(|(tid, len)| {
+                let r = r.clone();
+                thread::spawn(move || r.send(len, Some(tid)))
+            })
+            .collect();
+        let mut tail = 0;
+        let mut got = [r.recv(&mut tail), r.recv(&mut tail)];
+        got.sort();
+        assert_eq!(got, [Some(3), Some(5)]);
+        for s in senders {
+            s.join().unwrap();
+        }
     });
 }

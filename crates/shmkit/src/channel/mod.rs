@@ -35,6 +35,8 @@
 
 mod receiver;
 pub(crate) mod ring;
+#[cfg(test)]
+mod ring_tests;
 mod sender;
 
 pub(crate) use crate::sync::atomic;

@@ -21,16 +21,18 @@
 //!   the loan to its commit; the ring itself has one writer of `head` at any moment.
 //! - Sleeping: a receiver that finds the ring empty raises `rx_sleeping`, looks again and
 //!   sleeps on `rx_seq`; a sender that moved `head` and finds the flag raised clears it,
-//!   bumps `rx_seq` and wakes. Both the raise-then-look and the move-then-look are
-//!   sequentially consistent, so one of the two sees the other (no lost wake-up). Senders
-//!   waiting for room do the same on `tx_sleeping` / `tx_seq`.
+//!   bumps `rx_seq` and wakes. The raise and the clear are both read-modify-writes of the
+//!   flag, so one comes after the other in its modification order: either the sender sees
+//!   the flag raised, or the receiver's raise reads the sender's clear, which published
+//!   `head` to it (no lost wake-up, with acquire/release alone). Senders waiting for room
+//!   do the same on `tx_sleeping` / `tx_seq`.
 //!
 //! Everything read from shared memory is checked before it is used: `head` and `tail` must
 //! be at most one ring apart and in order, a header must carry a known tag, a length within
 //! the channel's maximum and a record that ends inside the ring and before `head`. A peer
 //! that breaks them gets [`Corrupt`], never an access outside the ring.
 
-use super::atomic::{AtomicU32, AtomicU64, Ordering::Acquire, Ordering::SeqCst};
+use super::atomic::{AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 /// The size of a record header.
@@ -208,8 +210,10 @@ impl Words<'_> {
                 .store(TAG_PADDING | (c.at - c.head), SeqCst);
         }
         region.header(g.at(c.at)).store(TAG_MESSAGE | len, SeqCst);
-        self.head.store(c.at + record_len(len), SeqCst);
-        if self.rx_sleeping.load(SeqCst) != 0 && self.rx_sleeping.swap(0, SeqCst) != 0 {
+        self.head.store(c.at + record_len(len), Release);
+        // A read-modify-write, not a load: it reads the latest flag whatever the order
+        // of the two sides' other accesses (see the module's notes).
+        if self.rx_sleeping.swap(0, SeqCst) != 0 {
             self.rx_seq.fetch_add(1, SeqCst);
             ends.wake(self.rx_seq, 1);
         }
@@ -259,8 +263,8 @@ impl Words<'_> {
 
     /// Frees everything before `next` and wakes sleeping senders.
     pub(crate) fn consume(&self, next: u64, ends: &impl Ends) {
-        self.tail.store(next, SeqCst);
-        if self.tx_sleeping.load(SeqCst) != 0 && self.tx_sleeping.swap(0, SeqCst) != 0 {
+        self.tail.store(next, Release);
+        if self.tx_sleeping.swap(0, SeqCst) != 0 {
             self.tx_seq.fetch_add(1, SeqCst);
             ends.wake(self.tx_seq, u32::MAX);
         }
@@ -340,7 +344,7 @@ fn wait(
     // Sleeping.
     loop {
         let s = seq.load(SeqCst);
-        sleeping.store(1, SeqCst);
+        sleeping.swap(1, SeqCst);
         if let Some(p) = moved()? {
             return Ok(Waited::Moved(p));
         }

@@ -36,6 +36,8 @@ mod guarded;
 // Windows has kernel ones.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod lockword;
+#[cfg(test)]
+mod lockword_tests;
 mod mutex;
 mod semaphore;
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]

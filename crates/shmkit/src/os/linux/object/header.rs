@@ -301,7 +301,7 @@ mod tests {
             ("short", good[..PAGE0 - 1].to_vec()),
             ("empty", Vec::new()),
             ("magic", with(0, b"SHMKIT\0\x02")),
-            ("version", with(8, &2u32.to_le_bytes())),
+            ("version", with(8, &(VERSION + 1).to_le_bytes())),
             (
                 "name length",
                 with(20, &(NAME_MAX as u32 + 1).to_le_bytes()),

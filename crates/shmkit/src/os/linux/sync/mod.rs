@@ -435,7 +435,11 @@ impl SyncHandle {
                 inheritable: None,
             });
         }
-        let Some(name) = header.name.as_deref().and_then(|n| Name::parse_full(n).ok()) else {
+        let Some(name) = header
+            .name
+            .as_deref()
+            .and_then(|n| Name::parse_full(n).ok())
+        else {
             return offered.refuse("the object has no name");
         };
         if token.name.as_deref().is_some_and(|n| n != name.full()) {
