@@ -34,12 +34,14 @@ mod common;
 
 use common::users::{walk, TempStore};
 use common::{child, child_role, report};
+use shmkit::channel::{Receiver, Sender};
 use shmkit::sync::{Acquire, Event, EventReset, Mutex, Semaphore};
 use shmkit::{inspect, Access, ErrorKind, Kind, Mapping, View};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 // --- the shared set of names ----------------------------------------------------------
@@ -67,13 +69,21 @@ const MAPPINGS: [(&str, u64); 3] = [
     ("Local\\storm-m1", 3 * 65_536),
     ("Global\\storm-m2", 10_000),
 ];
+/// The keeper's channel: it receives (and checks) what the workers send, several at a
+/// time; a worker is killed mid-loan too.
+const CHANNEL: &str = "Local\\storm-c0";
+const CHANNEL_PRODUCERS: usize = 16;
+/// The first byte of a committed storm message, and of an abandoned loan's bytes.
+const SENT: u8 = 0xc5;
+const ABANDONED: u8 = 0xab;
 /// A name the workers create as a mapping, a mutex or an event, whichever comes first.
 const ANY: &str = "Local\\storm-any";
 const ANY_SIZE: u64 = 8192;
 
 /// What the keeper holds: every one must be listed after every round.
-const KEEPER_NAMES: [&str; 8] = [
+const KEEPER_NAMES: [&str; 9] = [
     KEEP,
+    CHANNEL,
     BOARD,
     GUARDED[0].0,
     GUARDED[0].1,
@@ -107,7 +117,7 @@ fn seal(a: u64) -> u64 {
 // --- phases -----------------------------------------------------------------------------
 
 /// What a worker was doing when it was killed (its board word).
-const PHASES: [&str; 11] = [
+const PHASES: [&str; 12] = [
     "starting",
     "idle",
     "creating or opening a mapping",
@@ -119,6 +129,7 @@ const PHASES: [&str; 11] = [
     "closing handles",
     "racing kinds on one name",
     "reading the keeper's data",
+    "mid-channel-send (a loan open)",
 ];
 const P_IDLE: u64 = 1;
 const P_CREATE: u64 = 2;
@@ -130,6 +141,7 @@ const P_SEM: u64 = 7;
 const P_CLOSE: u64 = 8;
 const P_ANY: u64 = 9;
 const P_KEEP: u64 = 10;
+const P_CHANNEL: u64 = 11;
 
 // --- a small seeded generator (splitmix64) ----------------------------------------------
 
@@ -208,8 +220,9 @@ fn keeper() {
     }
     let event = Event::create_new(KEEPER_EVENT, EventReset::Auto, false).unwrap();
     let sem = Semaphore::create_new(KEEPER_SEM, 1, 3).unwrap();
+    let mut channel = Channel::start();
     report("ready");
-    let check = || {
+    let check = |channel: &Channel| {
         let mut buf = vec![0; KEEP_SIZE as usize];
         keep_view.read(0, &mut buf).unwrap();
         // A second, fresh view through the same handle sees the same bytes.
@@ -218,6 +231,9 @@ fn keeper() {
             .unwrap()
             .read(0, &mut again)
             .unwrap();
+        if let Some(problem) = channel.check() {
+            return problem;
+        }
         match buf.iter().zip(&pattern).position(|(a, b)| a != b) {
             Some(at) => format!("damaged at byte {at}"),
             None if again[..] != pattern[65_536..65_536 + 4096] => {
@@ -228,11 +244,124 @@ fn keeper() {
     };
     for line in std::io::stdin().lock().lines() {
         if line.unwrap() == "check" {
-            report(check());
+            // After a round of kills: the channel still carries a message.
+            match channel.probe() {
+                Some(problem) => report(problem),
+                None => report(check(&channel)),
+            }
         }
     }
-    report(check());
+    report(check(&channel));
+    channel.stop();
     drop((keep_view, keep, board, guarded, event, sem));
+}
+
+/// The bytes of a storm message of `len` bytes, from `seed` (the first byte says
+/// whether it was to be committed).
+fn storm_message(first: u8, seed: u64, len: usize) -> Vec<u8> {
+    let mut m: Vec<u8> = (0..len)
+        .map(|k| (seed as u8).wrapping_mul(3).wrapping_add(k as u8))
+        .collect();
+    if len >= 9 {
+        m[0] = first;
+        m[1..9].copy_from_slice(&seed.to_le_bytes());
+    }
+    m
+}
+
+/// Whether `m` is a storm message that was committed, whole.
+fn storm_message_ok(m: &[u8]) -> bool {
+    m.len() >= 9
+        && m[0] == SENT
+        && *m
+            == *storm_message(
+                SENT,
+                u64::from_le_bytes(m[1..9].try_into().unwrap()),
+                m.len(),
+            )
+}
+
+/// The keeper's receiving end: a thread that receives and checks every message, and a
+/// probe that proves the channel still carries messages after a round of kills.
+struct Channel {
+    stop: Arc<AtomicBool>,
+    bad: Arc<AtomicU64>,
+    probes: Arc<AtomicU64>,
+    thread: std::thread::JoinHandle<()>,
+    probe: Sender,
+    sent_probes: u64,
+}
+
+impl Channel {
+    fn start() -> Channel {
+        let mut rx = Receiver::options()
+            .name(CHANNEL)
+            .capacity(64 * 1024)
+            .max_message(2048)
+            .producers(CHANNEL_PRODUCERS)
+            .receiver()
+            .unwrap();
+        let probe = Sender::open(CHANNEL).unwrap();
+        let (stop, bad, probes) = Default::default();
+        let (stop2, bad2, probes2): (Arc<AtomicBool>, Arc<AtomicU64>, Arc<AtomicU64>) =
+            (Arc::clone(&stop), Arc::clone(&bad), Arc::clone(&probes));
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                match rx.recv_timeout(Duration::from_millis(20)) {
+                    Ok(Some(m)) if &*m == b"probe" => {
+                        probes2.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(Some(m)) if storm_message_ok(&m) => {}
+                    Ok(Some(m)) => {
+                        bad2.fetch_add(1, Ordering::SeqCst);
+                        eprintln!(
+                            "VIOLATION keeper: a bad channel message of {} bytes",
+                            m.len()
+                        );
+                    }
+                    Ok(None) | Err(_) => {}
+                }
+            }
+        });
+        Channel {
+            stop,
+            bad,
+            probes,
+            thread,
+            probe,
+            sent_probes: 0,
+        }
+    }
+
+    /// `None` when every message so far was whole and a probe goes through.
+    fn check(&self) -> Option<String> {
+        let bad = self.bad.load(Ordering::SeqCst);
+        if bad != 0 {
+            return Some(format!("damaged: {bad} bad channel messages"));
+        }
+        None
+    }
+
+    /// Sends a probe and waits for the receiver to see it.
+    fn probe(&mut self) -> Option<String> {
+        if let Err(e) = self.probe.send_timeout(b"probe", PATIENCE) {
+            return Some(format!("damaged: the channel probe was not sent: {e}"));
+        }
+        self.sent_probes += 1;
+        let deadline = Instant::now() + PATIENCE;
+        while self.probes.load(Ordering::SeqCst) < self.sent_probes {
+            if Instant::now() > deadline {
+                return Some("damaged: the channel probe was not received".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        None
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap();
+    }
 }
 
 /// A worker: random operations on the shared names until it is killed.
@@ -256,13 +385,14 @@ fn worker(slot: usize, seed: u64) {
     let give_up = Instant::now() + Duration::from_secs(120);
     while Instant::now() < give_up {
         w.phase(P_IDLE);
-        let got = match w.rng.below(16) {
+        let got = match w.rng.below(18) {
             0..=3 => w.mapping(),
             4..=7 => w.guarded(),
             8 => w.worker_mutex(),
             9 | 10 => w.event(),
             11 | 12 => w.semaphore(),
             13 => w.any_kind(),
+            14 | 15 => w.channel(),
             _ => w.keeper_data(),
         };
         for h in got {
@@ -289,6 +419,7 @@ enum Held {
     Mutex(Mutex),
     Event(Event),
     Semaphore(Semaphore),
+    Sender(Sender),
 }
 
 struct Worker {
@@ -453,6 +584,37 @@ impl Worker {
         self.nap();
         drop(guard);
         vec![Held::Mutex(mutex), Held::View(v), Held::Mapping(data)]
+    }
+
+    /// Sends a few messages to the keeper, written in place; a loan is sometimes dropped
+    /// (it must never appear), and a kill may land while one is open.
+    fn channel(&mut self) -> Vec<Held> {
+        self.phase(P_CHANNEL);
+        let Some(mut tx) = self.ok(
+            Sender::open(CHANNEL),
+            &[ErrorKind::Busy],
+            "open the channel",
+        ) else {
+            return Vec::new();
+        };
+        for _ in 0..1 + self.rng.below(4) {
+            let len = 9 + self.rng.below(2000) as usize;
+            let seed = self.rng.next();
+            let Some(mut loan) = self.ok(tx.loan(len), &[], "loan") else {
+                break;
+            };
+            let commit = !self.rng.chance(4);
+            loan.copy_from_slice(&storm_message(
+                if commit { SENT } else { ABANDONED },
+                seed,
+                len,
+            ));
+            self.nap();
+            if commit {
+                loan.commit();
+            }
+        }
+        vec![Held::Sender(tx)]
     }
 
     /// A mutex only workers hold: it vanishes with its last holder.
