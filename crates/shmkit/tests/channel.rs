@@ -462,3 +462,18 @@ fn rule_9_1_a_channel_shares_the_namespace_with_the_other_kinds() {
         ErrorKind::NotFound
     );
 }
+
+/// A second receiver refused with Busy was dropped as if it had been attached: it marked
+/// the receiver closed, so every sender then failed with Disconnected while the first
+/// receiver was still there.
+#[test]
+fn regression_a_busy_receiver_does_not_disconnect_the_senders() {
+    let name = unique("chan-busy-rx");
+    let mut rx = Receiver::create(&name, 4096).unwrap();
+    let mut tx = Sender::open(&name).unwrap();
+    assert_eq!(Receiver::open(&name).unwrap_err().kind(), ErrorKind::Busy);
+    let other = Sender::open(&name).unwrap_err();
+    assert_eq!(other.kind(), ErrorKind::Busy);
+    tx.send(b"still connected").unwrap();
+    assert_eq!(&*rx.recv().unwrap(), b"still connected");
+}

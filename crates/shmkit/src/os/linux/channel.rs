@@ -79,6 +79,8 @@ pub(crate) struct ChannelHandle {
     geometry: Geometry,
     producers: u32,
     end: End,
+    /// Whether `end`'s byte is this handle's: an end refused as Busy has nothing to detach.
+    attached: bool,
     what: String,
     entry: Entry,
 }
@@ -186,6 +188,7 @@ fn attach(entry: Entry, end: End, what: String) -> Result<ChannelHandle> {
         },
         producers: 1,
         end,
+        attached: false,
         what,
         entry,
     };
@@ -256,6 +259,7 @@ impl ChannelHandle {
         match taken {
             Ok(e) => {
                 self.end = e;
+                self.attached = true;
                 match e {
                     End::Receiver => self
                         .u32_at(RX_STATE_AT)
@@ -416,6 +420,7 @@ impl Drop for ChannelHandle {
         let fd = self.entry.fd.as_fd();
         let words = self.words();
         match self.end {
+            _ if !self.attached => {}
             End::Receiver => {
                 self.u32_at(RX_STATE_AT).store(RX_CLOSED, Ordering::SeqCst);
                 let _ = byte::give_back(fd, 0);
