@@ -1,10 +1,12 @@
 //! `shmkit`: list, inspect, create, read, write, watch, remove and garbage-collect the
-//! named shared-memory objects of the shmkit library.
+//! named shared-memory objects of the shmkit library, and send and receive on channels.
 //!
 //! Run `shmkit --help` for the commands. Errors go to stderr as `shmkit: error: ...`,
 //! naming the object and the cause. Exit status: 0 on success, 1 when an operation
-//! fails, 2 for a usage error (a bad argument, name, size or offset, refused before
-//! anything changes).
+//! fails, 2 for a usage error (a bad argument, name, size or offset, or a message larger
+//! than a channel's maximum, refused before anything changes), 3 when a channel's other
+//! end is gone (Disconnected), 4 when a wait on a channel ran out (Full, or `recv
+//! --timeout`).
 //!
 //! # `--json`
 //!
@@ -16,12 +18,13 @@
 //! |---|---|---|
 //! | `name` | string | full name, namespace included: `"Local\\x"` |
 //! | `namespace` | string | `"Local"` or `"Global"` |
-//! | `kind` | string | `"mapping"`, `"mutex"`, `"event"`, `"semaphore"` (or `"unknown"`) |
+//! | `kind` | string | `"mapping"`, `"mutex"`, `"event"`, `"semaphore"`, `"channel"` (or `"unknown"`) |
 //! | `size` | integer | size in bytes |
 //! | `owner` | integer | owner's uid |
 //! | `mode` | integer | permission bits as a number (`384` is `0o600`) |
 //! | `persistent` | boolean | outlives its handles until `shmkit rm` |
 //! | `holders` | array of integers | pids of the processes holding a handle or a view, ascending |
+//! | `channel` | object or null | a channel's `capacity`, `max_message`, `producers`, `depth` (bytes waiting), `receiver` (pid or null), `senders` (pids), `receiver_attached`, `senders_attached`; null for other kinds |
 
 mod channel;
 mod create;
@@ -45,7 +48,8 @@ use std::process::ExitCode;
 /// the backslash in a shell: 'Local\x'. Sizes, offsets and lengths accept 4096, 0x1000,
 /// 64K, 1M, 1G, 1MiB, 1GiB (K, M, G are KiB, MiB, GiB).
 ///
-/// Exit status: 0 on success, 1 when an operation fails, 2 for a usage error.
+/// Exit status: 0 on success, 1 when an operation fails, 2 for a usage error, 3 when a
+/// channel's other end is gone, 4 when a wait on a channel ran out.
 #[derive(Debug, Parser)]
 #[command(name = "shmkit", version)]
 struct Cli {
@@ -55,12 +59,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create a mapping object (zero-filled).
+    /// Create a mapping object (zero-filled), a sync object or a channel.
     ///
     /// A non-persistent object vanishes with its last handle, so it needs --hold: the
     /// command then holds it until its stdin closes (when stdin is a pipe or a terminal)
     /// or it gets SIGINT, SIGTERM or SIGHUP (on Windows: Ctrl-C, Ctrl-Break or the console
     /// closing). A persistent object stays until `shmkit rm`. Fails if the name is taken.
+    /// A channel is held through a sender place of its own (it never sends), one more
+    /// than --producers.
     Create {
         /// The object's name.
         #[arg(value_parser = parse_name)]
