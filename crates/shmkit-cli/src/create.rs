@@ -1,5 +1,6 @@
 //! `create`, and holding an object for as long as the command runs.
 
+use crate::channel::{self, Shape};
 use crate::objects::printable;
 use crate::os::{self, Interrupts};
 use crate::units::format_size;
@@ -10,7 +11,13 @@ use std::io;
 use std::sync::mpsc;
 
 /// The kinds of object `create` makes, in the library's spelling.
-pub const KINDS: [Kind; 4] = [Kind::Mapping, Kind::Mutex, Kind::Event, Kind::Semaphore];
+pub const KINDS: [Kind; 5] = [
+    Kind::Mapping,
+    Kind::Mutex,
+    Kind::Event,
+    Kind::Semaphore,
+    Kind::Channel,
+];
 
 /// `--kind`'s parser: one of [`KINDS`], spelled as the library spells it.
 pub fn parse_kind(s: &str) -> std::result::Result<Kind, String> {
@@ -30,9 +37,23 @@ pub fn create(
     persistent: bool,
     hold: bool,
     mode: u32,
+    shape: Shape,
 ) -> Result<()> {
     // Shown as `ls` shows names: control characters escaped, never printed raw.
     let full = printable(&name.full()).into_owned();
+    let shaped =
+        shape.capacity.is_some() || shape.max_message.is_some() || shape.producers.is_some();
+    if shaped && kind != Kind::Channel {
+        usage!("--capacity, --max-message and --producers are for channels; a {kind} has none");
+    }
+    if kind == Kind::Channel && size.is_some() {
+        usage!("--size is for mappings; a channel's ring has a --capacity");
+    }
+    if let (Some(c), Some(m)) = (shape.capacity, shape.max_message) {
+        if m > c {
+            usage!("--max-message ({m} bytes) may not be more than --capacity ({c} bytes)");
+        }
+    }
     match (kind, size) {
         (Kind::Mapping, None) => usage!("creating a mapping needs --size"),
         (Kind::Mapping, Some(_)) => {}
@@ -88,9 +109,13 @@ pub fn create(
         Kind::Mutex => Box::new(sync.create_mutex(false)?),
         Kind::Event => Box::new(sync.create_event(shmkit::EventReset::Auto, false)?),
         Kind::Semaphore => Box::new(sync.create_semaphore(0, 1)?),
-        other => usage!("cannot create a {other} (kinds: mapping, mutex, event, semaphore)"),
+        // Says what it made itself: a channel has a shape to tell.
+        Kind::Channel => channel::hold(name, shape, mode)?,
+        other => {
+            usage!("cannot create a {other} (kinds: mapping, mutex, event, semaphore, channel)")
+        }
     };
-    if kind != Kind::Mapping {
+    if kind != Kind::Mapping && kind != Kind::Channel {
         eprintln!(
             "shmkit: created {} {full} (mode {mode:04o}, goes with its last handle)",
             kind

@@ -1,10 +1,12 @@
 //! `shmkit`: list, inspect, create, read, write, watch, remove and garbage-collect the
-//! named shared-memory objects of the shmkit library.
+//! named shared-memory objects of the shmkit library, and send and receive on channels.
 //!
 //! Run `shmkit --help` for the commands. Errors go to stderr as `shmkit: error: ...`,
 //! naming the object and the cause. Exit status: 0 on success, 1 when an operation
-//! fails, 2 for a usage error (a bad argument, name, size or offset, refused before
-//! anything changes).
+//! fails, 2 for a usage error (a bad argument, name, size or offset, or a message larger
+//! than a channel's maximum, refused before anything changes), 3 when a channel's other
+//! end is gone (Disconnected), 4 when a wait on a channel ran out (Full, or `recv
+//! --timeout`).
 //!
 //! # `--json`
 //!
@@ -16,13 +18,15 @@
 //! |---|---|---|
 //! | `name` | string | full name, namespace included: `"Local\\x"` |
 //! | `namespace` | string | `"Local"` or `"Global"` |
-//! | `kind` | string | `"mapping"`, `"mutex"`, `"event"`, `"semaphore"` (or `"unknown"`) |
+//! | `kind` | string | `"mapping"`, `"mutex"`, `"event"`, `"semaphore"`, `"channel"` (or `"unknown"`) |
 //! | `size` | integer | size in bytes |
 //! | `owner` | integer | owner's uid |
 //! | `mode` | integer | permission bits as a number (`384` is `0o600`) |
 //! | `persistent` | boolean | outlives its handles until `shmkit rm` |
 //! | `holders` | array of integers | pids of the processes holding a handle or a view, ascending |
+//! | `channel` | object or null | a channel's `capacity`, `max_message`, `producers`, `depth` (bytes waiting), `receiver` (pid or null), `senders` (pids), `receiver_attached`, `senders_attached`; null for other kinds |
 
+mod channel;
 mod create;
 mod data;
 mod demo;
@@ -44,7 +48,8 @@ use std::process::ExitCode;
 /// the backslash in a shell: 'Local\x'. Sizes, offsets and lengths accept 4096, 0x1000,
 /// 64K, 1M, 1G, 1MiB, 1GiB (K, M, G are KiB, MiB, GiB).
 ///
-/// Exit status: 0 on success, 1 when an operation fails, 2 for a usage error.
+/// Exit status: 0 on success, 1 when an operation fails, 2 for a usage error, 3 when a
+/// channel's other end is gone, 4 when a wait on a channel ran out.
 #[derive(Debug, Parser)]
 #[command(name = "shmkit", version)]
 struct Cli {
@@ -54,23 +59,37 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create a mapping object (zero-filled).
+    /// Create a mapping object (zero-filled), a sync object or a channel.
     ///
     /// A non-persistent object vanishes with its last handle, so it needs --hold: the
     /// command then holds it until its stdin closes (when stdin is a pipe or a terminal)
     /// or it gets SIGINT, SIGTERM or SIGHUP (on Windows: Ctrl-C, Ctrl-Break or the console
     /// closing). A persistent object stays until `shmkit rm`. Fails if the name is taken.
+    /// A channel is held through a sender place of its own (it never sends), one more
+    /// than --producers.
     Create {
         /// The object's name.
         #[arg(value_parser = parse_name)]
         name: Name,
         /// What to create: a mapping (the default), or a mutex, an (auto-reset, unset)
-        /// event or a semaphore (count 0, maximum 1), which need --hold.
+        /// event, a semaphore (count 0, maximum 1) or a channel (Linux only), which need
+        /// --hold.
         #[arg(long, default_value = "mapping", value_parser = create::parse_kind)]
         kind: shmkit::Kind,
         /// A mapping's size: 4096, 64K, 1M, 1GiB...
         #[arg(long, value_parser = units::parse_size)]
         size: Option<u64>,
+        /// A channel's ring size (rounded up to a power of two of at least a page): 64K
+        /// by default.
+        #[arg(long, value_parser = units::parse_size)]
+        capacity: Option<u64>,
+        /// A channel's largest message, exact (a quarter of the capacity by default).
+        #[arg(long, value_parser = units::parse_offset)]
+        max_message: Option<u64>,
+        /// How many senders may attach to a channel at once (1 by default). The holder
+        /// takes a sender place of its own besides these, and never sends.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=63))]
+        producers: Option<u32>,
         /// Keep the object after every handle closes, until `shmkit rm`.
         #[arg(long)]
         persistent: bool,
@@ -78,8 +97,55 @@ enum Command {
         #[arg(long)]
         hold: bool,
         /// Permission bits in octal (owner/group/others read-write).
-        #[arg(long, value_parser = units::parse_mode, default_value = "600")]
+        #[arg(long, alias = "permissions", value_parser = units::parse_mode, default_value = "600")]
         mode: u32,
+    },
+    /// Send one message on a channel: MESSAGE, or the bytes of --file or stdin.
+    ///
+    /// With --lines, each line of the input is a message of its own (without its
+    /// newline; an empty line is an empty message). Waits while the channel is full, at
+    /// most --timeout in all. Exit status 3 when the receiver is gone (it attached, then
+    /// closed: sends fail until the next receiver attaches), 4 when the channel stayed
+    /// full for --timeout, 2 for a message larger than the channel's maximum (nothing is
+    /// sent). Linux only.
+    Send {
+        /// The channel's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        /// The message (its bytes, no newline added).
+        #[arg(conflicts_with = "file")]
+        message: Option<String>,
+        /// Read the message from FILE (`-`: stdin) instead.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Send each line of the input as a message.
+        #[arg(long, conflicts_with = "message")]
+        lines: bool,
+        /// Wait at most this long for room: 500ms, 2s, 1m (0: do not wait).
+        #[arg(long, value_parser = units::parse_duration)]
+        timeout: Option<std::time::Duration>,
+    },
+    /// Receive messages from a channel and print them, one per line.
+    ///
+    /// Each message is printed as its raw bytes followed by a newline (a message that
+    /// holds a newline is ambiguous: use --hex), or with --hex as lowercase hex digits
+    /// followed by a newline. Takes the channel's receive end, so only one `recv` (or
+    /// other receiver) at a time. Exit status 3 when every sender is gone and nothing is
+    /// left, 4 when --timeout ran out before --count messages. Linux only.
+    Recv {
+        /// The channel's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        /// How many messages to receive; 0: every message until the senders are gone or
+        /// --timeout runs out (both end it with status 0).
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Wait at most this long in all: 500ms, 2s, 1m (0: take only what is there).
+        #[arg(long, value_parser = units::parse_duration)]
+        timeout: Option<std::time::Duration>,
+        /// Print each message as hex digits.
+        #[arg(long)]
+        hex: bool,
     },
     /// List the objects you can see: your Local objects and your Global ones.
     ///
@@ -209,6 +275,19 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A wait that ran out (`recv --timeout` before its messages came): exit status 4, as a
+/// channel that stayed full.
+#[derive(Debug)]
+pub struct TimedOut(pub String);
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
 /// Returns a usage error (exit status 2).
 macro_rules! usage {
     ($($arg:tt)*) => {
@@ -217,16 +296,25 @@ macro_rules! usage {
 }
 pub(crate) use usage;
 
-/// The exit status of a failed command: 2 for usage errors (including names and sizes
-/// the library refuses before doing anything), 1 for failed operations.
+/// The exit status of a failed command: 2 for usage errors (including names, sizes and
+/// messages the library refuses before doing anything), 3 when a channel's other end is
+/// gone, 4 when a wait on a channel ran out, 1 for other failed operations.
 fn exit_status(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.is::<UsageError>() {
             return 2;
         }
+        if cause.is::<TimedOut>() {
+            return 4;
+        }
         if let Some(e) = cause.downcast_ref::<shmkit::Error>() {
             return match e.kind() {
-                ErrorKind::InvalidName | ErrorKind::InvalidSize | ErrorKind::Misaligned => 2,
+                ErrorKind::InvalidName
+                | ErrorKind::InvalidSize
+                | ErrorKind::Misaligned
+                | ErrorKind::TooLarge => 2,
+                ErrorKind::Disconnected => 3,
+                ErrorKind::Full => 4,
                 _ => 1,
             };
         }
@@ -248,10 +336,40 @@ fn run(command: Command) -> anyhow::Result<()> {
             name,
             kind,
             size,
+            capacity,
+            max_message,
+            producers,
             persistent,
             hold,
             mode,
-        } => create::create(&name, kind, size, persistent, hold, mode),
+        } => {
+            let shape = channel::Shape {
+                capacity,
+                max_message,
+                producers,
+            };
+            create::create(&name, kind, size, persistent, hold, mode, shape)
+        }
+        Command::Send {
+            name,
+            message,
+            file,
+            lines,
+            timeout,
+        } => channel::send(&name, message.as_deref(), file.as_deref(), lines, timeout),
+        Command::Recv {
+            name,
+            count,
+            timeout,
+            hex,
+        } => {
+            let framing = if hex {
+                channel::Framing::Hex
+            } else {
+                channel::Framing::Raw
+            };
+            channel::recv(&name, count, timeout, framing)
+        }
         Command::Ls { json, all } => objects::ls(json, all),
         Command::Info { name, json } => objects::info(&name, json),
         Command::Write { name, offset, file } => data::write(&name, offset, file.as_deref()),

@@ -8,7 +8,7 @@
 use crate::units::format_size;
 use anyhow::{Context, Result};
 use serde::Serialize;
-use shmkit::inspect::{self, ObjectInfo};
+use shmkit::inspect::{self, ChannelInfo, ObjectInfo};
 use shmkit::{quoted, ErrorKind, Kind, Mapping, Name};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -35,6 +35,67 @@ struct JsonObject<'a> {
     persistent: bool,
     /// Pids of the processes that hold a handle or a view, ascending.
     holders: Vec<u32>,
+    /// A channel's shape, depth and ends; `null` for the other kinds.
+    channel: Option<JsonChannel>,
+}
+
+/// The `channel` of a channel in the `--json` output.
+#[derive(Debug, Serialize)]
+struct JsonChannel {
+    /// The ring's size in bytes.
+    capacity: u64,
+    /// The largest message in bytes.
+    max_message: u64,
+    /// How many senders may be attached at once.
+    producers: u32,
+    /// Bytes waiting to be received (records with their headers and padding).
+    depth: u64,
+    /// The receiver's pid, or `null` (none attached, or one whose pid does not check out).
+    receiver: Option<u32>,
+    /// The attached senders' pids that check out, by place.
+    senders: Vec<u32>,
+    /// Whether a receiver is attached.
+    receiver_attached: bool,
+    /// How many senders are attached.
+    senders_attached: u32,
+}
+
+impl From<&ChannelInfo> for JsonChannel {
+    fn from(c: &ChannelInfo) -> Self {
+        JsonChannel {
+            capacity: c.capacity,
+            max_message: c.max_message,
+            producers: c.producers,
+            depth: c.depth,
+            receiver: c.receiver,
+            senders: c.senders.clone(),
+            receiver_attached: c.receiver_attached,
+            senders_attached: c.senders_attached,
+        }
+    }
+}
+
+/// A channel's receiver for the table: its pid, `?` for one attached whose pid does not
+/// check out, `-` for none.
+fn receiver_cell(c: &ChannelInfo) -> String {
+    match (c.receiver, c.receiver_attached) {
+        (Some(pid), _) => pid.to_string(),
+        (None, true) => "?".to_owned(),
+        (None, false) => "-".to_owned(),
+    }
+}
+
+/// A channel's senders for the table: their pids, a `?` for each whose pid does not check
+/// out, `-` for none.
+fn senders_cell(c: &ChannelInfo) -> String {
+    let mut cells: Vec<String> = c.senders.iter().map(u32::to_string).collect();
+    let unknown = (c.senders_attached as usize).saturating_sub(c.senders.len());
+    cells.extend(std::iter::repeat_n("?".to_owned(), unknown));
+    if cells.is_empty() {
+        "-".to_owned()
+    } else {
+        cells.join(",")
+    }
 }
 
 impl<'a> From<&'a ObjectInfo> for JsonObject<'a> {
@@ -48,6 +109,7 @@ impl<'a> From<&'a ObjectInfo> for JsonObject<'a> {
             mode: o.mode,
             persistent: o.persistent,
             holders: o.holders.iter().map(|h| h.pid).collect(),
+            channel: o.channel.as_ref().map(JsonChannel::from),
         }
     }
 }
@@ -133,8 +195,11 @@ pub fn ls(json: bool, all: bool) -> Result<()> {
         "MODE",
         "PERSISTENT",
         "HOLDERS",
+        "DEPTH",
+        "RECEIVER",
+        "SENDERS",
     ];
-    let rows: Vec<[String; 7]> = objects
+    let rows: Vec<[String; 10]> = objects
         .iter()
         .map(|o| {
             let holders = if o.holders.is_empty() {
@@ -151,6 +216,11 @@ pub fn ls(json: bool, all: bool) -> Result<()> {
                 format!("{:04o}", o.mode),
                 yes_no(o.persistent).to_owned(),
                 holders,
+                o.channel
+                    .as_ref()
+                    .map_or("-".to_owned(), |c| format_size(c.depth)),
+                o.channel.as_ref().map_or("-".to_owned(), receiver_cell),
+                o.channel.as_ref().map_or("-".to_owned(), senders_cell),
             ]
         })
         .collect();
@@ -207,6 +277,15 @@ pub fn info(name: &Name, json: bool) -> Result<()> {
     writeln!(out, "owner       {} (uid {})", users.name(o.owner), o.owner)?;
     writeln!(out, "mode        {:04o}", o.mode)?;
     writeln!(out, "persistent  {}", yes_no(o.persistent))?;
+    if let Some(c) = &o.channel {
+        let size = |n: u64| format!("{} ({n} bytes)", format_size(n));
+        writeln!(out, "capacity    {}", size(c.capacity))?;
+        writeln!(out, "max message {}", size(c.max_message))?;
+        writeln!(out, "producers   {}", c.producers)?;
+        writeln!(out, "depth       {} waiting", size(c.depth))?;
+        writeln!(out, "receiver    {}", receiver_cell(c))?;
+        writeln!(out, "senders     {}", senders_cell(c))?;
+    }
     if o.holders.is_empty() {
         writeln!(out, "holders     none")?;
     }

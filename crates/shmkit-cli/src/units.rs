@@ -1,5 +1,8 @@
-//! Sizes and offsets on the command line: `4096`, `0x1000`, `64K`, `1M`, `1G`, `1MiB`,
-//! `1GiB`. Units are binary: K = KiB = 1024 bytes, M = MiB, G = GiB, T = TiB.
+//! Sizes, offsets and durations on the command line: `4096`, `0x1000`, `64K`, `1M`, `1G`,
+//! `1MiB`, `1GiB` (binary units: K = KiB = 1024 bytes, M = MiB, G = GiB, T = TiB), and
+//! `500ms`, `2s`, `1m`, `1h`.
+
+use std::time::Duration;
 
 const UNITS: [(&str, u32); 4] = [("K", 10), ("M", 20), ("G", 30), ("T", 40)];
 
@@ -89,6 +92,25 @@ pub fn parse_mode(text: &str) -> Result<u32, String> {
     Ok(mode)
 }
 
+/// A duration: `500ms`, `2s`, `1m`, `1h`, or a number of seconds (`0` does not wait).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 500ms, 2s, 1m or 1h"))?;
+    let ms = match unit.trim() {
+        "ms" => Some(n),
+        "" | "s" => n.checked_mul(1000),
+        "m" | "min" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        other => return Err(format!("{s:?}: unknown unit {other:?} (use ms, s, m or h)")),
+    };
+    ms.map(Duration::from_millis)
+        .ok_or_else(|| format!("{s:?} is too long"))
+}
+
 /// A size for people: `64 KiB` when it is a whole number of a binary unit, else bytes.
 pub fn format_size(n: u64) -> String {
     for &(letter, shift) in UNITS.iter().rev() {
@@ -103,6 +125,20 @@ pub fn format_size(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_duration("0"), Ok(ms(0)));
+        assert_eq!(parse_duration("250ms"), Ok(ms(250)));
+        assert_eq!(parse_duration("2s"), Ok(ms(2000)));
+        assert_eq!(parse_duration("3"), Ok(ms(3000)));
+        assert_eq!(parse_duration(" 1m "), Ok(ms(60_000)));
+        assert_eq!(parse_duration("1h"), Ok(ms(3_600_000)));
+        for bad in ["", "s", "1.5s", "-1s", "2d", "99999999999999999999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn sizes_with_units() {

@@ -21,7 +21,8 @@ use serde_json::Value;
 use std::process::Stdio;
 
 #[cfg(target_os = "linux")]
-const JSON_FIELDS: [&str; 8] = [
+const JSON_FIELDS: [&str; 9] = [
+    "channel",
     "holders",
     "kind",
     "mode",
@@ -821,11 +822,16 @@ fn every_error_has_its_exit_status() {
         // A missing input file.
         (vec!["write", &name, no_such_file], 1, "cannot open input"),
     ];
-    // Only Linux has `info` (elsewhere it fails whatever the name).
+    // Only Linux has `info` and channels (elsewhere they fail whatever the name; the
+    // statuses of the channels' own errors are in `channel_errors_have_their_exit_statuses`).
     #[cfg(target_os = "linux")]
     let cases = [
         cases,
-        vec![(vec!["info", &missing], 1, "no object has that name")],
+        vec![
+            (vec!["info", &missing], 1, "no object has that name"),
+            (vec!["send", &missing, "x"], 1, "no object has that name"),
+            (vec!["recv", &missing], 1, "no object has that name"),
+        ],
     ]
     .concat();
     for (args, code, needle) in cases {
@@ -1150,11 +1156,14 @@ fn create_kind_takes_the_library_spelling() {
     let store = Store::new();
     let out = store
         .cmd()
-        .args(["create", &unique("kind"), "--kind", "channel"])
+        .args(["create", &unique("kind"), "--kind", "pipe"])
         .assert()
         .code(2);
     let err = stderr_of(&out);
-    assert!(err.contains("mapping, mutex, event, semaphore"), "{err}");
+    assert!(
+        err.contains("mapping, mutex, event, semaphore, channel"),
+        "{err}"
+    );
     store.assert_clean();
 }
 
@@ -1203,4 +1212,345 @@ fn read_and_write_of_an_object_cut_short_are_errors_never_sigbus() {
         assert!(stderr.contains(base(&name)), "{args:?}: {stderr}");
     }
     store.cmd().args(["rm", &name]).assert().success();
+}
+
+/// `create --kind channel --hold NAME ARGS...`, in the background.
+#[cfg(target_os = "linux")]
+fn hold_channel(store: &Store, name: &str, extra: &[&str]) -> Holder {
+    let args = [&["create", name, "--kind", "channel", "--hold"][..], extra].concat();
+    Holder::start_with(store, &args)
+}
+
+/// `shmkit ARGS` in the background, stdout and stderr collected.
+#[cfg(target_os = "linux")]
+fn background(store: &Store, args: &[&str]) -> (std::process::Child, Lines, Lines) {
+    let mut child = store
+        .spawn_cmd()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = Lines::collect(child.stdout.take().unwrap());
+    let err = Lines::collect(child.stderr.take().unwrap());
+    (child, out, err)
+}
+
+/// The `channel` of `name` in `ls --json`.
+#[cfg(target_os = "linux")]
+fn channel_json(store: &Store, name: &str) -> Value {
+    let list = json(
+        &store
+            .cmd()
+            .args(["ls", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let obj = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {list}"))
+        .clone();
+    assert_fields(&obj);
+    assert_eq!(obj["kind"], "channel", "{obj}");
+    obj["channel"].clone()
+}
+
+/// Polls `ls --json` (under the watchdog) until the channel's details satisfy `ok`.
+#[cfg(target_os = "linux")]
+fn wait_for_channel(store: &Store, name: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + common::WATCHDOG;
+    loop {
+        let c = channel_json(store, name);
+        if ok(&c) {
+            return c;
+        }
+        assert!(std::time::Instant::now() < deadline, "never: {c}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+// Linux only: channels are (for now), and `ls` lists them.
+#[cfg(target_os = "linux")]
+fn channel_send_recv_round_trip_with_depth_and_ends_in_ls_and_info() {
+    let store = Store::new();
+    let name = unique("chan");
+    let holder = hold_channel(
+        &store,
+        &name,
+        &[
+            "--capacity",
+            "4K",
+            "--max-message",
+            "100",
+            "--producers",
+            "2",
+            "--permissions",
+            "640",
+        ],
+    );
+    let said = holder.stderr.all();
+    assert!(
+        said.contains(&format!(
+            "created channel {name} (ring 4 KiB, messages up to 100 B"
+        )),
+        "{said}"
+    );
+
+    store
+        .cmd()
+        .args(["send", &name, "hello"])
+        .assert()
+        .success();
+    store
+        .cmd()
+        .args(["send", &name, "--lines"])
+        .write_stdin("a\n\nccc")
+        .assert()
+        .success();
+    // Four records of 16, 16, 8 and 16 bytes; the holder is the one sender attached.
+    let c = channel_json(&store, &name);
+    assert_eq!(c["capacity"], 4096, "{c}");
+    assert_eq!(c["max_message"], 100, "{c}");
+    assert_eq!(c["producers"], 3, "{c}");
+    assert_eq!(c["depth"], 56, "{c}");
+    assert_eq!(c["receiver"], Value::Null, "{c}");
+    assert_eq!(c["receiver_attached"], false, "{c}");
+    assert_eq!(c["senders"], serde_json::json!([holder.pid]), "{c}");
+    assert_eq!(c["senders_attached"], 1, "{c}");
+
+    let table = store.cmd().arg("ls").assert().success();
+    let text = stdout_of(&table);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("DEPTH  RECEIVER  SENDERS"),
+        "{text}"
+    );
+    let line = text.lines().find(|l| l.starts_with(&name)).unwrap();
+    for cell in ["channel", "0640", "56 B", &holder.pid.to_string()] {
+        assert!(line.contains(cell), "{cell:?} not in {line:?}");
+    }
+    let info = store.cmd().args(["info", &name]).assert().success();
+    let text = stdout_of(&info);
+    for line in [
+        "kind        channel".to_owned(),
+        "capacity    4 KiB (4096 bytes)".to_owned(),
+        "max message 100 B (100 bytes)".to_owned(),
+        "producers   3".to_owned(),
+        "depth       56 B (56 bytes) waiting".to_owned(),
+        "receiver    -".to_owned(),
+        format!("senders     {}", holder.pid),
+    ] {
+        assert!(text.contains(&line), "{line:?} not in:\n{text}");
+    }
+
+    // A receiver that waits for a fifth message shows in ls while it waits.
+    let (mut rx, out, _err) = background(&store, &["recv", &name, "--count", "5"]);
+    let rx_pid = rx.id();
+    let c = wait_for_channel(&store, &name, |c| c["depth"] == 0);
+    assert_eq!(c["receiver"], rx_pid, "{c}");
+    assert_eq!(c["receiver_attached"], true, "{c}");
+    store.cmd().args(["send", &name, "last"]).assert().success();
+    assert!(common::wait_with_watchdog(&mut rx, common::WATCHDOG).success());
+    out.wait_for("last");
+    assert_eq!(out.all(), "hello\na\n\nccc\nlast\n");
+
+    // The receiver came and went: sends fail until the next one attaches.
+    store
+        .cmd()
+        .args(["send", &name, "late"])
+        .assert()
+        .code(3)
+        .stderr(contains("the receiver is gone"));
+    let (mut rx, out, _err) = background(&store, &["recv", &name, "--hex"]);
+    wait_for_channel(&store, &name, |c| c["receiver_attached"] == true);
+    let file = TempFile::new("chan-msg", b"\x00\xffA\n");
+    store
+        .cmd()
+        .args(["send", &name, "--file"])
+        .arg(file.path())
+        .assert()
+        .success();
+    assert!(common::wait_with_watchdog(&mut rx, common::WATCHDOG).success());
+    out.wait_for("00ff410a");
+    assert!(holder.release().success());
+    store.assert_clean();
+}
+
+#[test]
+// Linux only: channels are (for now).
+#[cfg(target_os = "linux")]
+fn channel_errors_have_their_exit_statuses() {
+    let store = Store::new();
+    let name = unique("chan-errors");
+    let missing = unique("chan-missing");
+    // Usage errors: nothing is created.
+    let usage: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["create", &name, "--kind", "channel"], "--hold"),
+        (
+            vec!["create", &name, "--kind", "channel", "--persistent"],
+            "--persistent",
+        ),
+        (
+            vec![
+                "create", &name, "--kind", "channel", "--size", "4K", "--hold",
+            ],
+            "--capacity",
+        ),
+        (
+            vec!["create", &name, "--capacity", "4K", "--persistent"],
+            "for channels",
+        ),
+        (
+            vec![
+                "create",
+                &name,
+                "--kind",
+                "channel",
+                "--capacity",
+                "4K",
+                "--max-message",
+                "8K",
+                "--hold",
+            ],
+            "--max-message",
+        ),
+        (
+            vec![
+                "create",
+                &name,
+                "--kind",
+                "channel",
+                "--producers",
+                "0",
+                "--hold",
+            ],
+            "--producers",
+        ),
+        (
+            vec!["send", &name, "--timeout", "1.5s", "x"],
+            "unknown unit",
+        ),
+        (vec!["send", &name, "x", "--lines"], "--lines"),
+        (vec!["recv", &name, "--count", "x"], "--count"),
+    ];
+    for (args, needle) in usage {
+        let a = store.cmd().args(&args).write_stdin("").assert().code(2);
+        assert!(
+            stderr_of(&a).contains(needle),
+            "{args:?}: {}",
+            stderr_of(&a)
+        );
+    }
+    store.assert_clean();
+    // Missing channels.
+    for args in [vec!["send", &missing, "x"], vec!["recv", &missing]] {
+        store
+            .cmd()
+            .args(&args)
+            .assert()
+            .code(1)
+            .stderr(contains("no object has that name"));
+    }
+
+    let holder = hold_channel(&store, &name, &["--capacity", "4K", "--max-message", "100"]);
+    store
+        .cmd()
+        .args(["create", &name, "--kind", "channel", "--hold"])
+        .assert()
+        .code(1)
+        .stderr(contains("already exists"));
+    // A message over the maximum is refused before anything is sent (2).
+    store
+        .cmd()
+        .args(["send", &name])
+        .write_stdin(vec![b'x'; 101])
+        .assert()
+        .code(2)
+        .stderr(contains("larger than its maximum of 100 bytes"));
+    // Full: 100-byte messages take 112 ring bytes, so 36 fit in 4 KiB (4).
+    let lines = format!("{}\n", "y".repeat(100)).repeat(40);
+    store
+        .cmd()
+        .args(["send", &name, "--lines", "--timeout", "100ms"])
+        .write_stdin(lines)
+        .assert()
+        .code(4)
+        .stderr(contains("full"));
+    assert_eq!(channel_json(&store, &name)["depth"], 36 * 112);
+    // A sender waiting for room holds the one free place: another is Busy (1).
+    let waiting = "w".repeat(100);
+    let (mut tx, _out, _err) = background(&store, &["send", &name, &waiting]);
+    wait_for_channel(&store, &name, |c| c["senders_attached"] == 2);
+    store
+        .cmd()
+        .args(["send", &name, "x"])
+        .assert()
+        .code(1)
+        .stderr(contains("sender places are taken"));
+    // A receiver drains it; a second receiver is Busy (1).
+    let (mut rx, out, _err) = background(&store, &["recv", &name, "--count", "37"]);
+    assert!(common::wait_with_watchdog(&mut tx, common::WATCHDOG).success());
+    assert!(common::wait_with_watchdog(&mut rx, common::WATCHDOG).success());
+    out.wait_for(&waiting);
+    assert_eq!(out.all().lines().count(), 37);
+    // Empty again: a timed-out receive (4), or none at all with --count 0 (0).
+    store
+        .cmd()
+        .args(["recv", &name, "--timeout", "100ms"])
+        .assert()
+        .code(4)
+        .stderr(contains("no message within 100ms"));
+    store
+        .cmd()
+        .args(["recv", &name, "--count", "0", "--timeout", "0"])
+        .assert()
+        .success()
+        .stdout("");
+    let (mut rx, _out, err) = background(&store, &["recv", &name]);
+    wait_for_channel(&store, &name, |c| c["receiver_attached"] == true);
+    store
+        .cmd()
+        .args(["recv", &name, "--timeout", "0"])
+        .assert()
+        .code(1)
+        .stderr(contains("another receiver is attached"));
+    // Every sender gone, nothing left: the waiting receiver is disconnected (3).
+    assert!(holder.release().success());
+    assert_eq!(
+        common::wait_with_watchdog(&mut rx, common::WATCHDOG).code(),
+        Some(3)
+    );
+    assert!(err.all().contains("every sender is gone"), "{}", err.all());
+    store.assert_clean();
+}
+
+#[test]
+// Windows only: channels are Linux-only for now, and the commands say so.
+#[cfg(windows)]
+fn channel_commands_fail_on_windows_saying_why() {
+    let store = Store::new();
+    let name = unique("no-channel");
+    for args in [
+        vec!["create", &name, "--kind", "channel", "--hold"],
+        vec!["send", &name, "x"],
+        vec!["recv", &name],
+    ] {
+        store
+            .cmd()
+            .args(&args)
+            .write_stdin("")
+            .assert()
+            .code(1)
+            .stderr(contains("channels are not available"));
+    }
+    store.assert_clean();
 }

@@ -67,6 +67,38 @@ pub struct ObjectInfo {
     /// The processes that hold it, by pid. Processes whose details the caller may not
     /// read (other users' processes, for a user other than root) are not listed.
     pub holders: Vec<Holder>,
+    /// A channel's shape, depth and ends; `None` for the other kinds, and for a channel
+    /// whose control page does not describe a ring (a file cut short or overwritten).
+    pub channel: Option<ChannelInfo>,
+}
+
+/// What [`list`] and [`info`] show of a channel ([`Kind::Channel`]), read from its
+/// control page without attaching to it: a snapshot, not one instant.
+///
+/// Which places are taken comes from the kernel (the ends' locks); the pids come from
+/// words that every end may write, so they are hints: a pid is given only when its place
+/// is taken and that process holds the channel (it is among the [`holders`](ObjectInfo::holders)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChannelInfo {
+    /// The ring's size in bytes (the capacity it was made with, rounded up).
+    pub capacity: u64,
+    /// The largest message, in bytes.
+    pub max_message: u64,
+    /// How many senders may be attached at once.
+    pub producers: u32,
+    /// The bytes waiting to be received: the committed position minus the consumed one
+    /// (records, their 8-byte headers and padding), at most `capacity`.
+    pub depth: u64,
+    /// Whether a receiver is attached.
+    pub receiver_attached: bool,
+    /// The attached receiver's pid, when it checks out.
+    pub receiver: Option<u32>,
+    /// How many senders are attached.
+    pub senders_attached: u32,
+    /// The attached senders' pids that check out, by place (a process with several
+    /// senders appears once for each).
+    pub senders: Vec<u32>,
 }
 
 /// An object freed by [`collect_garbage`] (or that a dry run would free).
@@ -90,23 +122,37 @@ fn with_holders(found: Vec<crate::os::Found>) -> Vec<ObjectInfo> {
     found
         .into_iter()
         .zip(holders)
-        .map(|(f, hs)| ObjectInfo {
-            name: f.name,
-            namespace: f.namespace,
-            kind: f.kind,
-            size: f.size,
-            owner: f.owner,
-            mode: f.mode,
-            persistent: f.persistent,
-            holders: hs
-                .into_iter()
-                .map(|h| Holder {
-                    pid: h.pid,
-                    command: backend::command(h.pid),
-                    handle: h.handle,
-                    view: h.view,
-                })
-                .collect(),
+        .map(|(f, hs)| {
+            let holds = |pid: &u32| hs.iter().any(|h| h.pid == *pid && h.handle);
+            let channel = f.channel.map(|c| ChannelInfo {
+                capacity: c.capacity,
+                max_message: c.max_message,
+                producers: c.producers,
+                depth: c.depth,
+                receiver_attached: c.receiver_attached,
+                receiver: c.receiver.filter(holds),
+                senders_attached: c.senders_attached,
+                senders: c.senders.into_iter().filter(holds).collect(),
+            });
+            ObjectInfo {
+                name: f.name,
+                namespace: f.namespace,
+                kind: f.kind,
+                size: f.size,
+                owner: f.owner,
+                mode: f.mode,
+                persistent: f.persistent,
+                holders: hs
+                    .into_iter()
+                    .map(|h| Holder {
+                        pid: h.pid,
+                        command: backend::command(h.pid),
+                        handle: h.handle,
+                        view: h.view,
+                    })
+                    .collect(),
+                channel,
+            }
         })
         .collect()
 }

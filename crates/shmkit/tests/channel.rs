@@ -462,3 +462,77 @@ fn rule_9_1_a_channel_shares_the_namespace_with_the_other_kinds() {
         ErrorKind::NotFound
     );
 }
+
+/// A second receiver refused with Busy was dropped as if it had been attached: it marked
+/// the receiver closed, so every sender then failed with Disconnected while the first
+/// receiver was still there.
+#[test]
+fn regression_a_busy_receiver_does_not_disconnect_the_senders() {
+    let name = unique("chan-busy-rx");
+    let mut rx = Receiver::create(&name, 4096).unwrap();
+    let mut tx = Sender::open(&name).unwrap();
+    assert_eq!(Receiver::open(&name).unwrap_err().kind(), ErrorKind::Busy);
+    let other = Sender::open(&name).unwrap_err();
+    assert_eq!(other.kind(), ErrorKind::Busy);
+    tx.send(b"still connected").unwrap();
+    assert_eq!(&*rx.recv().unwrap(), b"still connected");
+}
+
+#[test]
+fn inspect_shows_a_channels_shape_depth_and_ends_and_doubts_their_pids() {
+    use std::os::unix::fs::FileExt;
+    let me = std::process::id();
+    let name = unique("chan-inspect");
+    let mut rx = Receiver::options()
+        .name(&name)
+        .capacity(8192)
+        .max_message(100)
+        .producers(3)
+        .receiver()
+        .unwrap();
+    let info = shmkit::inspect::info(&name).unwrap();
+    assert_eq!(info.kind, Some(shmkit::Kind::Channel));
+    let c = info.channel.expect("a channel's details");
+    assert_eq!((c.capacity, c.max_message, c.producers), (8192, 100, 3));
+    assert_eq!(
+        (c.depth, c.receiver, c.receiver_attached),
+        (0, Some(me), true)
+    );
+    assert_eq!((c.senders_attached, c.senders.clone()), (0, vec![]));
+
+    let mut tx = Sender::open(&name).unwrap();
+    tx.send(b"12345").unwrap(); // a record of 8 + 8 bytes
+    tx.send(b"").unwrap(); // 8
+    let c = shmkit::inspect::info(&name).unwrap().channel.unwrap();
+    assert_eq!((c.depth, c.senders_attached, c.senders), (24, 1, vec![me]));
+    assert_eq!(rx.recv().unwrap().len(), 5);
+    let c = shmkit::inspect::info(&name).unwrap().channel.unwrap();
+    assert_eq!(c.depth, 8);
+
+    // The pid words are hints: a pid is believed only for a taken place, of a process
+    // that holds the channel.
+    drop(rx);
+    let c = shmkit::inspect::info(&name).unwrap().channel.unwrap();
+    assert_eq!((c.receiver_attached, c.receiver), (false, None), "cleared");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(channel_file(&name))
+        .unwrap();
+    f.write_all_at(&me.to_le_bytes(), 4096 + 896).unwrap(); // no receiver attached
+    f.write_all_at(&1u32.to_le_bytes(), 4096 + 1024).unwrap(); // pid 1 holds nothing
+    let c = shmkit::inspect::info(&name).unwrap().channel.unwrap();
+    assert_eq!((c.receiver_attached, c.receiver), (false, None));
+    assert_eq!((c.senders_attached, c.senders), (1, vec![]));
+
+    // A control page that does not describe a ring, or a file too short for its ring:
+    // no details, no error.
+    f.write_all_at(&0u64.to_le_bytes(), 4096 + 24).unwrap(); // 0 producers
+    assert_eq!(shmkit::inspect::info(&name).unwrap().channel, None);
+    f.write_all_at(&3u64.to_le_bytes(), 4096 + 24).unwrap();
+    assert!(shmkit::inspect::info(&name).unwrap().channel.is_some());
+    f.set_len(8192 + 4096).unwrap(); // the control page stays: the sender can close
+    let listed = shmkit::inspect::list(false).unwrap();
+    let o = listed.iter().find(|o| o.name == name).expect("listed");
+    assert_eq!(o.channel, None);
+    drop(tx);
+}

@@ -20,12 +20,14 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The examples this file runs.
-const EXAMPLES: [&str; 5] = [
+const EXAMPLES: [&str; 7] = [
     "parent_child",
     "open_or_create",
     "shared_library",
     "global_message",
     "create_exclusive",
+    "channel_pingpong",
+    "frames",
 ];
 
 /// A finished run of an example.
@@ -155,10 +157,16 @@ fn build_examples() -> PathBuf {
 /// Runs `example` with a fresh suffix, killing it (and every process it started) after
 /// [`TIMEOUT`].
 fn run(example: &'static str) -> Run {
+    run_with(example, &[])
+}
+
+/// [`run`], with arguments.
+fn run_with(example: &'static str, args: &[&str]) -> Run {
     let suffix = unique_suffix();
     let exe = examples_dir().join(format!("{example}{}", std::env::consts::EXE_SUFFIX));
     let mut cmd = Command::new(&exe);
-    cmd.env("SHMKIT_EXAMPLE_SUFFIX", &suffix)
+    cmd.args(args)
+        .env("SHMKIT_EXAMPLE_SUFFIX", &suffix)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -460,5 +468,50 @@ fn create_exclusive() {
         ],
     );
     expect_sides(&run, "first", "second");
+    expect_nothing_left(&run, &[&[run.pid][..], &pids].concat(), &name);
+}
+
+#[test]
+// Linux only: channels are (for now).
+#[cfg(target_os = "linux")]
+fn channel_pingpong() {
+    let run = run_with("channel_pingpong", &["200"]);
+    let ping = format!(r"Local\ping-{}", run.suffix);
+    let pong = format!(r"Local\pong-{}", run.suffix);
+    let pids = expect_transcript(
+        &run,
+        &[
+            format!("[parent] created {ping} and {pong}; starting the peer"),
+            format!("[peer] opened {ping} and {pong}"),
+            format!("[peer] sent back 200 messages; the parent closed {ping}"),
+            "[parent] 200 round trips of 8 bytes: median {..}".to_owned(),
+            "[parent] the peer (pid {pid}) has exited".to_owned(),
+        ],
+    );
+    expect_sides(&run, "parent", "peer");
+    let median = run.stdout.split("median ").nth(1).unwrap_or_default();
+    assert!(median.contains(" µs (fastest "), "{}", run.describe());
+    let pids = [&[run.pid][..], &pids].concat();
+    expect_nothing_left(&run, &pids, &ping);
+    expect_nothing_left(&run, &pids, &pong);
+}
+
+#[test]
+// Linux only: channels are (for now).
+#[cfg(target_os = "linux")]
+fn frames() {
+    let run = run_with("frames", &["40", "65536"]);
+    let name = format!(r"Local\frames-{}", run.suffix);
+    let pids = expect_transcript(
+        &run,
+        &[
+            format!("[consumer] created {name} (ring 8 MiB); starting the producer"),
+            format!("[producer] opened {name}; streaming 40 frames of 64 KiB"),
+            "[producer] sent 40 frames".to_owned(),
+            "[consumer] received 40 frames of 64 KiB, every one verified: {..} GB/s".to_owned(),
+            "[consumer] the producer (pid {pid}) has exited".to_owned(),
+        ],
+    );
+    expect_sides(&run, "consumer", "producer");
     expect_nothing_left(&run, &[&[run.pid][..], &pids].concat(), &name);
 }

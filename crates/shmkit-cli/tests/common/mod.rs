@@ -198,10 +198,15 @@ pub struct Holder {
 impl Holder {
     /// Starts the holder and waits until it says it holds the object.
     pub fn start(store: &Store, name: &str, size: &str, extra: &[&str]) -> Holder {
+        let args = [&["create", name, "--size", size, "--hold"][..], extra].concat();
+        Holder::start_with(store, &args)
+    }
+
+    /// Starts `shmkit ARGS` (a `create ... --hold`) and waits until it says it holds.
+    pub fn start_with(store: &Store, args: &[&str]) -> Holder {
         let mut child = store
             .spawn_cmd()
-            .args(["create", name, "--size", size, "--hold"])
-            .args(extra)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

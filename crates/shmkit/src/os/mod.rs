@@ -108,6 +108,24 @@ pub(crate) struct Found {
     /// What the backend needs to find the object's holders (Windows finds none).
     #[cfg_attr(windows, allow(dead_code))]
     pub ids: inspect::Ids,
+    /// A channel's details, when its control page could be read and made sense.
+    pub channel: Option<ChannelFound>,
+}
+
+/// A channel's shape and state as `inspect` reads them (a copy, not one instant). The
+/// attached flags come from the kernel's byte locks; the pids from words any end may
+/// write, given only for places that are taken, so they are hints.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelFound {
+    pub capacity: u64,
+    pub max_message: u64,
+    pub producers: u32,
+    /// Committed minus consumed position, in ring bytes.
+    pub depth: u64,
+    pub receiver_attached: bool,
+    pub receiver: Option<u32>,
+    pub senders_attached: u32,
+    pub senders: Vec<u32>,
 }
 
 /// A process that holds an object.

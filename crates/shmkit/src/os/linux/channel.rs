@@ -7,11 +7,28 @@
 //! | 4096..8192 | the control page: the shape, then each shared word on a line of its own |
 //! | 8192.. | the ring (`crate::channel::ring`) |
 //!
+//! The control page, by 128-byte line (each group written by one side has a line of its
+//! own: two cache lines, for the adjacent-line prefetcher):
+//!
+//! | offset | what | written by |
+//! |---|---|---|
+//! | 0 | magic, ring size, max message, producers | the creator, once |
+//! | 128 | `head`, the committed position | the senders |
+//! | 256 | `tail`, the consumed position | the receiver |
+//! | 384 | the receiver's wake-up sequence and sleeping flag | both |
+//! | 512 | the senders' wake-up sequence and sleeping flag | both |
+//! | 640 | the senders' claim lock | the senders |
+//! | 768 | the receiver's state, "a sender attached once" | the ends, at attach and close |
+//! | 896 | the attached receiver's pid (0: none) | the receiver, at attach and close |
+//! | 1024 | sender place `i`'s pid at `1024 + 4 i` (64 places) | each sender, likewise |
+//!
 //! Which ends are attached is kept by the kernel, not in memory anyone may write: an end
 //! holds a write lock on one byte of the file past the lifetime locks (the receiver byte
 //! 0, sender `i` byte `1 + i`) for as long as it is attached; the kernel drops it when the
 //! end closes or its process dies. A second receiver, or a sender when every sender place
-//! is taken, finds the byte taken: ERROR_BUSY.
+//! is taken, finds the byte taken: ERROR_BUSY. The pid words are for `inspect` only, and
+//! only hints (any end may write them): it believes one only when that place's byte is
+//! taken and that process holds the channel's file.
 
 use super::object::{self, Entry, Header, NewObject};
 use super::store;
@@ -22,10 +39,10 @@ use crate::channel::ring::{self, Ends, Geometry, Region, Words};
 use crate::error::{code, Error, ErrorKind, Result};
 use crate::kind::Kind;
 use crate::name::{label, Name};
-use crate::os::ChannelRequest;
+use crate::os::{ChannelFound, ChannelRequest};
 use crate::sync::lockword::{Locked, MutexWords};
 use crate::sync::state::Futex;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::mm::{MapFlags, ProtFlags};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -37,8 +54,7 @@ const RING_AT: u64 = 2 * PAGE;
 /// The most senders a channel can have.
 pub(crate) const MAX_PRODUCERS: u32 = 64;
 
-// The control page: offsets from its start. Each group written by one side has a
-// 128-byte line of its own (two cache lines: the adjacent-line prefetcher).
+// The control page: offsets from its start (the table in the module documentation).
 const MAGIC: u64 = 0x3143_4b4d_4853; // "SHMKC1"
 const MAGIC_AT: u64 = 0;
 const SIZE_AT: u64 = 8;
@@ -58,6 +74,11 @@ const CLAIM_SEALED_AT: u64 = 664;
 /// Receiver: 0 never attached, 1 attached, 2 closed. Senders: 1 once one attached.
 const RX_STATE_AT: u64 = 768;
 const TX_EVER_AT: u64 = 772;
+/// The attached receiver's pid; sender place `i`'s at `TX_PID_AT + 4 * i`.
+const RX_PID_AT: u64 = 896;
+const TX_PID_AT: u64 = 1024;
+/// The part of the control page `inspect` reads.
+const INSPECTED: usize = (TX_PID_AT + 4 * MAX_PRODUCERS as u64) as usize;
 
 const RX_ATTACHED: u32 = 1;
 const RX_CLOSED: u32 = 2;
@@ -79,6 +100,8 @@ pub(crate) struct ChannelHandle {
     geometry: Geometry,
     producers: u32,
     end: End,
+    /// Whether `end`'s byte is this handle's: an end refused as Busy has nothing to detach.
+    attached: bool,
     what: String,
     entry: Entry,
 }
@@ -186,6 +209,7 @@ fn attach(entry: Entry, end: End, what: String) -> Result<ChannelHandle> {
         },
         producers: 1,
         end,
+        attached: false,
         what,
         entry,
     };
@@ -256,6 +280,8 @@ impl ChannelHandle {
         match taken {
             Ok(e) => {
                 self.end = e;
+                self.attached = true;
+                self.pid_word().store(std::process::id(), Ordering::Relaxed);
                 match e {
                     End::Receiver => self
                         .u32_at(RX_STATE_AT)
@@ -275,6 +301,14 @@ impl ChannelHandle {
                 },
             )),
             Err(e) => Err(sys_err(e, &format!("attaching to {}", self.what))),
+        }
+    }
+
+    /// This end's pid word (for `inspect`).
+    fn pid_word(&self) -> &AtomicU32 {
+        match self.end {
+            End::Receiver => self.u32_at(RX_PID_AT),
+            End::Sender(i) => self.u32_at(TX_PID_AT + 4 * u64::from(i)),
         }
     }
 
@@ -415,7 +449,12 @@ impl Drop for ChannelHandle {
         // Detach first, then tell the other side, which looks at the byte locks.
         let fd = self.entry.fd.as_fd();
         let words = self.words();
+        if self.attached {
+            // Cleared while the place is still this end's: the next end's pid stays.
+            self.pid_word().store(0, Ordering::Relaxed);
+        }
         match self.end {
+            _ if !self.attached => {}
             End::Receiver => {
                 self.u32_at(RX_STATE_AT).store(RX_CLOSED, Ordering::SeqCst);
                 let _ = byte::give_back(fd, 0);
@@ -433,4 +472,66 @@ impl Drop for ChannelHandle {
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
         // The entry closes after this: the lifetime protocol of SPEC 5.1.
     }
+}
+
+/// What `inspect` reads of a channel: its shape, its depth and the pids of its attached
+/// ends, from the control page of the object file `fd` (`file_len` bytes long, its header
+/// saying a ring of `size` bytes). Read with `pread`, never mapped, and checked: `None`
+/// for a file too short to be the channel its header says, or a control page that does
+/// not describe a ring. The pids are hints: one is given only for a place whose byte
+/// lock is taken (the caller still checks that the process holds the file).
+pub(crate) fn inspect(fd: BorrowedFd<'_>, file_len: u64, size: u64) -> Option<ChannelFound> {
+    if RING_AT.checked_add(size)? > file_len {
+        return None;
+    }
+    let mut page = vec![0u8; INSPECTED];
+    let mut got = 0;
+    while got < page.len() {
+        match rustix::io::pread(fd, &mut page[got..], CONTROL_AT + got as u64) {
+            Ok(0) => return None,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(_) => return None,
+        }
+    }
+    let u64_at = |at: u64| {
+        let at = at as usize;
+        u64::from_le_bytes(page[at..at + 8].try_into().expect("8 bytes"))
+    };
+    let u32_at = |at: u64| {
+        let at = at as usize;
+        u32::from_le_bytes(page[at..at + 4].try_into().expect("4 bytes"))
+    };
+    let g = Geometry::checked(u64_at(SIZE_AT), u64_at(MAX_MESSAGE_AT))?;
+    let producers = u64_at(PRODUCERS_AT);
+    if u64_at(MAGIC_AT) != MAGIC
+        || g.size != size
+        || !(1..=u64::from(MAX_PRODUCERS)).contains(&producers)
+    {
+        return None;
+    }
+    let producers = producers as u32;
+    // One copy, not one instant: `tail` may have passed the `head` copied before it.
+    let depth = u64_at(HEAD_AT).saturating_sub(u64_at(TAIL_AT)).min(g.size);
+    let taken = |i: u64| byte::any_taken(fd, i, 1) == Ok(true);
+    let pid = |at: u64| Some(u32_at(at)).filter(|&p| p != 0);
+    let receiver_attached = taken(0);
+    let mut senders_attached = 0;
+    let mut senders = Vec::new();
+    for i in 0..u64::from(producers) {
+        if taken(1 + i) {
+            senders_attached += 1;
+            senders.extend(pid(TX_PID_AT + 4 * i));
+        }
+    }
+    Some(ChannelFound {
+        capacity: g.size,
+        max_message: g.max_message,
+        producers,
+        depth,
+        receiver_attached,
+        receiver: pid(RX_PID_AT).filter(|_| receiver_attached),
+        senders_attached,
+        senders,
+    })
 }

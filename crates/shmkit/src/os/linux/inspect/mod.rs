@@ -15,6 +15,7 @@ use super::sys::{self, Errno};
 
 mod holders;
 use crate::error::{Error, ErrorKind, Result};
+use crate::kind::Kind;
 use crate::name::{quoted, Name, Namespace};
 use crate::os::{Found, Garbage};
 pub(crate) use holders::{command, holders};
@@ -136,6 +137,10 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
     if !sys::linked_at(&fd, dir, file) {
         return Err(Skip::Missing);
     }
+    let channel = match header.kind {
+        Some(Kind::Channel) => super::channel::inspect(fd.as_fd(), st.st_size as u64, header.size),
+        _ => None,
+    };
     Ok(Found {
         name,
         namespace: ns,
@@ -158,6 +163,7 @@ fn examine(dir: BorrowedFd<'_>, ns: Namespace, file: &str) -> std::result::Resul
                 ino: b.ino,
             }),
         },
+        channel,
     })
 }
 
@@ -280,7 +286,6 @@ fn may_unlink(dir: &NsDir, file: &str, uid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kind::Kind;
     use crate::os::RawHolder;
     use crate::{Access, Mapping, MAX_NAME_LEN};
 
