@@ -460,6 +460,37 @@ fn rule_9_1_a_channel_shares_the_namespace_with_the_other_kinds() {
     assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
     let e = shmkit::sync::Mutex::create(&name).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = shmkit::sync::Mutex::open(&name).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = shmkit::sync::Event::open(&name).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = shmkit::sync::Semaphore::open(&name).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = Mapping::create(&name, 4096).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    // A channel over each sync kind's name, and an open of a mapping's.
+    let name = unique("chan-kind3");
+    let _mx = shmkit::sync::Mutex::create(&name).unwrap();
+    assert_eq!(
+        Sender::create(&name, 4096).unwrap_err().kind(),
+        ErrorKind::WrongType
+    );
+    let name = unique("chan-kind4");
+    let _ev = shmkit::sync::Event::create(&name, shmkit::EventReset::Auto, false).unwrap();
+    assert_eq!(
+        Receiver::open(&name).unwrap_err().kind(),
+        ErrorKind::WrongType
+    );
+    let name = unique("chan-kind5");
+    let _sem = shmkit::sync::Semaphore::create(&name, 0, 1).unwrap();
+    assert_eq!(
+        Receiver::create(&name, 4096).unwrap_err().kind(),
+        ErrorKind::WrongType
+    );
+    assert_eq!(
+        Sender::open(&unique("chan-kind")).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert_eq!(
         Sender::open(&unique("chan-none")).unwrap_err().kind(),
         ErrorKind::NotFound

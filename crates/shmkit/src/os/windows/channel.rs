@@ -886,3 +886,120 @@ impl Drop for ChannelHandle {
         // The fields close after this, the timer last (see the module's notes).
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::{Receiver, Sender};
+    use windows_sys::Win32::System::Memory::OpenFileMappingW;
+
+    fn unique(what: &str) -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        format!(
+            "Local\\shmkit-test-winchan-{what}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, SeqCst)
+        )
+    }
+
+    /// The ring section of channel `name`, mapped through its part name (which no public
+    /// call reaches): the control page and the first page of the ring.
+    fn ring_view(name: &str) -> (OwnedHandle, RawView) {
+        let w = part_name(&Name::parse(name).unwrap(), "ring");
+        // SAFETY: the NUL-terminated `w` outlives the call; the handle is owned here.
+        let section = sys::owned(unsafe { OpenFileMappingW(SECTION_OPEN, 0, w.as_ptr()) })
+            .expect("the ring section");
+        let view = RawView::map(&section, 0, (RING_AT + PAGE) as usize, Access::ReadWrite)
+            .expect("a view of the ring");
+        (section, view)
+    }
+
+    fn word(view: &RawView, at: u64) -> &AtomicU64 {
+        // SAFETY: `at` is 8-aligned and inside the view, which outlives the borrow.
+        unsafe { &*view.as_ptr().add(at as usize).cast::<AtomicU64>() }
+    }
+
+    #[test]
+    fn part_names_are_longer_than_any_name_and_distinct() {
+        let longest = "x".repeat(MAX_NAME_LEN);
+        for name in ["a", "Global\\a", longest.as_str(), "a#ring"] {
+            let n = Name::parse(name).unwrap();
+            let parts: Vec<_> = ["ring", "rx", "tx", "claim"]
+                .iter()
+                .map(|p| part_name(&n, p))
+                .collect();
+            for (i, p) in parts.iter().enumerate() {
+                assert!(p.len() - 1 > MAX_NAME_LEN + "Local\\".len(), "{name}");
+                assert!(parts[..i].iter().all(|q| q != p), "{name}");
+            }
+        }
+        assert_ne!(
+            part_name(&Name::parse("a#ring").unwrap(), "rx"),
+            part_name(&Name::parse("a").unwrap(), "ring")
+        );
+    }
+
+    #[test]
+    fn rule_9_8_a_corrupted_index_or_header_is_an_error_never_a_crash() {
+        // (offset in the section, value, which end reads it): the committed position
+        // past one ring, a record header with a length past the ring (the receiver's),
+        // the consumed position past the committed one (the sender's).
+        let cases = [
+            (HEAD_AT, u64::MAX, false),
+            (RING_AT, 0x4d53_4731u64 << 32 | 0xffff_fff0, false),
+            (TAIL_AT, 1u64 << 50, true),
+        ];
+        for (at, value, sender_reads) in cases {
+            let name = unique("corrupt");
+            let mut rx = Receiver::create(&name, 4096).unwrap();
+            let mut tx = Sender::open(&name).unwrap();
+            tx.send(b"one").unwrap();
+            if sender_reads {
+                assert_eq!(&*rx.recv().unwrap(), b"one");
+            }
+            let (_section, view) = ring_view(&name);
+            word(&view, at).store(value, SeqCst);
+            let e = if sender_reads {
+                tx.send(b"two").unwrap_err()
+            } else {
+                let r = rx.recv_timeout(Duration::from_millis(100));
+                r.map(|m| m.map(|m| m.len())).unwrap_err()
+            };
+            assert_eq!(e.win32_code(), code::FILE_CORRUPT, "at {at}: {e}");
+            assert!(e.to_string().contains(&name), "{e}");
+        }
+    }
+
+    #[test]
+    fn rule_9_8_a_hostile_control_page_is_refused_at_attach() {
+        for (at, value) in [
+            (SIZE_AT, 12_345),
+            (PRODUCERS_AT, 65),
+            (PERMISSIONS_AT, 0o1777),
+        ] {
+            let name = unique("hostile");
+            let _rx = Receiver::create(&name, 4096).unwrap();
+            let (_section, view) = ring_view(&name);
+            word(&view, at).store(value, SeqCst);
+            let e = Sender::open(&name).unwrap_err();
+            assert_eq!(e.win32_code(), code::FILE_CORRUPT, "at {at}: {e}");
+        }
+    }
+
+    #[test]
+    fn rule_9_3_the_place_of_a_dead_process_is_free() {
+        let name = unique("dead-place");
+        let _tx = Sender::create(&name, 4096).unwrap();
+        let (_section, view) = ring_view(&name);
+        // No process has this id (ids are multiples of 4): the place's holder is dead.
+        word(&view, PLACES_AT).store(0xffff_fffd << 32 | 1, SeqCst);
+        let rx = Receiver::open(&name).unwrap();
+        assert_eq!(word(&view, PLACES_AT).load(SeqCst), me());
+        drop(rx);
+        assert_eq!(word(&view, PLACES_AT).load(SeqCst), 0);
+        // A live holder's place is taken.
+        word(&view, PLACES_AT).store(me(), SeqCst);
+        let e = Receiver::open(&name).unwrap_err();
+        assert_eq!(e.win32_code(), code::BUSY, "{e}");
+    }
+}
