@@ -73,8 +73,9 @@ use windows_sys::Win32::System::Memory::{
 };
 use windows_sys::Win32::System::Threading::{
     CreateEventExW, CreateMutexExW, CreateWaitableTimerExW, GetCurrentProcess, GetProcessTimes,
-    OpenProcess, OpenWaitableTimerW, ReleaseMutex, SetEvent, WaitForSingleObject, INFINITE,
-    PROCESS_QUERY_LIMITED_INFORMATION, TIMER_MODIFY_STATE, TIMER_QUERY_STATE,
+    OpenProcess, OpenWaitableTimerW, ReleaseMutex, SetEvent, WaitForSingleObject,
+    EVENT_MODIFY_STATE, INFINITE, PROCESS_QUERY_LIMITED_INFORMATION, TIMER_MODIFY_STATE,
+    TIMER_QUERY_STATE,
 };
 
 const PAGE: u64 = 4096;
@@ -123,7 +124,7 @@ const TIMER_OPEN: u32 = SYNCHRONIZE | TIMER_QUERY_STATE | TIMER_MODIFY_STATE;
 /// What an end asks of the ring section.
 const SECTION_OPEN: u32 = SECTION_QUERY | FILE_MAP_READ | FILE_MAP_WRITE;
 /// What an end asks of an event: waiting and setting.
-const EVENT_OPEN: u32 = SYNCHRONIZE | 0x2; // EVENT_MODIFY_STATE
+const EVENT_OPEN: u32 = SYNCHRONIZE | EVENT_MODIFY_STATE;
 /// What a sender asks of the claim mutex: waiting, and the query of its owner.
 const MUTEX_OPEN: u32 = SYNCHRONIZE | 0x1; // MUTANT_QUERY_STATE
 
@@ -334,7 +335,7 @@ fn make_ring(name: &Name, shape: &Shape, doing: &str, deadline: Instant) -> Resu
     let sa = sd.attributes(false);
     let w = part_name(name, "ring");
     let section = loop {
-        let taken = match section::create(
+        match section::create(
             INVALID_HANDLE_VALUE as RawHandle,
             Some(&sa),
             PAGE_READWRITE | SEC_COMMIT,
@@ -342,12 +343,13 @@ fn make_ring(name: &Name, shape: &Shape, doing: &str, deadline: Instant) -> Resu
             Some(&w),
         ) {
             Ok((s, status)) if status != ERROR_ALREADY_EXISTS => break s,
-            Ok(_) => true,
-            // Another user's object, or one of another kind, under the part's name.
-            Err(e) if matches!(code_of(&e), code::ACCESS_DENIED | code::INVALID_HANDLE) => true,
+            // Still there (the handle closes at once, so as not to hold it), another
+            // user's, or an object of another kind under the part's name.
+            Ok(_) => {}
+            Err(e) if matches!(code_of(&e), code::ACCESS_DENIED | code::INVALID_HANDLE) => {}
             Err(e) => return Err(section::error(e, None, total, doing)),
-        };
-        if taken && Instant::now() >= deadline {
+        }
+        if Instant::now() >= deadline {
             return Err(Error::new(
                 ErrorKind::Busy,
                 format!(
@@ -984,6 +986,55 @@ mod tests {
             let e = Sender::open(&name).unwrap_err();
             assert_eq!(e.win32_code(), code::FILE_CORRUPT, "at {at}: {e}");
         }
+    }
+
+    #[test]
+    fn a_ring_left_by_an_earlier_channel_is_waited_for_never_reused() {
+        let name = unique("stale");
+        let n = Name::parse(&name).unwrap();
+        // An earlier channel's ring, held for a moment by a holder being torn down.
+        let sd = Descriptor::new(0o600, section::RIGHTS, true).unwrap();
+        let (stale, _) = section::create(
+            INVALID_HANDLE_VALUE as RawHandle,
+            Some(&sd.attributes(false)),
+            PAGE_READWRITE | SEC_COMMIT,
+            RING_AT + PAGE,
+            Some(&part_name(&n, "ring")),
+        )
+        .unwrap();
+        let view = RawView::map(&stale, 0, (RING_AT + PAGE) as usize, Access::ReadWrite).unwrap();
+        word(&view, MAGIC_AT).store(MAGIC, SeqCst);
+        word(&view, HEAD_AT).store(64, SeqCst);
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop((view, stale));
+        });
+        let mut rx = Receiver::create(&name, 4096).unwrap();
+        holder.join().unwrap();
+        assert!(!rx.already_existed());
+        assert!(
+            rx.try_recv().unwrap().is_none(),
+            "the earlier ring was reused"
+        );
+    }
+
+    #[test]
+    fn a_name_whose_maker_died_half_way_is_made_again() {
+        let name = unique("half-made");
+        let n = Name::parse(&name).unwrap();
+        // A timer without a ring: its maker died before making the section; the timer
+        // goes with the last holder.
+        let (timer, existed) = create_timer(&n, 0o600, "test").unwrap();
+        assert!(!existed);
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(timer);
+        });
+        let mut rx = Receiver::create(&name, 4096).unwrap();
+        holder.join().unwrap();
+        let mut tx = Sender::open(&name).unwrap();
+        tx.send(b"made").unwrap();
+        assert_eq!(&*rx.recv().unwrap(), b"made");
     }
 
     #[test]
