@@ -30,8 +30,6 @@
 #[cfg(not(any(target_os = "linux", windows)))]
 compile_error!("shmkit supports Linux and Windows");
 
-// Channels: on Linux so far (the Windows backend has none yet).
-#[cfg(target_os = "linux")]
 pub mod channel;
 mod error;
 #[cfg(fuzzing)]

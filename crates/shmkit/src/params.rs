@@ -78,7 +78,6 @@ pub(crate) fn release_count(n: u32, what: &str) -> Result<()> {
 
 /// A channel's shape: a capacity of at least 1, a maximum message of at most the
 /// capacity, 1 to 64 producers (SPEC 9.7).
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn channel(
     capacity: usize,
     max_message: usize,

@@ -1,7 +1,8 @@
 //! SPEC section 9: channels, through the public API, within a process and between
 //! processes. Children are this test binary re-run in a role (`child_entry`); every wait
-//! is bounded (a watchdog or a timeout).
-#![cfg(target_os = "linux")]
+//! is bounded (a watchdog or a timeout). The same tests run on both backends; only the
+//! corruption test, which writes the Linux object file, is Linux's (the Windows backend
+//! has its own, beside its code).
 
 mod common;
 
@@ -400,12 +401,14 @@ fn rule_9_3_a_sender_killed_holding_a_loan_blocks_no_other_sender() {
 }
 
 /// The file of channel `name` (a `Local\` name) in the store.
+#[cfg(target_os = "linux")]
 fn channel_file(name: &str) -> std::path::PathBuf {
     let files = common::store_entries(name.strip_prefix("Local\\").unwrap_or(name));
     assert_eq!(files.len(), 1, "{files:?}");
     files[0].clone().into()
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn rule_9_8_a_corrupted_index_or_header_is_an_error_never_a_crash() {
     use std::os::unix::fs::FileExt;
@@ -457,6 +460,37 @@ fn rule_9_1_a_channel_shares_the_namespace_with_the_other_kinds() {
     assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
     let e = shmkit::sync::Mutex::create(&name).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = shmkit::sync::Mutex::open(&name).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = shmkit::sync::Event::open(&name).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = shmkit::sync::Semaphore::open(&name).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let e = Mapping::create(&name, 4096).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    // A channel over each sync kind's name, and an open of a mapping's.
+    let name = unique("chan-kind3");
+    let _mx = shmkit::sync::Mutex::create(&name).unwrap();
+    assert_eq!(
+        Sender::create(&name, 4096).unwrap_err().kind(),
+        ErrorKind::WrongType
+    );
+    let name = unique("chan-kind4");
+    let _ev = shmkit::sync::Event::create(&name, shmkit::EventReset::Auto, false).unwrap();
+    assert_eq!(
+        Receiver::open(&name).unwrap_err().kind(),
+        ErrorKind::WrongType
+    );
+    let name = unique("chan-kind5");
+    let _sem = shmkit::sync::Semaphore::create(&name, 0, 1).unwrap();
+    assert_eq!(
+        Receiver::create(&name, 4096).unwrap_err().kind(),
+        ErrorKind::WrongType
+    );
+    assert_eq!(
+        Sender::open(&unique("chan-kind")).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert_eq!(
         Sender::open(&unique("chan-none")).unwrap_err().kind(),
         ErrorKind::NotFound

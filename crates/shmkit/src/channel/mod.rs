@@ -25,8 +25,8 @@
 //! ```
 //!
 //! How each end waits (for a message, or for room) is its own choice: [`Wait::Busy`]
-//! polls (the lowest latency, a core kept busy), [`Wait::Block`] sleeps on a futex in the
-//! shared page at once, [`Wait::Adaptive`] (the default) polls for its spin budget, then
+//! polls (the lowest latency, a core kept busy), [`Wait::Block`] sleeps at once (on a
+//! futex in the shared page on Linux, on the channel's event on Windows), [`Wait::Adaptive`] (the default) polls for its spin budget, then
 //! sleeps. A polling end still wakes a peer that sleeps.
 //!
 //! The ring is `crate::channel::ring`: a Lamport ring of variable-size records (as in
@@ -56,7 +56,8 @@ use std::time::Duration;
 pub enum Wait {
     /// Poll, never sleep: the lowest latency, at the cost of a core while waiting.
     Busy,
-    /// Sleep at once (on a futex in the shared page) until the other side moves.
+    /// Sleep at once (on a futex in the shared page, or a kernel event on Windows) until
+    /// the other side moves.
     Block,
     /// Poll for the spin budget ([`ChannelOptions::spin`], 50 µs by default), then sleep.
     #[default]

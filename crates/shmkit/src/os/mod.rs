@@ -33,6 +33,15 @@
 //!   `try_clone`, `inherit_token`, `share_with`. `Drop` closes it with the lifetime of
 //!   SPEC 5.1; a mutex owned by a thread whose handle is dropped stays owned until that
 //!   thread releases it or ends (then it is abandoned), as on Windows.
+//! - `ChannelHandle`: one attached channel end (SPEC section 9), made by
+//!   `create_channel(&ChannelRequest, sender) -> (ChannelHandle, already_existed)` or
+//!   `open_channel(&Name, sender)`; a second receiver, or a sender beyond the channel's
+//!   places, is ERROR_BUSY. Its methods: `another_sender`, `what`, `geometry`,
+//!   `producers`, `words`, `payload(at, len)`, `region` (a `ring::Region`),
+//!   `receiver_closed`, `peer_gone` (before the other end ever attached: false),
+//!   `claim(deadline, poll) -> Locked`, `unclaim`, `claim_owned` (the senders' turn),
+//!   `corrupt(why)`; it implements `ring::Ends`. `Drop` detaches the end (its place is
+//!   free for a new one, as when its process dies) and wakes the other side.
 //! - `inspect`: `list(all_users)`, `find(&Name)`, `holders(&[Found])`, `command(pid)`,
 //!   `collect_garbage(dry_run)`, over [`Found`], [`RawHolder`] and [`Garbage`], with
 //!   `inspect::Ids`, the backend's identity of an object's files (a backend that cannot
@@ -70,7 +79,6 @@ pub(crate) use imp::inherit;
 pub(crate) use imp::{
     create, create_sync, inspect, open, open_os, open_sync, remove, Handle, RawView, SyncHandle,
 };
-#[cfg(target_os = "linux")]
 pub(crate) use imp::{create_channel, open_channel, ChannelHandle};
 
 /// The kind-specific part of a sync create call.
@@ -173,7 +181,6 @@ pub(crate) struct CreateRequest<'a> {
 
 /// A channel create call, validated (`crate::params`): `capacity` is at least 1,
 /// `max_message` at most `capacity`, `producers` within 1..=64.
-#[cfg(target_os = "linux")]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ChannelRequest<'a> {
     pub name: &'a Name,
@@ -186,12 +193,14 @@ pub(crate) struct ChannelRequest<'a> {
 // The contract above, checked wherever the crate compiles: each item must exist with
 // exactly this signature.
 const _: () = {
+    use crate::channel::ring::{Ends, Geometry, Words};
     use crate::error::Result;
     use crate::kind::{Access, Acquire};
+    use crate::sync::lockword::Locked;
     use crate::token::Token;
     use std::io;
     use std::process::Command;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     let _: fn(&CreateRequest<'_>) -> Result<(Handle, bool)> = create;
     let _: fn(&Name, Access) -> Result<Handle> = open;
@@ -231,6 +240,23 @@ const _: () = {
     let _: fn(&SyncHandle) -> Result<SyncHandle> = SyncHandle::try_clone;
     let _: fn(&SyncHandle) -> Option<Token> = SyncHandle::inherit_token;
     let _: fn(&SyncHandle, &mut Command) -> Result<Token> = SyncHandle::share_with;
+
+    let _: fn(&ChannelRequest<'_>, bool) -> Result<(ChannelHandle, bool)> = create_channel;
+    let _: fn(&Name, bool) -> Result<ChannelHandle> = open_channel;
+    let _: fn(&ChannelHandle) -> Result<ChannelHandle> = ChannelHandle::another_sender;
+    let _: fn(&ChannelHandle) -> &str = ChannelHandle::what;
+    let _: fn(&ChannelHandle) -> Geometry = ChannelHandle::geometry;
+    let _: fn(&ChannelHandle) -> u32 = ChannelHandle::producers;
+    let _: fn(&ChannelHandle) -> Words<'_> = ChannelHandle::words;
+    let _: fn(&ChannelHandle, u64, u64) -> *mut u8 = ChannelHandle::payload;
+    let _: fn(&ChannelHandle) -> bool = ChannelHandle::receiver_closed;
+    let _: fn(&ChannelHandle) -> bool = ChannelHandle::peer_gone;
+    let _: fn(&ChannelHandle, Option<Instant>, bool) -> Locked = ChannelHandle::claim;
+    let _: fn(&ChannelHandle) = ChannelHandle::unclaim;
+    let _: fn(&ChannelHandle) -> bool = ChannelHandle::claim_owned;
+    let _: fn(&ChannelHandle, &str) -> crate::Error = ChannelHandle::corrupt;
+    const fn ends<T: Ends>() {}
+    ends::<ChannelHandle>();
 
     let _: fn(bool) -> Result<Vec<Found>> = inspect::list;
     let _: fn(&Name) -> Result<Found> = inspect::find;

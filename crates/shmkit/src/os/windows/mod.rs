@@ -8,6 +8,7 @@
 //! | `view.rs` | views: `MapViewOfFile`, `FlushViewOfFile`, `UnmapViewOfFile` |
 //! | `persist.rs` | the persistent store: a content file and a name record per object |
 //! | `sync/` | mutexes, events and semaphores: the handle (`mod.rs`), the kernel calls (`kernel.rs`), waits and signals (`wait.rs`) |
+//! | `channel.rs` | channels: a timer that holds the name, a section with the ring, an event to wake each side, a mutex for the senders' turn |
 //! | `inherit.rs` | handle duplication, inheritable twins, and taking a handle a token names |
 //! | `security.rs` | security descriptors from permission bits, and the owner check of found objects |
 //! | `inspect.rs` | inspection, which Windows does not offer (ERROR_NOT_SUPPORTED) |
@@ -77,6 +78,7 @@
 //! name may both be made; a persistent object cannot be file-backed.
 
 mod backing;
+mod channel;
 mod inherit;
 pub(crate) mod inspect;
 mod mapping;
@@ -87,6 +89,7 @@ mod sync;
 mod sys;
 mod view;
 
+pub(crate) use channel::{create_channel, open_channel, ChannelHandle};
 pub(crate) use mapping::{create, open, open_os, remove, Handle};
 pub(crate) use sync::{create_sync, open_sync, SyncHandle};
 pub(crate) use view::RawView;

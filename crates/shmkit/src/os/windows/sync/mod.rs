@@ -10,7 +10,7 @@
 //! | `kernel.rs` | the Win32 calls that make, open and query each kind, and their rights |
 //! | `wait.rs` | waiting, and each kind's acquire, release, set and reset |
 
-mod kernel;
+pub(super) mod kernel;
 mod wait;
 
 use super::inherit::{self, InheritableHandle};

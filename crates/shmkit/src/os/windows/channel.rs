@@ -1,0 +1,1056 @@
+//! Channels on Windows: a few kernel objects, one of them holding the channel's name.
+//!
+//! | object | name | what |
+//! |---|---|---|
+//! | waitable timer | the channel's name | holds the name; never set |
+//! | section (`SEC_COMMIT`) | the part name of `ring` | the control page, then the ring (`crate::channel::ring`) |
+//! | auto-reset event | the part name of `rx` | wakes the receiver |
+//! | auto-reset event | the part name of `tx` | wakes a sender waiting for room |
+//! | mutex | the part name of `claim` | the senders' turn (several producers only) |
+//!
+//! No other kind of shmkit object is a timer, so the one namespace does the rest: a
+//! mapping, mutex, event or semaphore call on a channel's name, and a channel call on
+//! theirs, meet an object of another type (ERROR_INVALID_HANDLE: WrongType). A part's
+//! name is the channel's full name, `#` and the part, padded with `.` to more units than
+//! any name shmkit accepts (266, `Local\` spelled out), so no object made or opened
+//! through shmkit can take or reach a part. Every object gets the security descriptor of
+//! the permission bits (`security`), with each kind's rights.
+//!
+//! Lifetime (SPEC 5) is the kernel's. An end opens the timer first and closes it last,
+//! so while the name exists its parts are the ones of this channel; when the last end
+//! closes, all go. A creator that makes the timer and finds a ring section still there
+//! (a killed holder's handles being closed) waits for it to go, for at most
+//! [`PATIENCE`]. A section is initialised by the creator of the timer, which writes the
+//! shape and then the magic, the ready word; the others wait (as long) for the magic.
+//! An opener that finds the timer but no ready ring (its maker died half-way) lets go
+//! and looks again, so that a half-made channel goes with its last holder.
+//!
+//! The control page (offsets from the section's start):
+//!
+//! | bytes | what |
+//! |---|---|
+//! | 0 | the magic, written last by the creator |
+//! | 8, 16, 24, 32 | the ring's size, the largest message, the producers, the permission bits |
+//! | 128, 256 | `head`, `tail`, each on a 128-byte line of its own |
+//! | 384, 388 / 512, 516 | `rx_seq`, `rx_sleeping` / `tx_seq`, `tx_sleeping` |
+//! | 768, 772 | the receiver's state (0 never attached, 1 attached, 2 closed), "a sender attached once" |
+//! | 1024 + 8 × place | the end places: 0 the receiver, `1 + i` sender `i` |
+//!
+//! A place holds the attached process's id and a stamp of its start time (0: free). An
+//! end takes a free place, or one whose process is dead, by compare-and-swap; closing
+//! frees it. A process is alive while `OpenProcess` finds it, it has not exited and its
+//! start time matches the stamp (a reused process id does not hold the place). Unlike
+//! the Linux byte locks these words are shared memory: a peer that rewrites them can make
+//! ends busy or gone, never reach outside the mapping (SPEC 9.8).
+
+use super::inherit;
+use super::persist;
+use super::section;
+use super::security::{self, Descriptor, Rights};
+use super::sync::kernel;
+use super::sys::{self, code_of, last_error, wide};
+use super::view::RawView;
+use crate::channel::ring::{self, Ends, Geometry, Region, Words};
+use crate::error::{code, Error, ErrorKind, Result};
+use crate::kind::{Access, Kind};
+use crate::name::{label, quoted, Name, MAX_NAME_LEN};
+use crate::os::ChannelRequest;
+use crate::sync::lockword::Locked;
+use std::io;
+use std::os::windows::io::{AsRawHandle, OwnedHandle, RawHandle};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use windows_sys::Win32::Foundation::{
+    ERROR_ALREADY_EXISTS, FILETIME, HANDLE, INVALID_HANDLE_VALUE, WAIT_ABANDONED, WAIT_OBJECT_0,
+    WAIT_TIMEOUT,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    READ_CONTROL, STANDARD_RIGHTS_REQUIRED, SYNCHRONIZE,
+};
+use windows_sys::Win32::System::Memory::{
+    FILE_MAP_READ, FILE_MAP_WRITE, PAGE_READWRITE, SECTION_QUERY, SEC_COMMIT,
+};
+use windows_sys::Win32::System::Threading::{
+    CreateEventExW, CreateMutexExW, CreateWaitableTimerExW, GetCurrentProcess, GetProcessTimes,
+    OpenProcess, OpenWaitableTimerW, ReleaseMutex, SetEvent, WaitForSingleObject,
+    EVENT_MODIFY_STATE, INFINITE, PROCESS_QUERY_LIMITED_INFORMATION, TIMER_MODIFY_STATE,
+    TIMER_QUERY_STATE,
+};
+
+const PAGE: u64 = 4096;
+const RING_AT: u64 = PAGE;
+/// The most senders a channel can have.
+const MAX_PRODUCERS: u32 = 64;
+
+const MAGIC: u64 = 0x3143_4b4d_4853; // "SHMKC1"
+const MAGIC_AT: u64 = 0;
+const SIZE_AT: u64 = 8;
+const MAX_MESSAGE_AT: u64 = 16;
+const PRODUCERS_AT: u64 = 24;
+const PERMISSIONS_AT: u64 = 32;
+const HEAD_AT: u64 = 128;
+const TAIL_AT: u64 = 256;
+const RX_SEQ_AT: u64 = 384;
+const RX_SLEEPING_AT: u64 = 388;
+const TX_SEQ_AT: u64 = 512;
+const TX_SLEEPING_AT: u64 = 516;
+const RX_STATE_AT: u64 = 768;
+const TX_EVER_AT: u64 = 772;
+const PLACES_AT: u64 = 1024;
+
+const RX_ATTACHED: u32 = 1;
+const RX_CLOSED: u32 = 2;
+
+/// The longest sleep before a waiting end looks at the other side's places again.
+const RECHECK: Duration = Duration::from_millis(25);
+/// How long an end waits for another process to finish making the channel, or for the
+/// parts of an earlier channel of the same name to go.
+const PATIENCE: Duration = Duration::from_secs(5);
+/// How long an end waits for a ring before it lets go of the name and looks again.
+const LOOK_AGAIN: Duration = Duration::from_millis(50);
+
+/// A part's name is at least this long: longer than any name shmkit accepts.
+const PART_NAME_UNITS: usize = MAX_NAME_LEN + "Local\\".len() + 1;
+
+/// The rights "read" and "write" grant on the timer that holds a channel's name.
+const TIMER_RIGHTS: Rights = Rights {
+    read: SYNCHRONIZE | TIMER_QUERY_STATE,
+    write: TIMER_MODIFY_STATE,
+    owner_extra: STANDARD_RIGHTS_REQUIRED,
+};
+/// What an end asks of the timer: read and write (SPEC 9.1).
+const TIMER_OPEN: u32 = SYNCHRONIZE | TIMER_QUERY_STATE | TIMER_MODIFY_STATE;
+/// What an end asks of the ring section.
+const SECTION_OPEN: u32 = SECTION_QUERY | FILE_MAP_READ | FILE_MAP_WRITE;
+/// What an end asks of an event: waiting and setting.
+const EVENT_OPEN: u32 = SYNCHRONIZE | EVENT_MODIFY_STATE;
+/// What a sender asks of the claim mutex: waiting, and the query of its owner.
+const MUTEX_OPEN: u32 = SYNCHRONIZE | 0x1; // MUTANT_QUERY_STATE
+
+/// Which end a handle is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    Receiver,
+    Sender(u32),
+}
+
+impl End {
+    fn place(self) -> u32 {
+        match self {
+            End::Receiver => 0,
+            End::Sender(i) => 1 + i,
+        }
+    }
+}
+
+/// One open channel end. The fields close in this order: the view, the parts, then the
+/// timer that holds the name.
+pub(crate) struct ChannelHandle {
+    view: RawView,
+    geometry: Geometry,
+    producers: u32,
+    permissions: u32,
+    end: End,
+    /// Whether `end`'s place is taken by this handle.
+    attached: bool,
+    what: String,
+    /// The senders' turn; senders of a channel with several producers only.
+    claim: Option<OwnedHandle>,
+    rx_event: OwnedHandle,
+    tx_event: OwnedHandle,
+    section: OwnedHandle,
+    timer: OwnedHandle,
+}
+
+/// The ring section of a channel, mapped, before an end attaches.
+struct Ring {
+    section: OwnedHandle,
+    view: RawView,
+    geometry: Geometry,
+    producers: u32,
+    permissions: u32,
+}
+
+fn corrupt(what: &str, why: &str) -> Error {
+    Error::with_code(
+        ErrorKind::Other,
+        code::FILE_CORRUPT,
+        format!("{what}: {why}; the channel is corrupt (a peer broke its protocol)"),
+    )
+}
+
+fn wrong_type(name: &Name) -> Error {
+    Error::new(
+        ErrorKind::WrongType,
+        format!(
+            "{} is held by an object of another kind, not a channel",
+            quoted(name.as_str())
+        ),
+    )
+}
+
+/// A failed call on the channel's name or one of its parts.
+fn call_error(e: io::Error, name: &Name, doing: &str) -> Error {
+    match code_of(&e) {
+        code::INVALID_HANDLE => wrong_type(name),
+        code::ACCESS_DENIED => Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{doing}: access denied by the channel's permissions (an end needs read and write)"
+            ),
+        ),
+        code::FILE_NOT_FOUND => Error::new(
+            ErrorKind::NotFound,
+            format!("{doing}: no channel has that name"),
+        ),
+        _ => Error::from_io(e, doing.to_owned()),
+    }
+}
+
+/// The name of the part `part` of channel `name` (see the module's notes).
+fn part_name(name: &Name, part: &str) -> Vec<u16> {
+    let mut s = format!("{}#{part}", name.full());
+    let units = s.encode_utf16().count();
+    s.extend(std::iter::repeat_n(
+        '.',
+        PART_NAME_UNITS.saturating_sub(units),
+    ));
+    wide(&s)
+}
+
+fn process_time(process: HANDLE) -> Option<u32> {
+    let zero = FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    };
+    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+    // SAFETY: plain FFI call; the four out pointers are valid FILETIMEs.
+    let ok = unsafe { GetProcessTimes(process, &mut created, &mut exited, &mut kernel, &mut user) };
+    let t = u64::from(created.dwHighDateTime) << 32 | u64::from(created.dwLowDateTime);
+    (ok != 0).then_some((t ^ (t >> 32)) as u32)
+}
+
+/// This process's place word: its id and the stamp of its start time.
+fn me() -> u64 {
+    static ME: OnceLock<u64> = OnceLock::new();
+    *ME.get_or_init(|| {
+        // SAFETY: the pseudo-handle of the calling process needs no closing.
+        let stamp = process_time(unsafe { GetCurrentProcess() }).unwrap_or(0);
+        u64::from(std::process::id()) << 32 | u64::from(stamp)
+    })
+}
+
+/// Whether the process of place word `word` still runs (see the module's notes). One
+/// that cannot be asked (another user's, say) counts as alive.
+fn alive(word: u64) -> bool {
+    let me = me();
+    if word == me {
+        return true;
+    }
+    let pid = (word >> 32) as u32;
+    if pid == (me >> 32) as u32 {
+        return false; // an earlier process with this process's id
+    }
+    // SAFETY: plain FFI call; the handle it returns is owned below.
+    let h = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, 0, pid) };
+    let process = match sys::owned(h) {
+        Ok(p) => p,
+        Err(e) => return code_of(&e) != code::INVALID_PARAMETER,
+    };
+    let raw = process.as_raw_handle() as HANDLE;
+    // SAFETY: plain FFI call on a handle owned here.
+    if unsafe { WaitForSingleObject(raw, 0) } == WAIT_OBJECT_0 {
+        return false;
+    }
+    process_time(raw).is_none_or(|t| t == word as u32)
+}
+
+/// Milliseconds from now to `deadline`, rounded up (a wait never ends early), within
+/// what one wait can express.
+fn millis_until(deadline: Option<Instant>) -> u32 {
+    deadline.map_or(INFINITE, |d| {
+        let ms = d
+            .saturating_duration_since(Instant::now())
+            .as_nanos()
+            .div_ceil(1_000_000);
+        u32::try_from(ms).unwrap_or(INFINITE - 1).min(INFINITE - 1)
+    })
+}
+
+/// Creates the timer that holds the channel's name, or opens it; whether it existed.
+fn create_timer(name: &Name, permissions: u32, doing: &str) -> Result<(OwnedHandle, bool)> {
+    let sd = Descriptor::new(permissions, TIMER_RIGHTS, true)
+        .map_err(|e| Error::from_io(e, doing.to_owned()))?;
+    let sa = sd.attributes(false);
+    let w = wide(&name.full());
+    // SAFETY: `sa` and the NUL-terminated `w` outlive the call; the handle is owned below.
+    // READ_CONTROL: the squatting check of a timer that exists reads its owner.
+    let h = unsafe { CreateWaitableTimerExW(&sa, w.as_ptr(), 0, TIMER_OPEN | READ_CONTROL) };
+    let status = last_error();
+    let timer = sys::owned(h).map_err(|e| call_error(e, name, doing))?;
+    let existed = code_of(&status) == ERROR_ALREADY_EXISTS;
+    if existed && !owned_by_caller(&timer, doing)? {
+        return Err(squatted(doing));
+    }
+    Ok((timer, existed))
+}
+
+fn open_timer(name: &Name, doing: &str) -> Result<OwnedHandle> {
+    let w = wide(&name.full());
+    // SAFETY: the NUL-terminated `w` outlives the call; the handle is owned below.
+    let h = unsafe { OpenWaitableTimerW(TIMER_OPEN, 0, w.as_ptr()) };
+    sys::owned(h).map_err(|e| call_error(e, name, doing))
+}
+
+fn owned_by_caller(h: &OwnedHandle, doing: &str) -> Result<bool> {
+    security::owned_by_caller(h.as_raw_handle(), false).map_err(|e| Error::from_io(e, doing))
+}
+
+fn squatted(doing: &str) -> Error {
+    Error::new(
+        ErrorKind::PermissionDenied,
+        format!(
+            "{doing}: the name is held by another user's object; refusing a name another \
+             user may have squatted (use open to use another user's object on purpose)"
+        ),
+    )
+}
+
+/// The shape a creator asks for.
+struct Shape {
+    size: u64,
+    max_message: u64,
+    producers: u32,
+    permissions: u32,
+}
+
+/// Makes and initialises the ring section of a channel whose timer this process just
+/// made. A section still there is an earlier channel's, going with a holder that is
+/// being torn down: wait for it to go.
+fn make_ring(name: &Name, shape: &Shape, doing: &str, deadline: Instant) -> Result<Ring> {
+    let total = RING_AT + shape.size;
+    let sd = Descriptor::new(shape.permissions, section::RIGHTS, true)
+        .map_err(|e| Error::from_io(e, doing.to_owned()))?;
+    let sa = sd.attributes(false);
+    let w = part_name(name, "ring");
+    let section = loop {
+        match section::create(
+            INVALID_HANDLE_VALUE as RawHandle,
+            Some(&sa),
+            PAGE_READWRITE | SEC_COMMIT,
+            total,
+            Some(&w),
+        ) {
+            Ok((s, status)) if status != ERROR_ALREADY_EXISTS => break s,
+            // Still there (the handle closes at once, so as not to hold it), another
+            // user's, or an object of another kind under the part's name.
+            Ok(_) => {}
+            Err(e) if matches!(code_of(&e), code::ACCESS_DENIED | code::INVALID_HANDLE) => {}
+            Err(e) => return Err(section::error(e, None, total, doing)),
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "{doing}: the ring of an earlier channel of that name is still held (by a \
+                     process being torn down, or by a program outside shmkit)"
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let view = RawView::map(&section, 0, total as usize, Access::ReadWrite)
+        .map_err(|e| Error::from_io(e, format!("mapping the ring of {doing}")))?;
+    let ring = Ring {
+        section,
+        view,
+        geometry: Geometry {
+            size: shape.size,
+            max_message: shape.max_message,
+        },
+        producers: shape.producers,
+        permissions: shape.permissions,
+    };
+    ring.u64_at(SIZE_AT).store(shape.size, SeqCst);
+    ring.u64_at(MAX_MESSAGE_AT).store(shape.max_message, SeqCst);
+    ring.u64_at(PRODUCERS_AT)
+        .store(u64::from(shape.producers), SeqCst);
+    ring.u64_at(PERMISSIONS_AT)
+        .store(u64::from(shape.permissions), SeqCst);
+    // The ready word, last: openers wait for it.
+    ring.u64_at(MAGIC_AT).store(MAGIC, SeqCst);
+    Ok(ring)
+}
+
+/// Opens the ring section of a channel another process made, once it is ready: `None`
+/// when there is none yet, or it is not ready after [`LOOK_AGAIN`].
+fn open_ring(name: &Name, what: &str, doing: &str) -> Result<Option<Ring>> {
+    let w = part_name(name, "ring");
+    let until = Instant::now() + LOOK_AGAIN;
+    let section = loop {
+        // SAFETY: the NUL-terminated `w` outlives the call; the handle is owned below.
+        let h = unsafe {
+            windows_sys::Win32::System::Memory::OpenFileMappingW(SECTION_OPEN, 0, w.as_ptr())
+        };
+        match sys::owned(h) {
+            Ok(s) => break s,
+            Err(e) if code_of(&e) == code::FILE_NOT_FOUND => {
+                if Instant::now() >= until {
+                    return Ok(None);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(call_error(e, name, doing)),
+        }
+    };
+    let len =
+        section::size(section.as_raw_handle()).map_err(|e| Error::from_io(e, doing.to_owned()))?;
+    if !(RING_AT + 64..=isize::MAX as u64).contains(&len) {
+        return Err(corrupt(what, "its ring section has an impossible size"));
+    }
+    let view = RawView::map(&section, 0, len as usize, Access::ReadWrite)
+        .map_err(|e| Error::from_io(e, format!("mapping the ring of {what}")))?;
+    let mut ring = Ring {
+        section,
+        view,
+        geometry: Geometry {
+            size: 0,
+            max_message: 0,
+        },
+        producers: 1,
+        permissions: 0,
+    };
+    loop {
+        match ring.u64_at(MAGIC_AT).load(SeqCst) {
+            MAGIC => break,
+            0 if Instant::now() < until => std::thread::sleep(Duration::from_millis(1)),
+            0 => return Ok(None),
+            _ => return Err(corrupt(what, "its control page does not describe a ring")),
+        }
+    }
+    let shape = Geometry::checked(
+        ring.u64_at(SIZE_AT).load(SeqCst),
+        ring.u64_at(MAX_MESSAGE_AT).load(SeqCst),
+    );
+    let producers = ring.u64_at(PRODUCERS_AT).load(SeqCst);
+    let permissions = ring.u64_at(PERMISSIONS_AT).load(SeqCst);
+    match shape {
+        Some(g)
+            if g.size.checked_add(RING_AT).is_some_and(|n| n <= len)
+                && (1..=u64::from(MAX_PRODUCERS)).contains(&producers)
+                && permissions <= 0o777 =>
+        {
+            ring.geometry = g;
+            ring.producers = producers as u32;
+            ring.permissions = permissions as u32;
+            Ok(Some(ring))
+        }
+        _ => Err(corrupt(what, "its control page does not describe a ring")),
+    }
+}
+
+/// SPEC 9.1: create-or-open (with `shape`) or open the channel's name and ring; whether
+/// the channel existed.
+fn connect(name: &Name, shape: Option<&Shape>, what: &str) -> Result<(OwnedHandle, Ring, bool)> {
+    let doing = match shape {
+        Some(_) => format!("creating {what}"),
+        None => format!("opening {what}"),
+    };
+    // A persistent mapping holds its name through a file, not a live object.
+    if persist::exists(name) {
+        return Err(wrong_type(name));
+    }
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (timer, existed) = match shape {
+            Some(s) => create_timer(name, s.permissions, &doing)?,
+            None => (open_timer(name, &doing)?, true),
+        };
+        let ring = match (existed, shape) {
+            (false, Some(s)) => Some(make_ring(name, s, &doing, deadline)?),
+            _ => open_ring(name, what, &doing)?,
+        };
+        if let Some(ring) = ring {
+            return Ok((timer, ring, existed));
+        }
+        // No ready ring: its maker is slow, or died half-way. Let go of the name (the
+        // last holder of a half-made channel makes it go) and look again.
+        drop(timer);
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                format!("{doing}: its creator did not finish making it"),
+            ));
+        }
+    }
+}
+
+/// Creates or opens one of the channel's events or its mutex, with the channel's
+/// permissions; `fresh` (this process made the channel) refuses another user's object.
+fn sync_part(
+    name: &Name,
+    part: &str,
+    kind: Kind,
+    permissions: u32,
+    fresh: bool,
+    doing: &str,
+) -> Result<OwnedHandle> {
+    let sd = Descriptor::new(permissions, kernel::rights(kind), true)
+        .map_err(|e| Error::from_io(e, doing.to_owned()))?;
+    let sa = sd.attributes(false);
+    let w = part_name(name, part);
+    let extra = if fresh { READ_CONTROL } else { 0 };
+    // SAFETY: `sa` and the NUL-terminated `w` outlive the call; flags 0 make an
+    // auto-reset event that is not set, or a mutex no one owns.
+    let h = unsafe {
+        if kind == Kind::Mutex {
+            CreateMutexExW(&sa, w.as_ptr(), 0, MUTEX_OPEN | extra)
+        } else {
+            CreateEventExW(&sa, w.as_ptr(), 0, EVENT_OPEN | extra)
+        }
+    };
+    let status = last_error();
+    let h = sys::owned(h).map_err(|e| match code_of(&e) {
+        code::INVALID_HANDLE => corrupt(doing, "a part of it is an object of another kind"),
+        _ => call_error(e, name, doing),
+    })?;
+    if fresh && code_of(&status) == ERROR_ALREADY_EXISTS && !owned_by_caller(&h, doing)? {
+        return Err(squatted(doing));
+    }
+    Ok(h)
+}
+
+/// SPEC 9.1: create-or-open the channel, then attach the end `sender` says.
+pub(crate) fn create_channel(
+    req: &ChannelRequest<'_>,
+    sender: bool,
+) -> Result<(ChannelHandle, bool)> {
+    let what = label(Kind::Channel, Some(req.name.as_str()));
+    let size = ring::ring_size(req.capacity, req.max_message, PAGE)
+        .filter(|s| {
+            s.checked_add(RING_AT)
+                .is_some_and(|n| n <= isize::MAX as u64)
+        })
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidSize,
+                format!(
+                    "creating {what}: a capacity of {} bytes is too large",
+                    req.capacity
+                ),
+            )
+        })?;
+    let shape = Shape {
+        size,
+        max_message: req.max_message,
+        producers: req.producers,
+        permissions: req.permissions,
+    };
+    let (timer, ring, existed) = connect(req.name, Some(&shape), &what)?;
+    let end = if sender {
+        End::Sender(0)
+    } else {
+        End::Receiver
+    };
+    Ok((attach(timer, ring, req.name, end, what, !existed)?, existed))
+}
+
+/// SPEC 9.1: opens the existing channel `name` and attaches an end.
+pub(crate) fn open_channel(name: &Name, sender: bool) -> Result<ChannelHandle> {
+    let what = label(Kind::Channel, Some(name.as_str()));
+    let (timer, ring, _) = connect(name, None, &what)?;
+    let end = if sender {
+        End::Sender(0)
+    } else {
+        End::Receiver
+    };
+    attach(timer, ring, name, end, what, false)
+}
+
+/// Opens the wake-ups (and the senders' turn) and takes the end's place.
+fn attach(
+    timer: OwnedHandle,
+    ring: Ring,
+    name: &Name,
+    end: End,
+    what: String,
+    fresh: bool,
+) -> Result<ChannelHandle> {
+    let doing = format!("attaching to {what}");
+    let part = |part, kind| sync_part(name, part, kind, ring.permissions, fresh, &doing);
+    let rx_event = part("rx", Kind::Event)?;
+    let tx_event = part("tx", Kind::Event)?;
+    let claim = match end {
+        End::Sender(_) if ring.producers > 1 => Some(part("claim", Kind::Mutex)?),
+        _ => None,
+    };
+    let mut h = ChannelHandle {
+        view: ring.view,
+        geometry: ring.geometry,
+        producers: ring.producers,
+        permissions: ring.permissions,
+        end,
+        attached: false,
+        what,
+        claim,
+        rx_event,
+        tx_event,
+        section: ring.section,
+        timer,
+    };
+    h.take_end(end)?;
+    Ok(h)
+}
+
+impl Ring {
+    fn u64_at(&self, at: u64) -> &AtomicU64 {
+        // SAFETY: `at` is a constant offset inside the control page, 8-aligned (views
+        // are page-aligned), and the view is longer than the page; it lives as long as
+        // `self`; every bit pattern is a valid u64.
+        unsafe { &*self.view.as_ptr().add(at as usize).cast::<AtomicU64>() }
+    }
+}
+
+impl ChannelHandle {
+    fn u64_at(&self, at: u64) -> &AtomicU64 {
+        // SAFETY: as in `Ring::u64_at`.
+        unsafe { &*self.view.as_ptr().add(at as usize).cast::<AtomicU64>() }
+    }
+
+    fn u32_at(&self, at: u64) -> &AtomicU32 {
+        // SAFETY: as in `Ring::u64_at`, 4-aligned.
+        unsafe { &*self.view.as_ptr().add(at as usize).cast::<AtomicU32>() }
+    }
+
+    /// The word of end place `place` (at most `MAX_PRODUCERS`: inside the page).
+    fn place(&self, place: u32) -> &AtomicU64 {
+        self.u64_at(PLACES_AT + 8 * u64::from(place.min(MAX_PRODUCERS)))
+    }
+
+    /// Whether a live process holds place `place`.
+    fn held(&self, place: u32) -> bool {
+        let w = self.place(place).load(SeqCst);
+        w != 0 && alive(w)
+    }
+
+    /// Takes place `place` if it is free or its process is dead.
+    fn take_place(&self, place: u32) -> bool {
+        let slot = self.place(place);
+        let mut w = slot.load(SeqCst);
+        loop {
+            if w != 0 && alive(w) {
+                return false;
+            }
+            match slot.compare_exchange(w, me(), SeqCst, SeqCst) {
+                Ok(_) => return true,
+                Err(now) => w = now,
+            }
+        }
+    }
+
+    /// Takes the end's place (a sender the first free one): Busy when taken.
+    fn take_end(&mut self, end: End) -> Result<()> {
+        let taken = match end {
+            End::Receiver => self.take_place(0).then_some(End::Receiver),
+            End::Sender(_) => (0..self.producers)
+                .find(|&i| self.take_place(1 + i))
+                .map(End::Sender),
+        };
+        let Some(e) = taken else {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                match end {
+                    End::Receiver => format!("{}: another receiver is attached", self.what),
+                    End::Sender(_) => format!(
+                        "{}: all of its {} sender places are taken",
+                        self.what, self.producers
+                    ),
+                },
+            ));
+        };
+        self.end = e;
+        self.attached = true;
+        match e {
+            End::Receiver => self.u32_at(RX_STATE_AT).store(RX_ATTACHED, SeqCst),
+            End::Sender(_) => self.u32_at(TX_EVER_AT).store(1, SeqCst),
+        }
+        Ok(())
+    }
+
+    /// Another sender on the same channel (SPEC 9.3: Busy when every place is taken).
+    pub(crate) fn another_sender(&self) -> Result<ChannelHandle> {
+        let doing = format!("adding a sender to {}", self.what);
+        let dup = |h: &OwnedHandle| {
+            inherit::duplicate(h.as_raw_handle(), false).map_err(|e| Error::from_io(e, &*doing))
+        };
+        let section = dup(&self.section)?;
+        let len = RING_AT + self.geometry.size;
+        let view = RawView::map(&section, 0, len as usize, Access::ReadWrite)
+            .map_err(|e| Error::from_io(e, &*doing))?;
+        let claim = match &self.claim {
+            Some(c) => Some(dup(c)?),
+            None => None,
+        };
+        let mut h = ChannelHandle {
+            view,
+            geometry: self.geometry,
+            producers: self.producers,
+            permissions: self.permissions,
+            end: End::Sender(0),
+            attached: false,
+            what: self.what.clone(),
+            claim,
+            rx_event: dup(&self.rx_event)?,
+            tx_event: dup(&self.tx_event)?,
+            section,
+            timer: dup(&self.timer)?,
+        };
+        h.take_end(End::Sender(0))?;
+        Ok(h)
+    }
+
+    pub(crate) fn what(&self) -> &str {
+        &self.what
+    }
+
+    pub(crate) fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    pub(crate) fn producers(&self) -> u32 {
+        self.producers
+    }
+
+    pub(crate) fn words(&self) -> Words<'_> {
+        Words {
+            head: self.u64_at(HEAD_AT),
+            tail: self.u64_at(TAIL_AT),
+            rx_seq: self.u32_at(RX_SEQ_AT),
+            rx_sleeping: self.u32_at(RX_SLEEPING_AT),
+            tx_seq: self.u32_at(TX_SEQ_AT),
+            tx_sleeping: self.u32_at(TX_SLEEPING_AT),
+        }
+    }
+
+    /// The ring's bytes from ring offset `at`, `len` long (in the ring: the caller's
+    /// offsets come from the ring's checked records and claims).
+    pub(crate) fn payload(&self, at: u64, len: u64) -> *mut u8 {
+        debug_assert!(at + len <= self.geometry.size);
+        self.view.as_ptr().wrapping_add((RING_AT + at) as usize)
+    }
+
+    /// Whether the receiver closed (cleanly): a cheap look for the senders' hot path.
+    pub(crate) fn receiver_closed(&self) -> bool {
+        self.u32_at(RX_STATE_AT)
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == RX_CLOSED
+    }
+
+    /// The other side is gone (see `ring::Ends::peer_gone`).
+    pub(crate) fn peer_gone(&self) -> bool {
+        match self.end {
+            End::Receiver => {
+                self.u32_at(TX_EVER_AT).load(SeqCst) != 0
+                    && !(1..=self.producers).any(|p| self.held(p))
+            }
+            End::Sender(_) => match self.u32_at(RX_STATE_AT).load(SeqCst) {
+                RX_CLOSED => true,
+                RX_ATTACHED => !self.held(0),
+                _ => false,
+            },
+        }
+    }
+
+    /// Takes the senders' claim mutex (several producers only).
+    pub(crate) fn claim(&self, deadline: Option<Instant>, poll: bool) -> Locked {
+        let Some(m) = &self.claim else {
+            return Locked::Acquired;
+        };
+        loop {
+            let ms = if poll { 0 } else { millis_until(deadline) };
+            // SAFETY: plain FFI call on a handle this value owns.
+            match unsafe { WaitForSingleObject(m.as_raw_handle() as HANDLE, ms) } {
+                WAIT_OBJECT_0 => return Locked::Acquired,
+                WAIT_ABANDONED => return Locked::Abandoned,
+                WAIT_TIMEOUT if !poll && deadline.is_none_or(|d| Instant::now() < d) => {}
+                WAIT_TIMEOUT => return Locked::TimedOut,
+                // The kernel's recursion limit, or a broken handle.
+                _ => return Locked::TooDeep,
+            }
+        }
+    }
+
+    /// Whether the calling thread holds the senders' claim mutex.
+    pub(crate) fn claim_owned(&self) -> bool {
+        self.claim.as_ref().is_some_and(|m| {
+            kernel::query_mutant(m.as_raw_handle()).is_ok_and(|i| i.owned_by_caller != 0)
+        })
+    }
+
+    pub(crate) fn unclaim(&self) {
+        if let Some(m) = &self.claim {
+            // SAFETY: plain FFI call on a handle this value owns; a thread that does not
+            // own the mutex gets ERROR_NOT_OWNER, and nothing changes.
+            unsafe { ReleaseMutex(m.as_raw_handle() as HANDLE) };
+        }
+    }
+
+    /// The header words of the ring.
+    pub(crate) fn region(&self) -> RingRegion<'_> {
+        RingRegion(self)
+    }
+
+    pub(crate) fn corrupt(&self, why: &str) -> Error {
+        corrupt(&self.what, why)
+    }
+
+    fn event_of(&self, word: &AtomicU32) -> &OwnedHandle {
+        if std::ptr::eq(word, self.u32_at(RX_SEQ_AT)) {
+            &self.rx_event
+        } else {
+            &self.tx_event
+        }
+    }
+
+    fn set(event: &OwnedHandle) {
+        // SAFETY: plain FFI call on a handle this value owns.
+        unsafe { SetEvent(event.as_raw_handle() as HANDLE) };
+    }
+}
+
+/// The ring of a mapped channel.
+pub(crate) struct RingRegion<'a>(&'a ChannelHandle);
+
+impl Region for RingRegion<'_> {
+    fn header(&self, at: u64) -> &AtomicU64 {
+        let at = (at & (self.0.geometry.size - 1)) & !7;
+        // SAFETY: `at` is masked into the ring and 8-aligned; the ring lies inside the
+        // view (checked at attach), which lives as long as the handle; every bit pattern
+        // is a valid u64.
+        unsafe {
+            &*self
+                .0
+                .view
+                .as_ptr()
+                .add((RING_AT + at) as usize)
+                .cast::<AtomicU64>()
+        }
+    }
+}
+
+impl Ends for ChannelHandle {
+    fn wait(&self, word: &AtomicU32, seen: u32, deadline: Option<Instant>) {
+        // The event latches a wake-up that comes between this look and the wait.
+        if word.load(SeqCst) != seen {
+            return;
+        }
+        let event = self.event_of(word).as_raw_handle() as HANDLE;
+        // SAFETY: plain FFI call on a handle this value owns.
+        unsafe { WaitForSingleObject(event, millis_until(deadline)) };
+    }
+
+    fn wake(&self, word: &AtomicU32, _n: u32) {
+        // One sleeper at most per side: the receiver, or the sender holding the turn.
+        ChannelHandle::set(self.event_of(word));
+    }
+
+    fn peer_gone(&self) -> bool {
+        ChannelHandle::peer_gone(self)
+    }
+
+    fn recheck(&self) -> Option<Duration> {
+        Some(RECHECK)
+    }
+}
+
+impl Drop for ChannelHandle {
+    fn drop(&mut self) {
+        if !self.attached {
+            return;
+        }
+        // Detach first, then tell the other side, which looks at the places.
+        let _ = self
+            .place(self.end.place())
+            .compare_exchange(me(), 0, SeqCst, SeqCst);
+        let words = self.words();
+        match self.end {
+            End::Receiver => {
+                self.u32_at(RX_STATE_AT).store(RX_CLOSED, SeqCst);
+                words.tx_seq.fetch_add(1, SeqCst);
+                ChannelHandle::set(&self.tx_event);
+            }
+            End::Sender(_) => {
+                words.rx_seq.fetch_add(1, SeqCst);
+                ChannelHandle::set(&self.rx_event);
+            }
+        }
+        // The fields close after this, the timer last (see the module's notes).
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::{Receiver, Sender};
+    use windows_sys::Win32::System::Memory::OpenFileMappingW;
+
+    fn unique(what: &str) -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        format!(
+            "Local\\shmkit-test-winchan-{what}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, SeqCst)
+        )
+    }
+
+    /// The ring section of channel `name`, mapped through its part name (which no public
+    /// call reaches): the control page and the first page of the ring.
+    fn ring_view(name: &str) -> (OwnedHandle, RawView) {
+        let w = part_name(&Name::parse(name).unwrap(), "ring");
+        // SAFETY: the NUL-terminated `w` outlives the call; the handle is owned here.
+        let section = sys::owned(unsafe { OpenFileMappingW(SECTION_OPEN, 0, w.as_ptr()) })
+            .expect("the ring section");
+        let view = RawView::map(&section, 0, (RING_AT + PAGE) as usize, Access::ReadWrite)
+            .expect("a view of the ring");
+        (section, view)
+    }
+
+    fn word(view: &RawView, at: u64) -> &AtomicU64 {
+        // SAFETY: `at` is 8-aligned and inside the view, which outlives the borrow.
+        unsafe { &*view.as_ptr().add(at as usize).cast::<AtomicU64>() }
+    }
+
+    #[test]
+    fn part_names_are_longer_than_any_name_and_distinct() {
+        let longest = "x".repeat(MAX_NAME_LEN);
+        for name in ["a", "Global\\a", longest.as_str(), "a#ring"] {
+            let n = Name::parse(name).unwrap();
+            let parts: Vec<_> = ["ring", "rx", "tx", "claim"]
+                .iter()
+                .map(|p| part_name(&n, p))
+                .collect();
+            for (i, p) in parts.iter().enumerate() {
+                assert!(p.len() - 1 > MAX_NAME_LEN + "Local\\".len(), "{name}");
+                assert!(parts[..i].iter().all(|q| q != p), "{name}");
+            }
+        }
+        assert_ne!(
+            part_name(&Name::parse("a#ring").unwrap(), "rx"),
+            part_name(&Name::parse("a").unwrap(), "ring")
+        );
+    }
+
+    #[test]
+    fn rule_9_8_a_corrupted_index_or_header_is_an_error_never_a_crash() {
+        // (offset in the section, value, which end reads it): the committed position
+        // past one ring, a record header with a length past the ring (the receiver's),
+        // the consumed position past the committed one (the sender's).
+        let cases = [
+            (HEAD_AT, u64::MAX, false),
+            (RING_AT, 0x4d53_4731u64 << 32 | 0xffff_fff0, false),
+            (TAIL_AT, 1u64 << 50, true),
+        ];
+        for (at, value, sender_reads) in cases {
+            let name = unique("corrupt");
+            let mut rx = Receiver::create(&name, 4096).unwrap();
+            let mut tx = Sender::open(&name).unwrap();
+            tx.send(b"one").unwrap();
+            if sender_reads {
+                assert_eq!(&*rx.recv().unwrap(), b"one");
+            }
+            let (_section, view) = ring_view(&name);
+            word(&view, at).store(value, SeqCst);
+            let e = if sender_reads {
+                tx.send(b"two").unwrap_err()
+            } else {
+                let r = rx.recv_timeout(Duration::from_millis(100));
+                r.map(|m| m.map(|m| m.len())).unwrap_err()
+            };
+            assert_eq!(e.win32_code(), code::FILE_CORRUPT, "at {at}: {e}");
+            assert!(e.to_string().contains(&name), "{e}");
+        }
+    }
+
+    #[test]
+    fn rule_9_8_a_hostile_control_page_is_refused_at_attach() {
+        for (at, value) in [
+            (SIZE_AT, 12_345),
+            (PRODUCERS_AT, 65),
+            (PERMISSIONS_AT, 0o1777),
+        ] {
+            let name = unique("hostile");
+            let _rx = Receiver::create(&name, 4096).unwrap();
+            let (_section, view) = ring_view(&name);
+            word(&view, at).store(value, SeqCst);
+            let e = Sender::open(&name).unwrap_err();
+            assert_eq!(e.win32_code(), code::FILE_CORRUPT, "at {at}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_ring_left_by_an_earlier_channel_is_waited_for_never_reused() {
+        let name = unique("stale");
+        let n = Name::parse(&name).unwrap();
+        // An earlier channel's ring, held for a moment by a holder being torn down.
+        let sd = Descriptor::new(0o600, section::RIGHTS, true).unwrap();
+        let (stale, _) = section::create(
+            INVALID_HANDLE_VALUE as RawHandle,
+            Some(&sd.attributes(false)),
+            PAGE_READWRITE | SEC_COMMIT,
+            RING_AT + PAGE,
+            Some(&part_name(&n, "ring")),
+        )
+        .unwrap();
+        let view = RawView::map(&stale, 0, (RING_AT + PAGE) as usize, Access::ReadWrite).unwrap();
+        word(&view, MAGIC_AT).store(MAGIC, SeqCst);
+        word(&view, HEAD_AT).store(64, SeqCst);
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop((view, stale));
+        });
+        let mut rx = Receiver::create(&name, 4096).unwrap();
+        holder.join().unwrap();
+        assert!(!rx.already_existed());
+        assert!(
+            rx.try_recv().unwrap().is_none(),
+            "the earlier ring was reused"
+        );
+    }
+
+    #[test]
+    fn a_name_whose_maker_died_half_way_is_made_again() {
+        let name = unique("half-made");
+        let n = Name::parse(&name).unwrap();
+        // A timer without a ring: its maker died before making the section; the timer
+        // goes with the last holder.
+        let (timer, existed) = create_timer(&n, 0o600, "test").unwrap();
+        assert!(!existed);
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(timer);
+        });
+        let mut rx = Receiver::create(&name, 4096).unwrap();
+        holder.join().unwrap();
+        let mut tx = Sender::open(&name).unwrap();
+        tx.send(b"made").unwrap();
+        assert_eq!(&*rx.recv().unwrap(), b"made");
+    }
+
+    #[test]
+    fn rule_9_3_the_place_of_a_dead_process_is_free() {
+        let name = unique("dead-place");
+        let _tx = Sender::create(&name, 4096).unwrap();
+        let (_section, view) = ring_view(&name);
+        // No process has this id (ids are multiples of 4): the place's holder is dead.
+        word(&view, PLACES_AT).store(0xffff_fffd << 32 | 1, SeqCst);
+        let rx = Receiver::open(&name).unwrap();
+        assert_eq!(word(&view, PLACES_AT).load(SeqCst), me());
+        drop(rx);
+        assert_eq!(word(&view, PLACES_AT).load(SeqCst), 0);
+        // A live holder's place is taken.
+        word(&view, PLACES_AT).store(me(), SeqCst);
+        let e = Receiver::open(&name).unwrap_err();
+        assert_eq!(e.win32_code(), code::BUSY, "{e}");
+    }
+}
