@@ -7,15 +7,9 @@
 //!
 //! `recv` prints each message followed by a newline, raw (a message with a newline in it
 //! is ambiguous: use `--hex`) or as lowercase hex digits with `--hex`.
-//!
-//! Channels are Linux-only for now; elsewhere these commands fail, saying so.
 
 use crate::objects::printable;
-#[cfg(not(target_os = "linux"))]
-use anyhow::Result;
 use shmkit::Name;
-#[cfg(not(target_os = "linux"))]
-use std::{path::Path, time::Duration};
 
 /// What `create --kind channel` was asked for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,10 +35,8 @@ fn full(name: &Name) -> String {
     printable(&name.full()).into_owned()
 }
 
-#[cfg(target_os = "linux")]
 pub use imp::{hold, recv, send};
 
-#[cfg(target_os = "linux")]
 mod imp {
     use super::{full, Framing, Shape};
     use crate::os::{self, Stdio};
@@ -201,34 +193,4 @@ mod imp {
         out.flush()?;
         Ok(())
     }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn not_here(what: &str, name: &Name) -> anyhow::Error {
-    anyhow::anyhow!(
-        "cannot {what} channel {}: channels are not available on this platform yet (Linux \
-         only)",
-        shmkit::quoted(&full(name))
-    )
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn hold(name: &Name, _shape: Shape, _mode: u32) -> Result<Box<dyn std::any::Any>> {
-    Err(not_here("create", name))
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn send(
-    name: &Name,
-    _message: Option<&str>,
-    _file: Option<&Path>,
-    _lines: bool,
-    _timeout: Option<Duration>,
-) -> Result<()> {
-    Err(not_here("send on", name))
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn recv(name: &Name, _count: u64, _timeout: Option<Duration>, _framing: Framing) -> Result<()> {
-    Err(not_here("receive on", name))
 }

@@ -72,7 +72,7 @@ enum Command {
         #[arg(value_parser = parse_name)]
         name: Name,
         /// What to create: a mapping (the default), or a mutex, an (auto-reset, unset)
-        /// event, a semaphore (count 0, maximum 1) or a channel (Linux only), which need
+        /// event, a semaphore (count 0, maximum 1) or a channel, which need
         /// --hold.
         #[arg(long, default_value = "mapping", value_parser = create::parse_kind)]
         kind: shmkit::Kind,
@@ -107,7 +107,7 @@ enum Command {
     /// most --timeout in all. Exit status 3 when the receiver is gone (it attached, then
     /// closed: sends fail until the next receiver attaches), 4 when the channel stayed
     /// full for --timeout, 2 for a message larger than the channel's maximum (nothing is
-    /// sent). Linux only.
+    /// sent).
     Send {
         /// The channel's name.
         #[arg(value_parser = parse_name)]
@@ -131,7 +131,7 @@ enum Command {
     /// holds a newline is ambiguous: use --hex), or with --hex as lowercase hex digits
     /// followed by a newline. Takes the channel's receive end, so only one `recv` (or
     /// other receiver) at a time. Exit status 3 when every sender is gone and nothing is
-    /// left, 4 when --timeout ran out before --count messages. Linux only.
+    /// left, 4 when --timeout ran out before --count messages.
     Recv {
         /// The channel's name.
         #[arg(value_parser = parse_name)]

@@ -14,31 +14,24 @@
 //! ```
 //!
 //! Build it with `--release` for the timings that matter. Set `SHMKIT_EXAMPLE_SUFFIX` to
-//! append `-<suffix>` to the channels' names. Channels are Linux-only for now.
+//! append `-<suffix>` to the channels' names.
 
 mod support;
 
-#[cfg(target_os = "linux")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ping = support::object_name(r"Local\ping");
     let pong = support::object_name(r"Local\pong");
     match std::env::args().nth(1).as_deref() {
-        Some("--peer") => linux::peer(&ping, &pong),
-        None => linux::parent(&ping, &pong, 10_000),
+        Some("--peer") => imp::peer(&ping, &pong),
+        None => imp::parent(&ping, &pong, 10_000),
         Some(n) => match n.parse() {
-            Ok(rounds) if rounds > 0 => linux::parent(&ping, &pong, rounds),
+            Ok(rounds) if rounds > 0 => imp::parent(&ping, &pong, rounds),
             _ => Err(format!("expected a number of rounds, or none; got {n:?}").into()),
         },
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn main() {
-    eprintln!("channel_pingpong: channels are not available on this platform yet (Linux only)");
-}
-
-#[cfg(target_os = "linux")]
-mod linux {
+mod imp {
     use shmkit::channel::{Receiver, Sender};
     use shmkit::ErrorKind;
     use std::error::Error;

@@ -14,12 +14,10 @@
 //! cargo run --release -p shmkit --example frames [FRAMES [FRAME_BYTES]]
 //! ```
 //!
-//! Set `SHMKIT_EXAMPLE_SUFFIX` to append `-<suffix>` to the channel's name. Channels are
-//! Linux-only for now.
+//! Set `SHMKIT_EXAMPLE_SUFFIX` to append `-<suffix>` to the channel's name.
 
 mod support;
 
-#[cfg(target_os = "linux")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = support::object_name(r"Local\frames");
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,18 +32,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     if args.first().map(String::as_str) == Some("--producer") {
-        return linux::producer(&name, number(1, 0)?, number(2, 0)?);
+        return imp::producer(&name, number(1, 0)?, number(2, 0)?);
     }
-    linux::consumer(&name, number(0, 500)?, number(1, 1 << 20)?)
+    imp::consumer(&name, number(0, 500)?, number(1, 1 << 20)?)
 }
 
-#[cfg(not(target_os = "linux"))]
-fn main() {
-    eprintln!("frames: channels are not available on this platform yet (Linux only)");
-}
-
-#[cfg(target_os = "linux")]
-mod linux {
+mod imp {
     use shmkit::channel::{Receiver, Sender};
     use std::error::Error;
     use std::process::Command;

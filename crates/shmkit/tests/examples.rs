@@ -472,8 +472,6 @@ fn create_exclusive() {
 }
 
 #[test]
-// Linux only: channels are (for now).
-#[cfg(target_os = "linux")]
 fn channel_pingpong() {
     let run = run_with("channel_pingpong", &["200"]);
     let ping = format!(r"Local\ping-{}", run.suffix);
@@ -497,8 +495,6 @@ fn channel_pingpong() {
 }
 
 #[test]
-// Linux only: channels are (for now).
-#[cfg(target_os = "linux")]
 fn frames() {
     let run = run_with("frames", &["40", "65536"]);
     let name = format!(r"Local\frames-{}", run.suffix);
