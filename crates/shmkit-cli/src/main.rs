@@ -23,6 +23,7 @@
 //! | `persistent` | boolean | outlives its handles until `shmkit rm` |
 //! | `holders` | array of integers | pids of the processes holding a handle or a view, ascending |
 
+mod bench;
 mod create;
 mod data;
 mod demo;
@@ -33,6 +34,7 @@ mod units;
 
 use clap::{Parser, Subcommand};
 use shmkit::{ErrorKind, Name};
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -183,6 +185,17 @@ enum Command {
     /// A parent creates an object, writes a message, starts a child that opens it by
     /// name and reads it, then closes it and shows that the name is gone.
     Demo,
+    /// Measure shmkit against iceoryx2, a Unix socket, a pipe and raw calls.
+    ///
+    /// Runs the `shmkit-bench` binary next to `shmkit` (or the one $SHMKIT_BENCH names)
+    /// with these arguments: `shmkit bench --help` shows its options (--quick, --runs N,
+    /// --json FILE, --plots DIR). Build it with `cargo build --release -p shmkit-bench`.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// The arguments of shmkit-bench.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<OsString>,
+    },
     /// The child half of `demo` (started by it).
     #[command(hide = true)]
     DemoChild {
@@ -270,6 +283,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Rm { name } => objects::rm(&name),
         Command::Gc { dry_run } => objects::gc(dry_run),
         Command::Demo => demo::parent(),
+        Command::Bench { args } => bench::bench(&args),
         Command::DemoChild { name } => demo::child(&name),
     }
 }

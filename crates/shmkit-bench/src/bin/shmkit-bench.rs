@@ -34,8 +34,8 @@ mod linux {
         #[arg(long, value_name = "DIR")]
         plots: Option<PathBuf>,
         /// The two CPUs the ends are pinned to.
-        #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 2, default_values_t = [0usize, 1])]
-        cpus: Vec<usize>,
+        #[arg(long, value_name = "A,B", value_parser = parse_cpus, default_value = "0,1")]
+        cpus: [usize; 2],
         /// Measure only these systems (by report name: flag-spin, flag-futex, iceoryx2,
         /// unix-socket, pipe, ...); repeatable.
         #[arg(long, value_name = "SYSTEM")]
@@ -47,6 +47,14 @@ mod linux {
         /// fast (the test suite's smoke test).
         #[arg(long, hide = true)]
         smoke: bool,
+    }
+
+    fn parse_cpus(text: &str) -> Result<[usize; 2], String> {
+        let mut it = text.split(',').map(|c| c.trim().parse::<usize>());
+        match (it.next(), it.next(), it.next()) {
+            (Some(Ok(a)), Some(Ok(b)), None) => Ok([a, b]),
+            _ => Err(format!("{text:?} is not two CPU numbers such as 0,1")),
+        }
     }
 
     #[derive(Debug, Subcommand)]
@@ -89,7 +97,7 @@ mod linux {
         let runs = cli
             .runs
             .map_or(if scale == Scale::Full { 3 } else { 1 }, |n| n as usize);
-        let cpus = [cli.cpus[0], cli.cpus[1]];
+        let cpus = cli.cpus;
         let available = shmkit_bench::suite::os::allowed_cpus();
         if available < 2 || cpus[0] == cpus[1] {
             eprintln!(
