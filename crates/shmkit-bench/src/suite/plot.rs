@@ -113,6 +113,8 @@ fn encode(buf: &[u8]) -> io::Result<Vec<u8>> {
     let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Best);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
     let mut w = enc.write_header().map_err(io::Error::other)?;
     w.write_image_data(buf).map_err(io::Error::other)?;
     w.finish().map_err(io::Error::other)?;
@@ -148,6 +150,7 @@ pub fn p50_by_size(rows: &[LatencyRow]) -> io::Result<Vec<u8>> {
                     String::new()
                 }
             })
+            .y_labels(12)
             .y_label_formatter(&|v| micros_label(*v))
             .x_desc("message size")
             .y_desc("one-way latency (half the round trip)")
@@ -236,6 +239,7 @@ pub fn distribution(dists: &[Distribution]) -> io::Result<Vec<u8>> {
                     _ => String::new(),
                 }
             })
+            .y_labels(12)
             .y_label_formatter(&|v| micros_label(*v))
             .x_desc("percentile")
             .y_desc("one-way latency (half the round trip)")
