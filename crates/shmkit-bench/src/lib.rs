@@ -16,6 +16,15 @@
 //! cargo bench -p shmkit-bench --bench lifecycle
 //! cargo run -p shmkit-bench --bin lifecycle-ratio
 //! ```
+//!
+//! [`suite`] is `shmkit bench` (the `shmkit-bench` binary): latency, streaming and
+//! life-cycle figures of shmkit next to iceoryx2, sockets, pipes and the bare shared-flag
+//! limits, one process per end, with a JSON report and plots (Linux):
+//!
+//! ```text
+//! cargo build --release -p shmkit-bench -p shmkit-cli
+//! target/release/shmkit bench --json bench.json --plots docs/bench
+//! ```
 
 use shmkit::{Access, Mapping};
 
@@ -241,6 +250,9 @@ pub mod sync {
         }
     }
 }
+
+#[cfg(target_os = "linux")]
+pub mod suite;
 
 /// The raw POSIX baseline.
 #[cfg(target_os = "linux")]

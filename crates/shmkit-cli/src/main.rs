@@ -26,6 +26,7 @@
 //! | `holders` | array of integers | pids of the processes holding a handle or a view, ascending |
 //! | `channel` | object or null | a channel's `capacity`, `max_message`, `producers`, `depth` (bytes waiting), `receiver` (pid or null), `senders` (pids), `receiver_attached`, `senders_attached`; null for other kinds |
 
+mod bench;
 mod channel;
 mod create;
 mod data;
@@ -37,6 +38,7 @@ mod units;
 
 use clap::{Parser, Subcommand};
 use shmkit::{ErrorKind, Name};
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -249,6 +251,17 @@ enum Command {
     /// A parent creates an object, writes a message, starts a child that opens it by
     /// name and reads it, then closes it and shows that the name is gone.
     Demo,
+    /// Measure shmkit against iceoryx2, a Unix socket, a pipe and raw calls.
+    ///
+    /// Runs the `shmkit-bench` binary next to `shmkit` (or the one $SHMKIT_BENCH names)
+    /// with these arguments: `shmkit bench --help` shows its options (--quick, --runs N,
+    /// --json FILE, --plots DIR). Build it with `cargo build --release -p shmkit-bench`.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// The arguments of shmkit-bench.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<OsString>,
+    },
     /// The child half of `demo` (started by it).
     #[command(hide = true)]
     DemoChild {
@@ -388,6 +401,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Rm { name } => objects::rm(&name),
         Command::Gc { dry_run } => objects::gc(dry_run),
         Command::Demo => demo::parent(),
+        Command::Bench { args } => bench::bench(&args),
         Command::DemoChild { name } => demo::child(&name),
     }
 }

@@ -1555,3 +1555,64 @@ fn channel_send_then_recv_round_trip() {
     assert!(holder.release().success());
     store.assert_clean();
 }
+
+#[test]
+fn bench_runs_the_bench_binary_or_says_how_to_build_it() {
+    let sibling = std::path::Path::new(common::BIN)
+        .with_file_name(format!("shmkit-bench{}", std::env::consts::EXE_SUFFIX));
+    let store = Store::new();
+    let mut cmd = store.cmd();
+    cmd.env_remove("SHMKIT_BENCH").args(["bench", "--help"]);
+    if sibling.is_file() {
+        // Built by this test run (cargo test --workspace) or an earlier build.
+        let out = cmd.assert().success();
+        let text = stdout_of(&out);
+        for option in ["--quick", "--json", "--runs", "--plots"] {
+            assert!(text.contains(option), "{option} not in:\n{text}");
+        }
+    } else {
+        cmd.assert()
+            .code(1)
+            .stderr(contains("cargo build --release -p shmkit-bench"));
+    }
+    store.assert_clean();
+}
+
+#[test]
+fn bench_without_the_binary_says_how_to_build_it() {
+    let store = Store::new();
+    let missing = store.root.join("no-such-shmkit-bench");
+    let out = store
+        .cmd()
+        .env("SHMKIT_BENCH", &missing)
+        .args(["bench", "--quick"])
+        .assert()
+        .code(1)
+        .stderr(contains("cargo build --release -p shmkit-bench"));
+    assert!(
+        stderr_of(&out).contains(&*missing.to_string_lossy()),
+        "{}",
+        stderr_of(&out)
+    );
+    store.assert_clean();
+}
+
+#[test]
+// Unix only: /bin/echo stands in for the bench binary.
+#[cfg(unix)]
+fn bench_passes_every_argument_on() {
+    let store = Store::new();
+    let out = store
+        .cmd()
+        .env("SHMKIT_BENCH", "/bin/echo")
+        .args([
+            "bench", "--quick", "--runs", "2", "--json", "out.json", "--help",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(&out).trim_end(),
+        "--quick --runs 2 --json out.json --help"
+    );
+    store.assert_clean();
+}
