@@ -20,6 +20,7 @@
 //! and listing the `System` in [`system::latency_systems`] or
 //! [`system::stream_systems`].
 
+pub mod channel;
 pub mod child;
 pub mod flag;
 pub mod iox;

@@ -99,14 +99,13 @@ impl System {
     }
 }
 
-/// The systems whose one-way latency is measured, in the order of the report.
-///
-/// The shmkit channel's entries (`"shmkit-channel"` in modes `"busy"`, `"block"` and
-/// `"adaptive"`) come first in this list once the channel exists; each is a `System`
-/// whose `listen` and `connect` open a `shmkit::channel` Sender and Receiver pair with
-/// that `Wait`, as [`super::iox`] does for iceoryx2.
+/// The systems whose one-way latency is measured, in the order of the report: the
+/// shmkit channel in its three `Wait` modes first.
 pub fn latency_systems() -> Vec<System> {
     vec![
+        super::channel::LATENCY_BUSY,
+        super::channel::LATENCY_BLOCK,
+        super::channel::LATENCY_ADAPTIVE,
         super::flag::SPIN,
         super::flag::FUTEX,
         super::iox::LATENCY_BUSY,
@@ -117,8 +116,7 @@ pub fn latency_systems() -> Vec<System> {
 }
 
 /// The systems whose streaming throughput of [`super::plan::STREAM_SIZE`] messages is
-/// measured. The shmkit channel's loan/commit entry (`"shmkit-channel"`, mode `"loan"`)
-/// comes first once the channel exists.
+/// measured: the shmkit channel's loan/commit first.
 pub fn stream_systems() -> Vec<System> {
-    vec![super::iox::STREAM]
+    vec![super::channel::STREAM, super::iox::STREAM]
 }

@@ -32,7 +32,10 @@
 //! the channel's maximum and a record that ends inside the ring and before `head`. A peer
 //! that breaks them gets [`Corrupt`], never an access outside the ring.
 
-use super::atomic::{AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
+use super::atomic::{
+    AtomicU32, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release, SeqCst},
+};
 use std::time::{Duration, Instant};
 
 /// The size of a record header.
@@ -204,12 +207,14 @@ impl Words<'_> {
         len: u64,
         ends: &impl Ends,
     ) {
+        // The headers need no ordering of their own: the release of `head` publishes them
+        // with the payload.
         if c.at != c.head {
             region
                 .header(g.at(c.head))
-                .store(TAG_PADDING | (c.at - c.head), SeqCst);
+                .store(TAG_PADDING | (c.at - c.head), Relaxed);
         }
-        region.header(g.at(c.at)).store(TAG_MESSAGE | len, SeqCst);
+        region.header(g.at(c.at)).store(TAG_MESSAGE | len, Relaxed);
         self.head.store(c.at + record_len(len), Release);
         // A read-modify-write, not a load: it reads the latest flag whatever the order
         // of the two sides' other accesses (see the module's notes).

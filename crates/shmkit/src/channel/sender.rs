@@ -176,11 +176,21 @@ impl Sender {
         let g = h.geometry();
         let words = h.words();
         let head = words.head.load(std::sync::atomic::Ordering::Acquire);
-        let tail = match words.tail_before(&g, head) {
+        // The consumed position as last seen is enough while it leaves room: the
+        // receiver's line is read again only when the ring looks full (or the cached
+        // position is older than a ring, or the committed one moved under it).
+        let cached_ok = head
+            .checked_sub(self.tail)
+            .is_some_and(|used| used <= g.size);
+        if cached_ok {
+            if let Some(c) = words.claim(&g, head, self.tail, len) {
+                return Ok(c);
+            }
+        }
+        self.tail = match words.tail_before(&g, head) {
             Ok(t) => t,
             Err(c) => return Err(self.end.corrupt(c)),
         };
-        self.tail = tail;
         loop {
             if let Some(c) = words.claim(&g, head, self.tail, len) {
                 return Ok(c);

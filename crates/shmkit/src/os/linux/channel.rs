@@ -193,7 +193,8 @@ fn attach(entry: Entry, end: End, what: String) -> Result<ChannelHandle> {
             std::ptr::null_mut(),
             len as usize,
             ProtFlags::READ | ProtFlags::WRITE,
-            MapFlags::SHARED,
+            // Populated: the first turn of the ring takes no page faults.
+            MapFlags::SHARED | MapFlags::POPULATE,
             &entry.fd,
             0,
         )
