@@ -1313,12 +1313,12 @@ fn channel_send_recv_round_trip_with_depth_and_ends_in_ls_and_info() {
         .write_stdin("a\n\nccc")
         .assert()
         .success();
-    // Four records of 16, 16, 8 and 16 bytes; the holder is the one sender attached.
+    // Four records of 32, 32, 16 and 32 bytes; the holder is the one sender attached.
     let c = channel_json(&store, &name);
     assert_eq!(c["capacity"], 4096, "{c}");
     assert_eq!(c["max_message"], 100, "{c}");
     assert_eq!(c["producers"], 3, "{c}");
-    assert_eq!(c["depth"], 56, "{c}");
+    assert_eq!(c["depth"], 112, "{c}");
     assert_eq!(c["receiver"], Value::Null, "{c}");
     assert_eq!(c["receiver_attached"], false, "{c}");
     assert_eq!(c["senders"], serde_json::json!([holder.pid]), "{c}");
@@ -1334,7 +1334,7 @@ fn channel_send_recv_round_trip_with_depth_and_ends_in_ls_and_info() {
         "{text}"
     );
     let line = text.lines().find(|l| l.starts_with(&name)).unwrap();
-    for cell in ["channel", "0640", "56 B", &holder.pid.to_string()] {
+    for cell in ["channel", "0640", "112 B", &holder.pid.to_string()] {
         assert!(line.contains(cell), "{cell:?} not in {line:?}");
     }
     let info = store.cmd().args(["info", &name]).assert().success();
@@ -1344,7 +1344,7 @@ fn channel_send_recv_round_trip_with_depth_and_ends_in_ls_and_info() {
         "capacity    4 KiB (4096 bytes)".to_owned(),
         "max message 100 B (100 bytes)".to_owned(),
         "producers   3".to_owned(),
-        "depth       56 B (56 bytes) waiting".to_owned(),
+        "depth       112 B (112 bytes) waiting".to_owned(),
         "receiver    -".to_owned(),
         format!("senders     {}", holder.pid),
     ] {
@@ -1475,7 +1475,7 @@ fn channel_errors_have_their_exit_statuses() {
         .assert()
         .code(2)
         .stderr(contains("larger than its maximum of 100 bytes"));
-    // Full: 100-byte messages take 112 ring bytes, so 36 fit in 4 KiB (4).
+    // Full: 100-byte messages take 128 ring bytes, so 32 fit in 4 KiB (4).
     let lines = format!("{}\n", "y".repeat(100)).repeat(40);
     store
         .cmd()
@@ -1484,7 +1484,7 @@ fn channel_errors_have_their_exit_statuses() {
         .assert()
         .code(4)
         .stderr(contains("full"));
-    assert_eq!(channel_json(&store, &name)["depth"], 36 * 112);
+    assert_eq!(channel_json(&store, &name)["depth"], 32 * 128);
     // A sender waiting for room holds the one free place: another is Busy (1).
     let waiting = "w".repeat(100);
     let (mut tx, _out, _err) = background(&store, &["send", &name, &waiting]);
@@ -1496,11 +1496,11 @@ fn channel_errors_have_their_exit_statuses() {
         .code(1)
         .stderr(contains("sender places are taken"));
     // A receiver drains it; a second receiver is Busy (1).
-    let (mut rx, out, _err) = background(&store, &["recv", &name, "--count", "37"]);
+    let (mut rx, out, _err) = background(&store, &["recv", &name, "--count", "33"]);
     assert!(common::wait_with_watchdog(&mut tx, common::WATCHDOG).success());
     assert!(common::wait_with_watchdog(&mut rx, common::WATCHDOG).success());
     out.wait_for(&waiting);
-    assert_eq!(out.all().lines().count(), 37);
+    assert_eq!(out.all().lines().count(), 33);
     // Empty again: a timed-out receive (4), or none at all with --count 0 (0).
     store
         .cmd()

@@ -412,16 +412,16 @@ fn channel_file(name: &str) -> std::path::PathBuf {
 #[test]
 fn rule_9_8_a_corrupted_index_or_header_is_an_error_never_a_crash() {
     use std::os::unix::fs::FileExt;
-    // (offset in the file, bytes written, which end reads it): the committed position
-    // past one ring, a record header with a length past the ring (the receiver's), the
-    // consumed position past the committed one (the sender's).
+    // (offset in the file, bytes written, which end reads it): a record's tag and length
+    // word with a length past the ring (the receiver's), the committed position past one
+    // ring and the consumed position past the committed one (the sender's).
     let cases: [(u64, &[u8], &str); 3] = [
-        (4096 + 128, &u64::MAX.to_le_bytes(), "receiver"),
         (
-            8192,
+            8192 + 8,
             &(0x4d53_4731u64 << 32 | 0xffff_fff0).to_le_bytes(),
             "receiver",
         ),
+        (4096 + 128, &u64::MAX.to_le_bytes(), "sender"),
         (4096 + 256, &(1u64 << 50).to_le_bytes(), "sender"),
     ];
     for (at, bytes, reader) in cases {
@@ -540,13 +540,13 @@ fn inspect_shows_a_channels_shape_depth_and_ends_and_doubts_their_pids() {
     assert_eq!((c.senders_attached, c.senders.clone()), (0, vec![]));
 
     let mut tx = Sender::open(&name).unwrap();
-    tx.send(b"12345").unwrap(); // a record of 8 + 8 bytes
-    tx.send(b"").unwrap(); // 8
+    tx.send(b"12345").unwrap(); // a record of 16 + 16 bytes
+    tx.send(b"").unwrap(); // 16
     let c = shmkit::inspect::info(&name).unwrap().channel.unwrap();
-    assert_eq!((c.depth, c.senders_attached, c.senders), (24, 1, vec![me]));
+    assert_eq!((c.depth, c.senders_attached, c.senders), (48, 1, vec![me]));
     assert_eq!(rx.recv().unwrap().len(), 5);
     let c = shmkit::inspect::info(&name).unwrap().channel.unwrap();
-    assert_eq!(c.depth, 8);
+    assert_eq!(c.depth, 16);
 
     // The pid words are hints: a pid is believed only for a taken place, of a process
     // that holds the channel.

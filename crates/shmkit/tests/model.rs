@@ -511,14 +511,14 @@ impl RingModel {
     fn recv(&self, tail: &mut u64) -> Option<u64> {
         let w = self.words();
         loop {
-            let head = w.head_after(&G, *tail).unwrap();
-            if let Some(r) = w.next_record(&G, self, *tail, head).unwrap() {
+            if let Some(r) = w.record_at(&G, self, *tail).unwrap() {
                 w.consume(r.next, self);
                 *tail = r.next;
                 return Some(r.len);
             }
-            let waited = w.wait_for_head(
+            let waited = w.wait_for_record(
                 &G,
+                self,
                 *tail,
                 ring::Waiting::Spin(Default::default()),
                 None,

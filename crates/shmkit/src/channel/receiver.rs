@@ -13,8 +13,6 @@ pub struct Receiver {
     existed: bool,
     /// Where the next message starts (this end is the only writer of the shared one).
     tail: u64,
-    /// The committed position as last seen.
-    head: u64,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -32,7 +30,6 @@ impl Receiver {
             end,
             existed,
             tail,
-            head: tail,
             _not_sync: PhantomData,
         }
     }
@@ -87,9 +84,8 @@ impl Receiver {
         let g = h.geometry();
         let words = h.words();
         let region = h.region();
-        let mut looked = false;
         loop {
-            match words.next_record(&g, &region, self.tail, self.head) {
+            match words.record_at(&g, &region, self.tail) {
                 Ok(Some(rec)) => {
                     return Ok(Some(Message {
                         receiver: self,
@@ -99,25 +95,22 @@ impl Receiver {
                 Ok(None) => {}
                 Err(c) => return Err(self.end.corrupt(c)),
             }
-            if !looked {
-                looked = true;
-                match words.head_after(&g, self.tail) {
-                    Ok(head) => self.head = head,
-                    Err(c) => return Err(self.end.corrupt(c)),
-                }
-                if self.head != self.tail {
-                    continue;
-                }
-            }
             if poll {
-                return if h.peer_gone() {
-                    Err(self.disconnected())
-                } else {
-                    Ok(None)
+                if !h.peer_gone() {
+                    return Ok(None);
+                }
+                // Gone: what was committed before still arrives.
+                return match words.record_at(&g, &region, self.tail) {
+                    Ok(Some(rec)) => Ok(Some(Message {
+                        receiver: self,
+                        rec,
+                    })),
+                    Ok(None) => Err(self.disconnected()),
+                    Err(c) => Err(self.end.corrupt(c)),
                 };
             }
-            match words.wait_for_head(&g, self.tail, self.end.waiting, deadline, h) {
-                Ok(Waited::Moved(head)) => self.head = head,
+            match words.wait_for_record(&g, &region, self.tail, self.end.waiting, deadline, h) {
+                Ok(Waited::Moved(_)) => {}
                 Ok(Waited::TimedOut) => return Ok(None),
                 Ok(Waited::Disconnected) => return Err(self.disconnected()),
                 Err(c) => return Err(self.end.corrupt(c)),

@@ -5,17 +5,20 @@
 //! model checker (`tests/model.rs` includes this file).
 //!
 //! The algorithm is a Lamport ring (one writer of each index, each side caching the
-//! other's) with variable-size records as in Aeron's log buffers: a record is an 8-byte
-//! header (length and tag) and its payload padded to 8 bytes; one that would cross the
-//! end of the ring is preceded by a padding record that fills the rest, so every payload
-//! is contiguous and can be handed out in place (zero-copy). Positions are byte counts
-//! since the channel was made (64 bits: they never wrap); a position's place in the ring
-//! is its remainder by the ring's size, a power of two.
+//! other's) with variable-size records as in Aeron's log buffers: a record is a 16-byte
+//! header and its payload padded to 16 bytes; one that would cross the end of the ring
+//! is preceded by a padding record that fills the rest, so every payload is contiguous
+//! and can be handed out in place (zero-copy). Positions are byte counts since the
+//! channel was made (64 bits: they never wrap); a position's place in the ring is its
+//! remainder by the ring's size, a power of two.
 //!
-//! - `head`: where the next record goes; everything before it is committed. A sender
-//!   writes the payload, then the headers, then `head` — so the receiver, which reads
-//!   `head` before any header, never sees a record before its commit. A loan that is
-//!   dropped never moves `head`: it never appears.
+//! - A header is a commit marker (the record's position, inverted) and a word of tag and
+//!   length. A sender writes the payload and the tag and length, then the marker with
+//!   release ordering: the receiver polls the marker at its position, so it never sees a
+//!   record before its commit, and a small message costs it one cache line, as in
+//!   Aeron. A loan that is dropped writes no marker: it never appears.
+//! - `head`: where the next record goes; everything before it is committed. The senders
+//!   keep it (and take their turns by it); the receiver reads it only to sleep.
 //! - `tail`: where the next record to receive starts; everything before it is free.
 //! - Several senders take turns through a claim lock (`crate::sync::lockword`), held from
 //!   the loan to its commit; the ring itself has one writer of `head` at any moment.
@@ -28,9 +31,9 @@
 //!   do the same on `tx_sleeping` / `tx_seq`.
 //!
 //! Everything read from shared memory is checked before it is used: `head` and `tail` must
-//! be at most one ring apart and in order, a header must carry a known tag, a length within
-//! the channel's maximum and a record that ends inside the ring and before `head`. A peer
-//! that breaks them gets [`Corrupt`], never an access outside the ring.
+//! be at most one ring apart and in order, a header must carry a known tag and a length
+//! within the channel's maximum, for a record that ends inside the ring. A peer that
+//! breaks them gets [`Corrupt`], never an access outside the ring.
 
 use super::atomic::{
     AtomicU32, AtomicU64,
@@ -38,15 +41,23 @@ use super::atomic::{
 };
 use std::time::{Duration, Instant};
 
-/// The size of a record header.
-pub(crate) const HEADER: u64 = 8;
+/// The size of a record header: the commit marker, then the tag and length; records
+/// start on 16-byte boundaries.
+pub(crate) const HEADER: u64 = 16;
 const TAG_MESSAGE: u64 = 0x4d53_4731 << 32; // "MSG1"
 const TAG_PADDING: u64 = 0x5041_4431 << 32; // "PAD1"
 const TAG_MASK: u64 = 0xffff_ffff << 32;
 
 /// The ring bytes a message of `len` bytes takes, header included.
 pub(crate) fn record_len(len: u64) -> u64 {
-    HEADER + len.div_ceil(8) * 8
+    HEADER + len.div_ceil(16) * 16
+}
+
+/// The commit marker of the record at position `pos`: its position, inverted, so that
+/// neither zeroed memory nor a record of an earlier turn of the ring (a position one or
+/// more rings back) passes for it.
+fn marker(pos: u64) -> u64 {
+    !pos
 }
 
 /// The ring size that holds `capacity` bytes and any message of up to `max_message`
@@ -169,12 +180,6 @@ impl Words<'_> {
         }
     }
 
-    /// The committed position, checked against the consumed one `tail`.
-    pub(crate) fn head_after(&self, g: &Geometry, tail: u64) -> Result<u64, Corrupt> {
-        let head = self.head.load(Acquire);
-        Self::checked_span(g, tail, head).map(|_| head)
-    }
-
     /// The consumed position, checked against the committed one `head`.
     pub(crate) fn tail_before(&self, g: &Geometry, head: u64) -> Result<u64, Corrupt> {
         let tail = self.tail.load(Acquire);
@@ -197,8 +202,8 @@ impl Words<'_> {
         })
     }
 
-    /// Publishes a claimed record of `len` bytes (at most what was claimed): its
-    /// headers, then `head`, then a wake-up for a sleeping receiver.
+    /// Publishes a claimed record of `len` bytes (at most what was claimed): its header,
+    /// then `head`, then a wake-up for a sleeping receiver.
     pub(crate) fn commit(
         &self,
         g: &Geometry,
@@ -207,14 +212,18 @@ impl Words<'_> {
         len: u64,
         ends: &impl Ends,
     ) {
-        // The headers need no ordering of their own: the release of `head` publishes them
-        // with the payload.
+        // Tag and length first, then the marker that commits them with the payload; the
+        // message before the padding that leads to it.
+        region
+            .header(g.at(c.at) + 8)
+            .store(TAG_MESSAGE | len, Relaxed);
+        region.header(g.at(c.at)).store(marker(c.at), Release);
         if c.at != c.head {
             region
-                .header(g.at(c.head))
+                .header(g.at(c.head) + 8)
                 .store(TAG_PADDING | (c.at - c.head), Relaxed);
+            region.header(g.at(c.head)).store(marker(c.head), Release);
         }
-        region.header(g.at(c.at)).store(TAG_MESSAGE | len, Relaxed);
         self.head.store(c.at + record_len(len), Release);
         // A read-modify-write, not a load: it reads the latest flag whatever the order
         // of the two sides' other accesses (see the module's notes).
@@ -224,41 +233,41 @@ impl Words<'_> {
         }
     }
 
-    /// The first record at or after `tail`, if `head` is past it (checked).
-    pub(crate) fn next_record(
+    /// The first record at or after `tail`, if one is committed there (checked).
+    pub(crate) fn record_at(
         &self,
         g: &Geometry,
         region: &impl Region,
         mut tail: u64,
-        head: u64,
     ) -> Result<Option<Record>, Corrupt> {
-        Self::checked_span(g, tail, head)?;
+        let mut turns = 0;
         loop {
-            if tail == head {
-                return Ok(None);
-            }
-            if tail % 8 != 0 {
+            if tail % HEADER != 0 {
                 return Err(Corrupt("the consumed position is not on a record"));
             }
-            let word = region.header(g.at(tail)).load(Acquire);
+            if region.header(g.at(tail)).load(Acquire) != marker(tail) {
+                return Ok(None);
+            }
+            let word = region.header(g.at(tail) + 8).load(Relaxed);
             let len = word & !TAG_MASK;
             match word & TAG_MASK {
                 TAG_PADDING => {
                     let next = (tail | (g.size - 1)) + 1;
-                    if len != next - tail || next > head {
+                    // A padding record ends the ring's turn, and one is all there can be.
+                    turns += 1;
+                    if len != next - tail || turns > 1 {
                         return Err(Corrupt("a padding record does not end the ring's turn"));
                     }
                     tail = next;
                 }
                 TAG_MESSAGE => {
-                    let next = tail + record_len(len.min(g.size));
-                    if len > g.max_message || g.at(tail) + HEADER + len > g.size || next > head {
-                        return Err(Corrupt("a record's length is past the ring or its end"));
+                    if len > g.max_message || g.at(tail) + HEADER + len > g.size {
+                        return Err(Corrupt("a record's length is past the ring"));
                     }
                     return Ok(Some(Record {
                         payload: g.at(tail) + HEADER,
                         len,
-                        next,
+                        next: tail + record_len(len),
                     }));
                 }
                 _ => return Err(Corrupt("a record header has an unknown tag")),
@@ -275,16 +284,17 @@ impl Words<'_> {
         }
     }
 
-    /// Waits until `head` moves past `tail` (a receiver with nothing to receive).
-    pub(crate) fn wait_for_head(
+    /// Waits until a record is committed at `tail` (a receiver with nothing to receive).
+    pub(crate) fn wait_for_record(
         &self,
         g: &Geometry,
+        region: &impl Region,
         tail: u64,
         how: Waiting,
         deadline: Option<Instant>,
         ends: &impl Ends,
     ) -> Result<Waited, Corrupt> {
-        let moved = || self.head_after(g, tail).map(|h| (h != tail).then_some(h));
+        let moved = || self.record_at(g, region, tail).map(|r| r.map(|_| tail));
         wait(&moved, self.rx_seq, self.rx_sleeping, how, deadline, ends)
     }
 

@@ -52,8 +52,7 @@ impl Ring {
     fn recv(&self) -> Result<Option<u64>, Corrupt> {
         let w = self.words();
         let tail = w.tail.load(SeqCst);
-        let head = w.head_after(&self.g, tail)?;
-        Ok(w.next_record(&self.g, self, tail, head)?.map(|r| {
+        Ok(w.record_at(&self.g, self, tail)?.map(|r| {
             assert!(r.payload + r.len <= self.g.size, "{r:?}");
             w.consume(r.next, &Nobody);
             r.len
@@ -87,10 +86,11 @@ fn sizes_are_powers_of_two_that_hold_two_largest_records() {
     assert_eq!(ring_size(5000, 100, 4096), Some(8192));
     assert_eq!(ring_size(4096, 4096, 4096), Some(16384));
     assert_eq!(ring_size(u64::MAX, 0, 4096), None);
-    assert_eq!(record_len(0), 8);
-    assert_eq!(record_len(1), 16);
-    assert!(Geometry::checked(4096, 2040).is_some());
-    assert!(Geometry::checked(4096, 2041).is_none());
+    assert_eq!(record_len(0), 16);
+    assert_eq!(record_len(1), 32);
+    assert_eq!(record_len(16), 32);
+    assert!(Geometry::checked(4096, 2032).is_some());
+    assert!(Geometry::checked(4096, 2033).is_none());
     assert!(Geometry::checked(4095, 1).is_none());
 }
 
@@ -113,7 +113,7 @@ fn messages_wrap_around_the_ring_behind_a_padding_record() {
 
 #[test]
 fn a_largest_message_fits_an_empty_ring_wherever_it_stands() {
-    let r = Ring::new(64, 24);
+    let r = Ring::new(128, 24);
     for _ in 0..20 {
         assert!(r.send(24), "an empty ring refused a largest message");
         assert!(!r.send(24) || r.recv().unwrap() == Some(24));
@@ -128,31 +128,32 @@ fn forged_positions_and_headers_are_corrupt_never_followed() {
     let r = Ring::new(64, 16);
     assert!(r.send(5));
     let w = r.words();
-    // The committed position more than a ring ahead, or behind the consumed one.
-    w.head.store(1000, SeqCst);
-    assert!(r.recv().is_err());
-    w.head.store(16, SeqCst);
+    // The committed position more than a ring ahead, or behind the consumed one: the
+    // sender's reads refuse it.
+    assert!(w.tail_before(&r.g, 1000).is_err());
     w.tail.store(24, SeqCst);
-    assert!(r.recv().is_err());
     assert!(w.tail_before(&r.g, 16).is_err());
     w.tail.store(0, SeqCst);
-    // Unknown tags, lengths past the maximum or the committed position, bad padding.
+    // A record committed at the consumed position with an unknown tag, a length past the
+    // maximum, or padding that does not end the turn.
     for forged in [
         0,
         u64::MAX,
         0x4d53_4731u64 << 32 | 17,
-        0x4d53_4731u64 << 32 | 9,
-        0x5041_4431u64 << 32 | 8,
-        0x5041_4431u64 << 32 | 64,
+        0x5041_4431u64 << 32 | 16,
+        0x5041_4431u64 << 32 | 128,
     ] {
-        r.headers[0].store(forged, SeqCst);
+        r.headers[1].store(forged, SeqCst);
         assert!(r.recv().is_err(), "{forged:#x}");
     }
-    r.headers[0].store(0x4d53_4731u64 << 32 | 5, SeqCst);
+    r.headers[1].store(0x4d53_4731u64 << 32 | 5, SeqCst);
     assert_eq!(r.recv().unwrap(), Some(5));
+    // Nothing committed: zeroed memory and a record of an earlier turn are not records.
+    assert_eq!(r.recv().unwrap(), None);
+    r.headers[4].store(!(32u64 + 64), SeqCst);
+    assert_eq!(r.recv().unwrap(), None);
     // A consumed position off the record grid.
-    w.head.store(40, SeqCst);
-    w.tail.store(20, SeqCst);
+    w.tail.store(40, SeqCst);
     assert!(r.recv().is_err());
 }
 
@@ -210,18 +211,18 @@ fn waits_time_out_and_see_a_gone_peer() {
         Waiting::Spin(Duration::from_micros(50)),
     ] {
         assert_eq!(
-            w.wait_for_head(&r.g, 0, how, soon, &Nobody),
+            w.wait_for_record(&r.g, &r, 0, how, soon, &Nobody),
             Ok(Waited::TimedOut)
         );
         assert_eq!(
-            w.wait_for_head(&r.g, 0, how, None, &Gone),
+            w.wait_for_record(&r.g, &r, 0, how, None, &Gone),
             Ok(Waited::Disconnected)
         );
     }
     assert!(r.send(1));
     assert_eq!(
-        w.wait_for_head(&r.g, 0, Waiting::Busy, None, &Gone),
-        Ok(Waited::Moved(16)),
+        w.wait_for_record(&r.g, &r, 0, Waiting::Busy, None, &Gone),
+        Ok(Waited::Moved(0)),
         "a message left is received before the end"
     );
 }
