@@ -943,12 +943,12 @@ mod tests {
 
     #[test]
     fn rule_9_8_a_corrupted_index_or_header_is_an_error_never_a_crash() {
-        // (offset in the section, value, which end reads it): the committed position
-        // past one ring, a record header with a length past the ring (the receiver's),
-        // the consumed position past the committed one (the sender's).
+        // (offset in the section, value, which end reads it): a record's tag and length
+        // word with a length past the ring (the receiver's), the committed position past
+        // one ring and the consumed position past the committed one (the senders').
         let cases = [
-            (HEAD_AT, u64::MAX, false),
-            (RING_AT, 0x4d53_4731u64 << 32 | 0xffff_fff0, false),
+            (RING_AT + 8, 0x4d53_4731u64 << 32 | 0xffff_fff0, false),
+            (HEAD_AT, u64::MAX, true),
             (TAIL_AT, 1u64 << 50, true),
         ];
         for (at, value, sender_reads) in cases {
@@ -962,7 +962,10 @@ mod tests {
             let (_section, view) = ring_view(&name);
             word(&view, at).store(value, SeqCst);
             let e = if sender_reads {
-                tx.send(b"two").unwrap_err()
+                // The sender reads the consumed position when the ring looks full to it.
+                (0..1000)
+                    .find_map(|_| tx.try_send(&[2; 100]).err())
+                    .expect("the corrupt position was never read")
             } else {
                 let r = rx.recv_timeout(Duration::from_millis(100));
                 r.map(|m| m.map(|m| m.len())).unwrap_err()
