@@ -122,6 +122,11 @@ fn child_entry() {
             for line in common::reported(&out) {
                 report(format!("peer {line}"));
             }
+            // A channel needs its control page and its ring: refused cleanly too.
+            report(describe(
+                shmkit::channel::Receiver::create("Global\\full-channel", 64 * 1024),
+                |_| "ok".into(),
+            ));
             drop((fillers, mutex, event, sem, v, fits));
         }
         // In a full store (made by "fill", which waits): opens and uses what is there,
@@ -561,7 +566,7 @@ fn rule_2_8_a_full_store_is_a_clean_error_never_sigbus() {
         String::from_utf8_lossy(&out.stderr)
     );
     let lines: Vec<&str> = r.lines().collect();
-    assert_eq!(lines.len(), 15, "{r}");
+    assert_eq!(lines.len(), 16, "{r}");
     assert_eq!(lines[0], "fits ok", "{r}");
     assert!(lines[1].starts_with("err NoSpace 112"), "{r}");
     assert!(
@@ -598,6 +603,10 @@ fn rule_2_8_a_full_store_is_a_clean_error_never_sigbus() {
     assert_eq!(lines[10], "peer objects ok", "{r}");
     // Create-or-open of an existing sync object needs no space.
     assert_eq!(lines[14], "peer ok existed=true", "{r}");
+    assert!(
+        lines[15].starts_with("err NoSpace 112") && lines[15].contains("full-channel"),
+        "{r}"
+    );
     drop(unmount);
     let mounted = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(
