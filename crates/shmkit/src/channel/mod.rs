@@ -33,6 +33,7 @@
 //! Aeron's log buffers), whose shared positions are checked on every read, so a peer that
 //! corrupts them gets an error, never an access outside the ring.
 
+pub(crate) mod control;
 mod receiver;
 pub(crate) mod ring;
 #[cfg(test)]
@@ -235,12 +236,12 @@ macro_rules! end_methods {
 
             /// The ring's size in bytes (the capacity, rounded up).
             pub fn capacity(&self) -> usize {
-                self.end.handle.geometry().size as usize
+                self.end.handle.control().geometry().size as usize
             }
 
             /// The largest message, in bytes.
             pub fn max_message(&self) -> usize {
-                self.end.handle.geometry().max_message as usize
+                self.end.handle.control().geometry().max_message as usize
             }
         }
 

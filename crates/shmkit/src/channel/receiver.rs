@@ -23,6 +23,7 @@ impl Receiver {
         // A new receiver goes on where the last one stopped: what is left waits for it.
         let tail = end
             .handle
+            .control()
             .words()
             .tail
             .load(std::sync::atomic::Ordering::Acquire);
@@ -81,11 +82,11 @@ impl Receiver {
 
     fn recv_until(&mut self, deadline: Option<Instant>, poll: bool) -> Result<Option<Message<'_>>> {
         let h = &self.end.handle;
-        let g = h.geometry();
-        let words = h.words();
-        let region = h.region();
+        let g = h.control().geometry();
+        let words = h.control().words();
+        let region = h.control();
         loop {
-            match words.record_at(&g, &region, self.tail) {
+            match words.record_at(&g, region, self.tail) {
                 Ok(Some(rec)) => {
                     return Ok(Some(Message {
                         receiver: self,
@@ -100,7 +101,7 @@ impl Receiver {
                     return Ok(None);
                 }
                 // Gone: what was committed before still arrives.
-                return match words.record_at(&g, &region, self.tail) {
+                return match words.record_at(&g, region, self.tail) {
                     Ok(Some(rec)) => Ok(Some(Message {
                         receiver: self,
                         rec,
@@ -109,7 +110,7 @@ impl Receiver {
                     Err(c) => Err(self.end.corrupt(c)),
                 };
             }
-            match words.wait_for_record(&g, &region, self.tail, self.end.waiting, deadline, h) {
+            match words.wait_for_record(&g, region, self.tail, self.end.waiting, deadline, h) {
                 Ok(Waited::Moved(_)) => {}
                 Ok(Waited::TimedOut) => return Ok(None),
                 Ok(Waited::Disconnected) => return Err(self.disconnected()),
@@ -131,6 +132,7 @@ impl Message<'_> {
         self.receiver
             .end
             .handle
+            .control()
             .payload(self.rec.payload, self.rec.len)
     }
 }
@@ -148,7 +150,11 @@ impl std::ops::Deref for Message<'_> {
 impl Drop for Message<'_> {
     fn drop(&mut self) {
         let r = &mut *self.receiver;
-        r.end.handle.words().consume(self.rec.next, &r.end.handle);
+        r.end
+            .handle
+            .control()
+            .words()
+            .consume(self.rec.next, &r.end.handle);
         r.tail = self.rec.next;
     }
 }

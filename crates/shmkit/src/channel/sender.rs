@@ -28,6 +28,7 @@ impl Sender {
     pub(crate) fn new(end: End, existed: bool) -> Sender {
         let tail = end
             .handle
+            .control()
             .words()
             .tail
             .load(std::sync::atomic::Ordering::Acquire);
@@ -110,7 +111,7 @@ impl Sender {
         deadline: Option<Instant>,
         poll: bool,
     ) -> Result<Loan<'_>> {
-        let g = self.end.handle.geometry();
+        let g = self.end.handle.control().geometry();
         if len as u64 > g.max_message {
             return Err(self.error(
                 ErrorKind::TooLarge,
@@ -122,12 +123,12 @@ impl Sender {
             ));
         }
         self.sends = self.sends.wrapping_add(1);
-        if self.end.handle.receiver_closed()
+        if self.end.handle.control().receiver_closed()
             || (self.sends % SENDS_PER_LOOK == 0 && self.end.handle.peer_gone())
         {
             return Err(self.disconnected());
         }
-        let shared = self.end.handle.producers() > 1;
+        let shared = self.end.handle.control().producers() > 1;
         if shared {
             self.claim(deadline, poll)?;
         }
@@ -173,8 +174,8 @@ impl Sender {
 
     fn find_room(&mut self, len: u64, deadline: Option<Instant>, poll: bool) -> Result<Claim> {
         let h = &self.end.handle;
-        let g = h.geometry();
-        let words = h.words();
+        let g = h.control().geometry();
+        let words = h.control().words();
         let head = words.head.load(std::sync::atomic::Ordering::Acquire);
         // The consumed position as last seen is enough while it leaves room: the
         // receiver's line is read again only when the ring looks full (or the cached
@@ -236,8 +237,13 @@ impl Loan<'_> {
     /// Sends the message.
     pub fn commit(self) {
         let h = &self.sender.end.handle;
-        h.words()
-            .commit(&h.geometry(), &h.region(), self.claim, self.len as u64, h);
+        h.control().words().commit(
+            &h.control().geometry(),
+            h.control(),
+            self.claim,
+            self.len as u64,
+            h,
+        );
         // Drop gives the turn back.
     }
 
@@ -245,6 +251,7 @@ impl Loan<'_> {
         self.sender
             .end
             .handle
+            .control()
             .payload(self.claim.payload, self.len as u64)
     }
 }

@@ -36,9 +36,10 @@
 //! - `ChannelHandle`: one attached channel end (SPEC section 9), made by
 //!   `create_channel(&ChannelRequest, sender) -> (ChannelHandle, already_existed)` or
 //!   `open_channel(&Name, sender)`; a second receiver, or a sender beyond the channel's
-//!   places, is ERROR_BUSY. Its methods: `another_sender`, `what`, `geometry`,
-//!   `producers`, `words`, `payload(at, len)`, `region` (a `ring::Region`),
-//!   `receiver_closed`, `peer_gone` (before the other end ever attached: false),
+//!   places, is ERROR_BUSY. Its methods: `another_sender`, `what`, `control` (the
+//!   mapped control page and ring, `crate::channel::control::Control`: the shape, the
+//!   shared words, the payloads, the ring's headers), `peer_gone` (before the other
+//!   end ever attached: false),
 //!   `claim(deadline, poll) -> Locked`, `unclaim`, `claim_owned` (the senders' turn),
 //!   `corrupt(why)`; it implements `ring::Ends`. `Drop` detaches the end (its place is
 //!   free for a new one, as when its process dies) and wakes the other side.
@@ -193,7 +194,8 @@ pub(crate) struct ChannelRequest<'a> {
 // The contract above, checked wherever the crate compiles: each item must exist with
 // exactly this signature.
 const _: () = {
-    use crate::channel::ring::{Ends, Geometry, Words};
+    use crate::channel::control::Control;
+    use crate::channel::ring::Ends;
     use crate::error::Result;
     use crate::kind::{Access, Acquire};
     use crate::sync::lockword::Locked;
@@ -245,11 +247,7 @@ const _: () = {
     let _: fn(&Name, bool) -> Result<ChannelHandle> = open_channel;
     let _: fn(&ChannelHandle) -> Result<ChannelHandle> = ChannelHandle::another_sender;
     let _: fn(&ChannelHandle) -> &str = ChannelHandle::what;
-    let _: fn(&ChannelHandle) -> Geometry = ChannelHandle::geometry;
-    let _: fn(&ChannelHandle) -> u32 = ChannelHandle::producers;
-    let _: fn(&ChannelHandle) -> Words<'_> = ChannelHandle::words;
-    let _: fn(&ChannelHandle, u64, u64) -> *mut u8 = ChannelHandle::payload;
-    let _: fn(&ChannelHandle) -> bool = ChannelHandle::receiver_closed;
+    let _: fn(&ChannelHandle) -> &Control = ChannelHandle::control;
     let _: fn(&ChannelHandle) -> bool = ChannelHandle::peer_gone;
     let _: fn(&ChannelHandle, Option<Instant>, bool) -> Locked = ChannelHandle::claim;
     let _: fn(&ChannelHandle) = ChannelHandle::unclaim;

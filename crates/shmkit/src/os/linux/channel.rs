@@ -7,18 +7,12 @@
 //! | 4096..8192 | the control page: the shape, then each shared word on a line of its own |
 //! | 8192.. | the ring (`crate::channel::ring`) |
 //!
-//! The control page, by 128-byte line (each group written by one side has a line of its
-//! own: two cache lines, for the adjacent-line prefetcher):
+//! The control page is `crate::channel::control`'s, with the lines it leaves to the
+//! backend used so:
 //!
 //! | offset | what | written by |
 //! |---|---|---|
-//! | 0 | magic, ring size, max message, producers | the creator, once |
-//! | 128 | `head`, the committed position | the senders |
-//! | 256 | `tail`, the consumed position | the receiver |
-//! | 384 | the receiver's wake-up sequence and sleeping flag | both |
-//! | 512 | the senders' wake-up sequence and sleeping flag | both |
-//! | 640 | the senders' claim lock | the senders |
-//! | 768 | the receiver's state, "a sender attached once" | the ends, at attach and close |
+//! | 640 | the senders' claim lock (`crate::sync::lockword`) | the senders |
 //! | 896 | the attached receiver's pid (0: none) | the receiver, at attach and close |
 //! | 1024 | sender place `i`'s pid at `1024 + 4 i` (64 places) | each sender, likewise |
 //!
@@ -35,7 +29,11 @@ use super::store;
 use super::sync::futex::SharedFutex;
 use super::sync::owner::{self, Threads};
 use super::sys::{lock::byte, Errno};
-use crate::channel::ring::{self, Ends, Geometry, Region, Words};
+use crate::channel::control::{
+    Control, Receiving, HEAD_AT, MAGIC, MAGIC_AT, MAX_MESSAGE_AT, MAX_PRODUCERS, PRODUCERS_AT,
+    SIZE_AT, TAIL_AT,
+};
+use crate::channel::ring::{self, Ends, Geometry};
 use crate::error::{code, Error, ErrorKind, Result};
 use crate::kind::Kind;
 use crate::name::{label, Name};
@@ -45,43 +43,24 @@ use crate::sync::state::Futex;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::mm::{MapFlags, ProtFlags};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 const PAGE: u64 = 4096;
 const CONTROL_AT: u64 = PAGE;
 const RING_AT: u64 = 2 * PAGE;
-/// The most senders a channel can have.
-pub(crate) const MAX_PRODUCERS: u32 = 64;
 
-// The control page: offsets from its start (the table in the module documentation).
-const MAGIC: u64 = 0x3143_4b4d_4853; // "SHMKC1"
-const MAGIC_AT: u64 = 0;
-const SIZE_AT: u64 = 8;
-const MAX_MESSAGE_AT: u64 = 16;
-const PRODUCERS_AT: u64 = 24;
-const HEAD_AT: u64 = 128;
-const TAIL_AT: u64 = 256;
-const RX_SEQ_AT: u64 = 384;
-const RX_SLEEPING_AT: u64 = 388;
-const TX_SEQ_AT: u64 = 512;
-const TX_SLEEPING_AT: u64 = 516;
+// The backend's own words of the control page (the table in the module documentation).
 const CLAIM_STATE_AT: u64 = 640;
 const CLAIM_START_AT: u64 = 648;
 const CLAIM_SEQ_AT: u64 = 656;
 const CLAIM_DEPTH_AT: u64 = 660;
 const CLAIM_SEALED_AT: u64 = 664;
-/// Receiver: 0 never attached, 1 attached, 2 closed. Senders: 1 once one attached.
-const RX_STATE_AT: u64 = 768;
-const TX_EVER_AT: u64 = 772;
 /// The attached receiver's pid; sender place `i`'s at `TX_PID_AT + 4 * i`.
 const RX_PID_AT: u64 = 896;
 const TX_PID_AT: u64 = 1024;
 /// The part of the control page `inspect` reads.
 const INSPECTED: usize = (TX_PID_AT + 4 * MAX_PRODUCERS as u64) as usize;
-
-const RX_ATTACHED: u32 = 1;
-const RX_CLOSED: u32 = 2;
 
 /// The longest sleep before a waiting end looks at the other side's byte lock again.
 const RECHECK: Duration = Duration::from_millis(25);
@@ -95,10 +74,10 @@ pub(crate) enum End {
 
 /// One open channel end.
 pub(crate) struct ChannelHandle {
+    /// The mapping of the whole file, `len` bytes, unmapped when the handle drops.
     ptr: NonNull<u8>,
     len: usize,
-    geometry: Geometry,
-    producers: u32,
+    control: Control,
     end: End,
     /// Whether `end`'s byte is this handle's: an end refused as Busy has nothing to detach.
     attached: bool,
@@ -106,7 +85,7 @@ pub(crate) struct ChannelHandle {
     entry: Entry,
 }
 
-// SAFETY: the mapping is shared memory reached only through atomics and through the
+// SAFETY: the mapping is shared memory reached only through `control`'s atomics and the
 // slices the channel hands out under its protocol; any thread may hold the handle.
 unsafe impl Send for ChannelHandle {}
 // SAFETY: as above; the public ends are not `Sync` anyway.
@@ -200,77 +179,50 @@ fn attach(entry: Entry, end: End, what: String) -> Result<ChannelHandle> {
         )
     }
     .map_err(|e| sys_err(e, &format!("mapping {what}")))?;
-    let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| corrupt(&what, "mapped at 0"))?;
+    let Some(ptr) = NonNull::new(ptr.cast::<u8>()) else {
+        return Err(corrupt(&what, "mapped at 0"));
+    };
+    let unmap = || {
+        // SAFETY: the mapping just made, with this length, referred to by nothing else.
+        let _ = unsafe { rustix::mm::munmap(ptr.as_ptr().cast(), len as usize) };
+    };
+    // SAFETY: the control page and the ring lie inside the mapping (its length checked
+    // above), page-aligned; the mapping stays until the handle drops, after `control`'s
+    // last use.
+    let control = unsafe {
+        Control::attach(
+            ptr.add(CONTROL_AT as usize),
+            ptr.add(RING_AT as usize),
+            size,
+        )
+    };
+    let control = match control {
+        Ok(c) => c,
+        Err(why) => {
+            unmap();
+            return Err(corrupt(&what, why));
+        }
+    };
     let mut h = ChannelHandle {
         ptr,
         len: len as usize,
-        geometry: Geometry {
-            size,
-            max_message: 0,
-        },
-        producers: 1,
+        control,
         end,
         attached: false,
         what,
         entry,
     };
-    let magic = h.u64_at(MAGIC_AT).load(Ordering::SeqCst);
-    let shape = Geometry::checked(
-        h.u64_at(SIZE_AT).load(Ordering::SeqCst),
-        h.u64_at(MAX_MESSAGE_AT).load(Ordering::SeqCst),
-    );
-    let producers = h.u64_at(PRODUCERS_AT).load(Ordering::SeqCst);
-    match shape {
-        Some(g)
-            if magic == MAGIC
-                && g.size == size
-                && (1..=u64::from(MAX_PRODUCERS)).contains(&producers) =>
-        {
-            h.geometry = g;
-            h.producers = producers as u32;
-        }
-        _ => {
-            return Err(corrupt(
-                &h.what,
-                "its control page does not describe a ring",
-            ))
-        }
-    }
     h.take_end(end)?;
     Ok(h)
 }
 
 impl ChannelHandle {
-    fn u64_at(&self, at: u64) -> &AtomicU64 {
-        // SAFETY: `at` is a constant offset inside the control page, 8-aligned (the
-        // mapping is page-aligned); the mapping lives as long as `self`; every bit pattern
-        // is a valid u64.
-        unsafe {
-            &*self
-                .ptr
-                .as_ptr()
-                .add((CONTROL_AT + at) as usize)
-                .cast::<AtomicU64>()
-        }
-    }
-
-    fn u32_at(&self, at: u64) -> &AtomicU32 {
-        // SAFETY: as in `u64_at`, 4-aligned.
-        unsafe {
-            &*self
-                .ptr
-                .as_ptr()
-                .add((CONTROL_AT + at) as usize)
-                .cast::<AtomicU32>()
-        }
-    }
-
     /// Takes the end's byte (a sender the first free place): Busy when taken.
     fn take_end(&mut self, end: End) -> Result<()> {
         let fd = self.entry.fd.as_fd();
         let taken = match end {
             End::Receiver => byte::take(fd, 0).map(|()| End::Receiver),
-            End::Sender(_) => (0..self.producers)
+            End::Sender(_) => (0..self.control.producers())
                 .find_map(|i| {
                     byte::take(fd, 1 + u64::from(i))
                         .ok()
@@ -284,10 +236,8 @@ impl ChannelHandle {
                 self.attached = true;
                 self.pid_word().store(std::process::id(), Ordering::Relaxed);
                 match e {
-                    End::Receiver => self
-                        .u32_at(RX_STATE_AT)
-                        .store(RX_ATTACHED, Ordering::SeqCst),
-                    End::Sender(_) => self.u32_at(TX_EVER_AT).store(1, Ordering::SeqCst),
+                    End::Receiver => self.control.set_receiving(Receiving::Attached),
+                    End::Sender(_) => self.control.set_sender_ever(),
                 }
                 Ok(())
             }
@@ -297,7 +247,8 @@ impl ChannelHandle {
                     End::Receiver => format!("{}: another receiver is attached", self.what),
                     End::Sender(_) => format!(
                         "{}: all of its {} sender places are taken",
-                        self.what, self.producers
+                        self.what,
+                        self.control.producers()
                     ),
                 },
             )),
@@ -308,8 +259,8 @@ impl ChannelHandle {
     /// This end's pid word (for `inspect`).
     fn pid_word(&self) -> &AtomicU32 {
         match self.end {
-            End::Receiver => self.u32_at(RX_PID_AT),
-            End::Sender(i) => self.u32_at(TX_PID_AT + 4 * u64::from(i)),
+            End::Receiver => self.control.u32_at(RX_PID_AT),
+            End::Sender(i) => self.control.u32_at(TX_PID_AT + 4 * u64::from(i)),
         }
     }
 
@@ -326,35 +277,10 @@ impl ChannelHandle {
         &self.what
     }
 
-    pub(crate) fn geometry(&self) -> Geometry {
-        self.geometry
-    }
-
-    pub(crate) fn producers(&self) -> u32 {
-        self.producers
-    }
-
-    pub(crate) fn words(&self) -> Words<'_> {
-        Words {
-            head: self.u64_at(HEAD_AT),
-            tail: self.u64_at(TAIL_AT),
-            rx_seq: self.u32_at(RX_SEQ_AT),
-            rx_sleeping: self.u32_at(RX_SLEEPING_AT),
-            tx_seq: self.u32_at(TX_SEQ_AT),
-            tx_sleeping: self.u32_at(TX_SLEEPING_AT),
-        }
-    }
-
-    /// The ring's bytes from ring offset `at`, `len` long (in the ring: the caller's
-    /// offsets come from the ring's checked records and claims).
-    pub(crate) fn payload(&self, at: u64, len: u64) -> *mut u8 {
-        debug_assert!(at + len <= self.geometry.size);
-        self.ptr.as_ptr().wrapping_add((RING_AT + at) as usize)
-    }
-
-    /// Whether the receiver closed (cleanly): a cheap look for the senders' hot path.
-    pub(crate) fn receiver_closed(&self) -> bool {
-        self.u32_at(RX_STATE_AT).load(Ordering::Relaxed) == RX_CLOSED
+    /// The mapped control page and ring.
+    #[inline]
+    pub(crate) fn control(&self) -> &Control {
+        &self.control
     }
 
     /// The other side is gone (see `ring::Ends::peer_gone`).
@@ -362,13 +288,13 @@ impl ChannelHandle {
         let fd = self.entry.fd.as_fd();
         match self.end {
             End::Receiver => {
-                self.u32_at(TX_EVER_AT).load(Ordering::SeqCst) != 0
-                    && byte::any_taken(fd, 1, u64::from(self.producers)) == Ok(false)
+                self.control.sender_ever()
+                    && byte::any_taken(fd, 1, u64::from(self.control.producers())) == Ok(false)
             }
-            End::Sender(_) => match self.u32_at(RX_STATE_AT).load(Ordering::SeqCst) {
-                RX_CLOSED => true,
-                RX_ATTACHED => byte::any_taken(fd, 0, 1) == Ok(false),
-                _ => false,
+            End::Sender(_) => match self.control.receiving() {
+                Receiving::Closed => true,
+                Receiving::Attached => byte::any_taken(fd, 0, 1) == Ok(false),
+                Receiving::NeverAttached => false,
             },
         }
     }
@@ -381,7 +307,7 @@ impl ChannelHandle {
 
     /// Whether the calling thread holds the senders' claim lock.
     pub(crate) fn claim_owned(&self) -> bool {
-        self.producers > 1 && self.claim_words().owned_by(owner::me())
+        self.control.producers() > 1 && self.claim_words().owned_by(owner::me())
     }
 
     pub(crate) fn unclaim(&self) {
@@ -389,41 +315,18 @@ impl ChannelHandle {
     }
 
     fn claim_words(&self) -> MutexWords<'_> {
+        let c = &self.control;
         MutexWords {
-            state: self.u64_at(CLAIM_STATE_AT),
-            seq: self.u32_at(CLAIM_SEQ_AT),
-            depth: self.u32_at(CLAIM_DEPTH_AT),
-            start: self.u64_at(CLAIM_START_AT),
-            sealed: self.u32_at(CLAIM_SEALED_AT),
+            state: c.u64_at(CLAIM_STATE_AT),
+            seq: c.u32_at(CLAIM_SEQ_AT),
+            depth: c.u32_at(CLAIM_DEPTH_AT),
+            start: c.u64_at(CLAIM_START_AT),
+            sealed: c.u32_at(CLAIM_SEALED_AT),
         }
-    }
-
-    /// The header words of the ring.
-    pub(crate) fn region(&self) -> RingRegion<'_> {
-        RingRegion(self)
     }
 
     pub(crate) fn corrupt(&self, why: &str) -> Error {
         corrupt(&self.what, why)
-    }
-}
-
-/// The ring of a mapped channel.
-pub(crate) struct RingRegion<'a>(&'a ChannelHandle);
-
-impl Region for RingRegion<'_> {
-    fn header(&self, at: u64) -> &AtomicU64 {
-        let at = (at & (self.0.geometry.size - 1)) & !7;
-        // SAFETY: `at` is masked into the ring and 8-aligned; the ring lies inside the
-        // mapping, which lives as long as the handle; every bit pattern is a valid u64.
-        unsafe {
-            &*self
-                .0
-                .ptr
-                .as_ptr()
-                .add((RING_AT + at) as usize)
-                .cast::<AtomicU64>()
-        }
     }
 }
 
@@ -449,7 +352,7 @@ impl Drop for ChannelHandle {
     fn drop(&mut self) {
         // Detach first, then tell the other side, which looks at the byte locks.
         let fd = self.entry.fd.as_fd();
-        let words = self.words();
+        let words = self.control.words();
         if self.attached {
             // Cleared while the place is still this end's: the next end's pid stays.
             self.pid_word().store(0, Ordering::Relaxed);
@@ -457,7 +360,7 @@ impl Drop for ChannelHandle {
         match self.end {
             _ if !self.attached => {}
             End::Receiver => {
-                self.u32_at(RX_STATE_AT).store(RX_CLOSED, Ordering::SeqCst);
+                self.control.set_receiving(Receiving::Closed);
                 let _ = byte::give_back(fd, 0);
                 words.tx_seq.fetch_add(1, Ordering::SeqCst);
                 SharedFutex.wake(words.tx_seq, u32::MAX);

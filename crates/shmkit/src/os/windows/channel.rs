@@ -25,15 +25,12 @@
 //! An opener that finds the timer but no ready ring (its maker died half-way) lets go
 //! and looks again, so that a half-made channel goes with its last holder.
 //!
-//! The control page (offsets from the section's start):
+//! The control page is the section's first page, `crate::channel::control`'s layout,
+//! with the words it leaves to the backend used so:
 //!
 //! | bytes | what |
 //! |---|---|
-//! | 0 | the magic, written last by the creator |
-//! | 8, 16, 24, 32 | the ring's size, the largest message, the producers, the permission bits |
-//! | 128, 256 | `head`, `tail`, each on a 128-byte line of its own |
-//! | 384, 388 / 512, 516 | `rx_seq`, `rx_sleeping` / `tx_seq`, `tx_sleeping` |
-//! | 768, 772 | the receiver's state (0 never attached, 1 attached, 2 closed), "a sender attached once" |
+//! | 32 | the permission bits (every end makes the wake-up parts it misses with them) |
 //! | 1024 + 8 × place | the end places: 0 the receiver, `1 + i` sender `i` |
 //!
 //! A place holds the attached process's id and a stamp of its start time (0: free). An
@@ -50,7 +47,10 @@ use super::security::{self, Descriptor, Rights};
 use super::sync::kernel;
 use super::sys::{self, code_of, last_error, wide};
 use super::view::RawView;
-use crate::channel::ring::{self, Ends, Geometry, Region, Words};
+use crate::channel::control::{
+    Control, Receiving, MAGIC, MAGIC_AT, MAX_MESSAGE_AT, MAX_PRODUCERS, PRODUCERS_AT, SIZE_AT,
+};
+use crate::channel::ring::{self, Ends};
 use crate::error::{code, Error, ErrorKind, Result};
 use crate::kind::{Access, Kind};
 use crate::name::{label, quoted, Name, MAX_NAME_LEN};
@@ -80,27 +80,10 @@ use windows_sys::Win32::System::Threading::{
 
 const PAGE: u64 = 4096;
 const RING_AT: u64 = PAGE;
-/// The most senders a channel can have.
-const MAX_PRODUCERS: u32 = 64;
 
-const MAGIC: u64 = 0x3143_4b4d_4853; // "SHMKC1"
-const MAGIC_AT: u64 = 0;
-const SIZE_AT: u64 = 8;
-const MAX_MESSAGE_AT: u64 = 16;
-const PRODUCERS_AT: u64 = 24;
+// The backend's own words of the control page (the table in the module documentation).
 const PERMISSIONS_AT: u64 = 32;
-const HEAD_AT: u64 = 128;
-const TAIL_AT: u64 = 256;
-const RX_SEQ_AT: u64 = 384;
-const RX_SLEEPING_AT: u64 = 388;
-const TX_SEQ_AT: u64 = 512;
-const TX_SLEEPING_AT: u64 = 516;
-const RX_STATE_AT: u64 = 768;
-const TX_EVER_AT: u64 = 772;
 const PLACES_AT: u64 = 1024;
-
-const RX_ATTACHED: u32 = 1;
-const RX_CLOSED: u32 = 2;
 
 /// The longest sleep before a waiting end looks at the other side's places again.
 const RECHECK: Duration = Duration::from_millis(25);
@@ -147,9 +130,10 @@ impl End {
 /// One open channel end. The fields close in this order: the view, the parts, then the
 /// timer that holds the name.
 pub(crate) struct ChannelHandle {
-    view: RawView,
-    geometry: Geometry,
-    producers: u32,
+    /// Points into `view`, and goes first.
+    control: Control,
+    /// The section's view, kept mapped for `control`.
+    _view: RawView,
     permissions: u32,
     end: End,
     /// Whether `end`'s place is taken by this handle.
@@ -165,11 +149,35 @@ pub(crate) struct ChannelHandle {
 
 /// The ring section of a channel, mapped, before an end attaches.
 struct Ring {
+    control: Control,
     section: OwnedHandle,
     view: RawView,
-    geometry: Geometry,
-    producers: u32,
     permissions: u32,
+}
+
+/// The 64-bit word at `at` of the control page of `view`, before the page describes a
+/// ring (while it is made, or waited for).
+fn control_word(view: &RawView, at: u64) -> &AtomicU64 {
+    assert!(at % 8 == 0 && at + 8 <= PAGE);
+    // SAFETY: inside the view's first page (the view is longer than the page),
+    // 8-aligned (views are page-aligned); the view lives as long as the borrow; every
+    // bit pattern is a valid u64.
+    unsafe { &*view.as_ptr().add(at as usize).cast::<AtomicU64>() }
+}
+
+/// The control of a mapped ring section whose page says it holds a ring of `size` bytes.
+fn control_of(view: &RawView, size: u64) -> std::result::Result<Control, &'static str> {
+    let base = std::ptr::NonNull::new(view.as_ptr()).ok_or("its view is at 0")?;
+    if RING_AT
+        .checked_add(size)
+        .is_none_or(|n| n > view.len() as u64)
+    {
+        return Err("its ring section is shorter than its control page says");
+    }
+    // SAFETY: the control page is the view's first page and the ring the `size` bytes
+    // after it (checked against the view's length); `Control` goes before the view in
+    // every struct that holds both, so the view outlives it.
+    unsafe { Control::attach(base, base.add(RING_AT as usize), size) }
 }
 
 fn corrupt(what: &str, why: &str) -> Error {
@@ -362,25 +370,19 @@ fn make_ring(name: &Name, shape: &Shape, doing: &str, deadline: Instant) -> Resu
     };
     let view = RawView::map(&section, 0, total as usize, Access::ReadWrite)
         .map_err(|e| Error::from_io(e, format!("mapping the ring of {doing}")))?;
-    let ring = Ring {
+    control_word(&view, SIZE_AT).store(shape.size, SeqCst);
+    control_word(&view, MAX_MESSAGE_AT).store(shape.max_message, SeqCst);
+    control_word(&view, PRODUCERS_AT).store(u64::from(shape.producers), SeqCst);
+    control_word(&view, PERMISSIONS_AT).store(u64::from(shape.permissions), SeqCst);
+    // The ready word, last: openers wait for it.
+    control_word(&view, MAGIC_AT).store(MAGIC, SeqCst);
+    let control = control_of(&view, shape.size).map_err(|why| corrupt(doing, why))?;
+    Ok(Ring {
+        control,
         section,
         view,
-        geometry: Geometry {
-            size: shape.size,
-            max_message: shape.max_message,
-        },
-        producers: shape.producers,
         permissions: shape.permissions,
-    };
-    ring.u64_at(SIZE_AT).store(shape.size, SeqCst);
-    ring.u64_at(MAX_MESSAGE_AT).store(shape.max_message, SeqCst);
-    ring.u64_at(PRODUCERS_AT)
-        .store(u64::from(shape.producers), SeqCst);
-    ring.u64_at(PERMISSIONS_AT)
-        .store(u64::from(shape.permissions), SeqCst);
-    // The ready word, last: openers wait for it.
-    ring.u64_at(MAGIC_AT).store(MAGIC, SeqCst);
-    Ok(ring)
+    })
 }
 
 /// Opens the ring section of a channel another process made, once it is ready: `None`
@@ -411,43 +413,26 @@ fn open_ring(name: &Name, what: &str, doing: &str) -> Result<Option<Ring>> {
     }
     let view = RawView::map(&section, 0, len as usize, Access::ReadWrite)
         .map_err(|e| Error::from_io(e, format!("mapping the ring of {what}")))?;
-    let mut ring = Ring {
-        section,
-        view,
-        geometry: Geometry {
-            size: 0,
-            max_message: 0,
-        },
-        producers: 1,
-        permissions: 0,
-    };
     loop {
-        match ring.u64_at(MAGIC_AT).load(SeqCst) {
+        match control_word(&view, MAGIC_AT).load(SeqCst) {
             MAGIC => break,
             0 if Instant::now() < until => std::thread::sleep(Duration::from_millis(1)),
             0 => return Ok(None),
             _ => return Err(corrupt(what, "its control page does not describe a ring")),
         }
     }
-    let shape = Geometry::checked(
-        ring.u64_at(SIZE_AT).load(SeqCst),
-        ring.u64_at(MAX_MESSAGE_AT).load(SeqCst),
-    );
-    let producers = ring.u64_at(PRODUCERS_AT).load(SeqCst);
-    let permissions = ring.u64_at(PERMISSIONS_AT).load(SeqCst);
-    match shape {
-        Some(g)
-            if g.size.checked_add(RING_AT).is_some_and(|n| n <= len)
-                && (1..=u64::from(MAX_PRODUCERS)).contains(&producers)
-                && permissions <= 0o777 =>
-        {
-            ring.geometry = g;
-            ring.producers = producers as u32;
-            ring.permissions = permissions as u32;
-            Ok(Some(ring))
-        }
-        _ => Err(corrupt(what, "its control page does not describe a ring")),
+    let size = control_word(&view, SIZE_AT).load(SeqCst);
+    let permissions = control_word(&view, PERMISSIONS_AT).load(SeqCst);
+    if permissions > 0o777 {
+        return Err(corrupt(what, "its control page does not describe a ring"));
     }
+    let control = control_of(&view, size).map_err(|why| corrupt(what, why))?;
+    Ok(Some(Ring {
+        control,
+        section,
+        view,
+        permissions: permissions as u32,
+    }))
 }
 
 /// SPEC 9.1: create-or-open (with `shape`) or open the channel's name and ring; whether
@@ -582,13 +567,12 @@ fn attach(
     let rx_event = part("rx", Kind::Event)?;
     let tx_event = part("tx", Kind::Event)?;
     let claim = match end {
-        End::Sender(_) if ring.producers > 1 => Some(part("claim", Kind::Mutex)?),
+        End::Sender(_) if ring.control.producers() > 1 => Some(part("claim", Kind::Mutex)?),
         _ => None,
     };
     let mut h = ChannelHandle {
-        view: ring.view,
-        geometry: ring.geometry,
-        producers: ring.producers,
+        control: ring.control,
+        _view: ring.view,
         permissions: ring.permissions,
         end,
         attached: false,
@@ -603,29 +587,11 @@ fn attach(
     Ok(h)
 }
 
-impl Ring {
-    fn u64_at(&self, at: u64) -> &AtomicU64 {
-        // SAFETY: `at` is a constant offset inside the control page, 8-aligned (views
-        // are page-aligned), and the view is longer than the page; it lives as long as
-        // `self`; every bit pattern is a valid u64.
-        unsafe { &*self.view.as_ptr().add(at as usize).cast::<AtomicU64>() }
-    }
-}
-
 impl ChannelHandle {
-    fn u64_at(&self, at: u64) -> &AtomicU64 {
-        // SAFETY: as in `Ring::u64_at`.
-        unsafe { &*self.view.as_ptr().add(at as usize).cast::<AtomicU64>() }
-    }
-
-    fn u32_at(&self, at: u64) -> &AtomicU32 {
-        // SAFETY: as in `Ring::u64_at`, 4-aligned.
-        unsafe { &*self.view.as_ptr().add(at as usize).cast::<AtomicU32>() }
-    }
-
     /// The word of end place `place` (at most `MAX_PRODUCERS`: inside the page).
     fn place(&self, place: u32) -> &AtomicU64 {
-        self.u64_at(PLACES_AT + 8 * u64::from(place.min(MAX_PRODUCERS)))
+        self.control
+            .u64_at(PLACES_AT + 8 * u64::from(place.min(MAX_PRODUCERS)))
     }
 
     /// Whether a live process holds place `place`.
@@ -653,7 +619,7 @@ impl ChannelHandle {
     fn take_end(&mut self, end: End) -> Result<()> {
         let taken = match end {
             End::Receiver => self.take_place(0).then_some(End::Receiver),
-            End::Sender(_) => (0..self.producers)
+            End::Sender(_) => (0..self.control.producers())
                 .find(|&i| self.take_place(1 + i))
                 .map(End::Sender),
         };
@@ -664,7 +630,8 @@ impl ChannelHandle {
                     End::Receiver => format!("{}: another receiver is attached", self.what),
                     End::Sender(_) => format!(
                         "{}: all of its {} sender places are taken",
-                        self.what, self.producers
+                        self.what,
+                        self.control.producers()
                     ),
                 },
             ));
@@ -672,8 +639,8 @@ impl ChannelHandle {
         self.end = e;
         self.attached = true;
         match e {
-            End::Receiver => self.u32_at(RX_STATE_AT).store(RX_ATTACHED, SeqCst),
-            End::Sender(_) => self.u32_at(TX_EVER_AT).store(1, SeqCst),
+            End::Receiver => self.control.set_receiving(Receiving::Attached),
+            End::Sender(_) => self.control.set_sender_ever(),
         }
         Ok(())
     }
@@ -685,17 +652,18 @@ impl ChannelHandle {
             inherit::duplicate(h.as_raw_handle(), false).map_err(|e| Error::from_io(e, &*doing))
         };
         let section = dup(&self.section)?;
-        let len = RING_AT + self.geometry.size;
+        let len = RING_AT + self.control.geometry().size;
         let view = RawView::map(&section, 0, len as usize, Access::ReadWrite)
             .map_err(|e| Error::from_io(e, &*doing))?;
+        let control = control_of(&view, self.control.geometry().size)
+            .map_err(|why| corrupt(&self.what, why))?;
         let claim = match &self.claim {
             Some(c) => Some(dup(c)?),
             None => None,
         };
         let mut h = ChannelHandle {
-            view,
-            geometry: self.geometry,
-            producers: self.producers,
+            control,
+            _view: view,
             permissions: self.permissions,
             end: End::Sender(0),
             attached: false,
@@ -714,50 +682,22 @@ impl ChannelHandle {
         &self.what
     }
 
-    pub(crate) fn geometry(&self) -> Geometry {
-        self.geometry
-    }
-
-    pub(crate) fn producers(&self) -> u32 {
-        self.producers
-    }
-
-    pub(crate) fn words(&self) -> Words<'_> {
-        Words {
-            head: self.u64_at(HEAD_AT),
-            tail: self.u64_at(TAIL_AT),
-            rx_seq: self.u32_at(RX_SEQ_AT),
-            rx_sleeping: self.u32_at(RX_SLEEPING_AT),
-            tx_seq: self.u32_at(TX_SEQ_AT),
-            tx_sleeping: self.u32_at(TX_SLEEPING_AT),
-        }
-    }
-
-    /// The ring's bytes from ring offset `at`, `len` long (in the ring: the caller's
-    /// offsets come from the ring's checked records and claims).
-    pub(crate) fn payload(&self, at: u64, len: u64) -> *mut u8 {
-        debug_assert!(at + len <= self.geometry.size);
-        self.view.as_ptr().wrapping_add((RING_AT + at) as usize)
-    }
-
-    /// Whether the receiver closed (cleanly): a cheap look for the senders' hot path.
-    pub(crate) fn receiver_closed(&self) -> bool {
-        self.u32_at(RX_STATE_AT)
-            .load(std::sync::atomic::Ordering::Relaxed)
-            == RX_CLOSED
+    /// The mapped control page and ring.
+    #[inline]
+    pub(crate) fn control(&self) -> &Control {
+        &self.control
     }
 
     /// The other side is gone (see `ring::Ends::peer_gone`).
     pub(crate) fn peer_gone(&self) -> bool {
         match self.end {
             End::Receiver => {
-                self.u32_at(TX_EVER_AT).load(SeqCst) != 0
-                    && !(1..=self.producers).any(|p| self.held(p))
+                self.control.sender_ever() && !(1..=self.control.producers()).any(|p| self.held(p))
             }
-            End::Sender(_) => match self.u32_at(RX_STATE_AT).load(SeqCst) {
-                RX_CLOSED => true,
-                RX_ATTACHED => !self.held(0),
-                _ => false,
+            End::Sender(_) => match self.control.receiving() {
+                Receiving::Closed => true,
+                Receiving::Attached => !self.held(0),
+                Receiving::NeverAttached => false,
             },
         }
     }
@@ -796,17 +736,12 @@ impl ChannelHandle {
         }
     }
 
-    /// The header words of the ring.
-    pub(crate) fn region(&self) -> RingRegion<'_> {
-        RingRegion(self)
-    }
-
     pub(crate) fn corrupt(&self, why: &str) -> Error {
         corrupt(&self.what, why)
     }
 
     fn event_of(&self, word: &AtomicU32) -> &OwnedHandle {
-        if std::ptr::eq(word, self.u32_at(RX_SEQ_AT)) {
+        if std::ptr::eq(word, self.control.words().rx_seq) {
             &self.rx_event
         } else {
             &self.tx_event
@@ -816,26 +751,6 @@ impl ChannelHandle {
     fn set(event: &OwnedHandle) {
         // SAFETY: plain FFI call on a handle this value owns.
         unsafe { SetEvent(event.as_raw_handle() as HANDLE) };
-    }
-}
-
-/// The ring of a mapped channel.
-pub(crate) struct RingRegion<'a>(&'a ChannelHandle);
-
-impl Region for RingRegion<'_> {
-    fn header(&self, at: u64) -> &AtomicU64 {
-        let at = (at & (self.0.geometry.size - 1)) & !7;
-        // SAFETY: `at` is masked into the ring and 8-aligned; the ring lies inside the
-        // view (checked at attach), which lives as long as the handle; every bit pattern
-        // is a valid u64.
-        unsafe {
-            &*self
-                .0
-                .view
-                .as_ptr()
-                .add((RING_AT + at) as usize)
-                .cast::<AtomicU64>()
-        }
     }
 }
 
@@ -873,10 +788,10 @@ impl Drop for ChannelHandle {
         let _ = self
             .place(self.end.place())
             .compare_exchange(me(), 0, SeqCst, SeqCst);
-        let words = self.words();
+        let words = self.control.words();
         match self.end {
             End::Receiver => {
-                self.u32_at(RX_STATE_AT).store(RX_CLOSED, SeqCst);
+                self.control.set_receiving(Receiving::Closed);
                 words.tx_seq.fetch_add(1, SeqCst);
                 ChannelHandle::set(&self.tx_event);
             }
@@ -892,6 +807,7 @@ impl Drop for ChannelHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channel::control::{HEAD_AT, TAIL_AT};
     use crate::channel::{Receiver, Sender};
     use windows_sys::Win32::System::Memory::OpenFileMappingW;
 
