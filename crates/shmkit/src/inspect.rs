@@ -88,7 +88,7 @@ pub struct ChannelInfo {
     /// How many senders may be attached at once.
     pub producers: u32,
     /// The bytes waiting to be received: the committed position minus the consumed one
-    /// (records, their 8-byte headers and padding), at most `capacity`.
+    /// (records, their 16-byte headers and padding), at most `capacity`.
     pub depth: u64,
     /// Whether a receiver is attached.
     pub receiver_attached: bool,
