@@ -78,6 +78,9 @@ fn the_suite_runs_end_to_end_and_writes_its_report() {
         .map(|r| (r["system"].as_str().unwrap(), r["mode"].as_str().unwrap()))
         .collect();
     for expected in [
+        ("shmkit-channel", "busy"),
+        ("shmkit-channel", "block"),
+        ("shmkit-channel", "adaptive"),
         ("flag-spin", "busy"),
         ("flag-futex", "block"),
         ("iceoryx2", "busy"),
@@ -111,7 +114,10 @@ fn the_suite_runs_end_to_end_and_writes_its_report() {
         .iter()
         .map(|r| r["system"].as_str().unwrap())
         .collect();
-    assert_eq!(through, BTreeSet::from(["iceoryx2", "read-1core"]));
+    assert_eq!(
+        through,
+        BTreeSet::from(["shmkit-channel", "iceoryx2", "read-1core"])
+    );
     assert!(report["memcpy_gbps"].as_f64().unwrap() > 0.0);
     assert_eq!(
         keys(&report["lifecycle"]),

@@ -4,7 +4,7 @@
 //! - Latency, in each `Wait` mode (`busy`, `block`, `adaptive`): one channel per
 //!   direction; the sender loans the message's bytes, fills them in place and commits;
 //!   the receiver reads the message in place and drops it.
-//! - Streaming (`loan`): one channel of [`STREAM_RING`] bytes; loan, fill, commit /
+//! - Streaming (`loan`): one channel of a 4 MiB ring; loan, fill, commit /
 //!   receive, read, drop.
 //!
 //! Each ring holds the run's largest message; `ring` sizes it to twice what the largest

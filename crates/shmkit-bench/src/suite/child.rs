@@ -99,9 +99,9 @@ pub enum ChildReport {
 /// Finds `system`/`mode` in the list a task uses.
 pub fn find_system(task: Task, system: &str, mode: &str) -> Option<System> {
     let list = if task.is_stream() {
-        super::system::stream_systems()
+        super::systems::stream_systems()
     } else {
-        super::system::latency_systems()
+        super::systems::latency_systems()
     };
     list.into_iter()
         .find(|s| s.system == system && s.mode == mode)

@@ -4,9 +4,9 @@
 //! every system:
 //!
 //! - **one-way latency** (half the round trip of a ping-pong) at 64 B, 4 KiB, 64 KiB and
-//!   1 MiB, p50, p99 and p99.9, of every system in [`system::latency_systems`];
+//!   1 MiB, p50, p99 and p99.9, of every system in [`systems::latency_systems`];
 //! - **streaming throughput** of 1 MiB messages of every system in
-//!   [`system::stream_systems`], next to the single-core rates of reading every byte of
+//!   [`systems::stream_systems`], next to the single-core rates of reading every byte of
 //!   a 1 MiB buffer and of copying it (`memcpy`);
 //! - **the mapping life cycle**: `shmkit::Mapping` create, map, write a byte, drop,
 //!   against `shm_open`, `ftruncate`, `mmap`, a write, `munmap`, `close`, `shm_unlink`.
@@ -17,8 +17,8 @@
 //! and `1` by default; the single-process rates run on the first).
 //!
 //! A system is two endpoint functions ([`system::System`]); adding one is writing them
-//! and listing the `System` in [`system::latency_systems`] or
-//! [`system::stream_systems`].
+//! and listing the `System` in [`systems::latency_systems`] or
+//! [`systems::stream_systems`].
 
 pub mod channel;
 pub mod child;
@@ -32,5 +32,6 @@ pub mod run;
 pub mod stats;
 pub mod stream;
 pub mod system;
+pub mod systems;
 pub mod table;
 pub mod work;

@@ -5,7 +5,8 @@
 use super::child::{ChildReport, SizeLatency, Spec, Task};
 use super::plan::{Scale, SIZES, STREAM_SIZE};
 use super::report::{Distribution, LatencyRow, Lifecycle, Report, ThroughputRow};
-use super::system::{latency_systems, stream_systems, Link, System};
+use super::system::{Link, System};
+use super::systems::{latency_systems, stream_systems};
 use super::{iox, os, stats};
 use std::io::{self, BufRead, BufReader, Read};
 use std::os::fd::AsRawFd;
