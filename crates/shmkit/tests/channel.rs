@@ -575,3 +575,42 @@ fn inspect_shows_a_channels_shape_depth_and_ends_and_doubts_their_pids() {
     assert_eq!(o.channel, None);
     drop(tx);
 }
+
+#[test]
+// Linux only: a store file is what a truncating peer cuts.
+#[cfg(target_os = "linux")]
+fn rule_9_8_a_channel_file_cut_short_under_its_ends_is_an_error_not_sigbus() {
+    for wait in [Wait::Busy, Wait::Block] {
+        let name = unique("chan-cut");
+        let mut rx = Receiver::options()
+            .name(&name)
+            .capacity(64 * 1024)
+            .wait(wait)
+            .receiver()
+            .unwrap();
+        let mut tx = Sender::open(&name).unwrap();
+        tx.send(b"before").unwrap();
+        // Every page of the ring (and of the control page) goes.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(channel_file(&name))
+            .unwrap()
+            .set_len(4096)
+            .unwrap();
+        // The receiver's next look at the ring faults: an error, then every later call.
+        let started = Instant::now();
+        let e = rx.recv_timeout(PATIENCE).map(|m| m.map(|m| m.len()));
+        let e = e.unwrap_err();
+        assert_eq!(e.win32_code(), 998, "{wait:?}: {e}");
+        assert!(e.to_string().contains("truncated"), "{e}");
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{wait:?}: the wait was not cut short"
+        );
+        assert_eq!(rx.try_recv().unwrap_err().win32_code(), 998);
+        let e = (0..100)
+            .find_map(|_| tx.try_send(b"after").err())
+            .expect("the sender noticed");
+        assert_eq!(e.win32_code(), 998, "{wait:?}: {e}");
+    }
+}

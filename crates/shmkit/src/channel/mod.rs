@@ -213,6 +213,23 @@ impl End {
     fn corrupt(&self, c: ring::Corrupt) -> Error {
         self.handle.corrupt(c.0)
     }
+
+    /// An error when the channel's file was truncated under this end (its ring is zero
+    /// pages of this process now, not the channel's).
+    #[inline]
+    fn intact(&self, doing: &str) -> Result<()> {
+        if !self.handle.damaged() {
+            return Ok(());
+        }
+        Err(Error::from_io(
+            std::io::Error::from_raw_os_error(14), // EFAULT: ERROR_NOACCESS
+            format!(
+                "{doing} {}: its file was truncated under this end by a process that may \
+                 write it; its messages are lost",
+                self.handle.what()
+            ),
+        ))
+    }
 }
 
 /// The methods both ends have.

@@ -85,6 +85,7 @@ impl Receiver {
         let g = h.control().geometry();
         let words = h.control().words();
         let region = h.control();
+        self.end.intact("receiving on")?;
         loop {
             match words.record_at(&g, region, self.tail) {
                 Ok(Some(rec)) => {
@@ -113,7 +114,10 @@ impl Receiver {
             match words.wait_for_record(&g, region, self.tail, self.end.waiting, deadline, h) {
                 Ok(Waited::Moved(_)) => {}
                 Ok(Waited::TimedOut) => return Ok(None),
-                Ok(Waited::Disconnected) => return Err(self.disconnected()),
+                Ok(Waited::Disconnected) => {
+                    self.end.intact("receiving on")?;
+                    return Err(self.disconnected());
+                }
                 Err(c) => return Err(self.end.corrupt(c)),
             }
         }

@@ -122,6 +122,7 @@ impl Sender {
                 ),
             ));
         }
+        self.end.intact("sending on")?;
         self.sends = self.sends.wrapping_add(1);
         if self.end.handle.control().receiver_closed()
             || (self.sends % SENDS_PER_LOOK == 0 && self.end.handle.peer_gone())
@@ -208,7 +209,10 @@ impl Sender {
                 Ok(Waited::TimedOut) => {
                     return Err(self.error(ErrorKind::Full, "the ring stayed full"))
                 }
-                Ok(Waited::Disconnected) => return Err(self.disconnected()),
+                Ok(Waited::Disconnected) => {
+                    self.end.intact("sending on")?;
+                    return Err(self.disconnected());
+                }
                 Err(c) => return Err(self.end.corrupt(c)),
             }
         }

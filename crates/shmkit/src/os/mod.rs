@@ -39,7 +39,7 @@
 //!   places, is ERROR_BUSY. Its methods: `another_sender`, `what`, `control` (the
 //!   mapped control page and ring, `crate::channel::control::Control`: the shape, the
 //!   shared words, the payloads, the ring's headers), `peer_gone` (before the other
-//!   end ever attached: false),
+//!   end ever attached: false), `damaged` (the memory lost its backing under the end),
 //!   `claim(deadline, poll) -> Locked`, `unclaim`, `claim_owned` (the senders' turn),
 //!   `corrupt(why)`; it implements `ring::Ends`. `Drop` detaches the end (its place is
 //!   free for a new one, as when its process dies) and wakes the other side.
@@ -248,6 +248,7 @@ const _: () = {
     let _: fn(&ChannelHandle) -> Result<ChannelHandle> = ChannelHandle::another_sender;
     let _: fn(&ChannelHandle) -> &str = ChannelHandle::what;
     let _: fn(&ChannelHandle) -> &Control = ChannelHandle::control;
+    let _: fn(&ChannelHandle) -> bool = ChannelHandle::damaged;
     let _: fn(&ChannelHandle) -> bool = ChannelHandle::peer_gone;
     let _: fn(&ChannelHandle, Option<Instant>, bool) -> Locked = ChannelHandle::claim;
     let _: fn(&ChannelHandle) = ChannelHandle::unclaim;

@@ -25,6 +25,7 @@
 //! taken and that process holds the channel's file.
 
 use super::object::{self, Entry, Header, NewObject};
+use super::sigbus::GuardedRange;
 use super::store;
 use super::sync::futex::SharedFutex;
 use super::sync::owner::{self, Threads};
@@ -77,6 +78,9 @@ pub(crate) struct ChannelHandle {
     /// The mapping of the whole file, `len` bytes, unmapped when the handle drops.
     ptr: NonNull<u8>,
     len: usize,
+    /// Answers a SIGBUS in the mapping (its file truncated by a peer); taken before the
+    /// mapping goes.
+    guard: Option<GuardedRange>,
     control: Control,
     end: End,
     /// Whether `end`'s byte is this handle's: an end refused as Busy has nothing to detach.
@@ -203,9 +207,17 @@ fn attach(entry: Entry, end: End, what: String) -> Result<ChannelHandle> {
             return Err(corrupt(&what, why));
         }
     };
+    let guard = match GuardedRange::new(ptr.as_ptr() as usize, len as usize) {
+        Ok(g) => g,
+        Err(e) => {
+            unmap();
+            return Err(Error::from_io(e, format!("attaching to {what}")));
+        }
+    };
     let mut h = ChannelHandle {
         ptr,
         len: len as usize,
+        guard: Some(guard),
         control,
         end,
         attached: false,
@@ -283,6 +295,13 @@ impl ChannelHandle {
         &self.control
     }
 
+    /// Whether the channel's file lost pages under this end (truncated by a peer): its
+    /// ring is then zero pages of this process, no longer the channel's.
+    #[inline]
+    pub(crate) fn damaged(&self) -> bool {
+        self.guard.as_ref().is_some_and(GuardedRange::damaged)
+    }
+
     /// The other side is gone (see `ring::Ends::peer_gone`).
     pub(crate) fn peer_gone(&self) -> bool {
         let fd = self.entry.fd.as_fd();
@@ -340,7 +359,9 @@ impl Ends for ChannelHandle {
     }
 
     fn peer_gone(&self) -> bool {
-        ChannelHandle::peer_gone(self)
+        // A ring truncated under this end goes nowhere: end the wait (the caller reports
+        // the damage).
+        self.damaged() || ChannelHandle::peer_gone(self)
     }
 
     fn recheck(&self) -> Option<Duration> {
@@ -371,6 +392,7 @@ impl Drop for ChannelHandle {
                 SharedFutex.wake(words.rx_seq, 1);
             }
         }
+        drop(self.guard.take());
         // SAFETY: the mapping was made by `attach` with this length; the public ends'
         // loans and messages borrow them, so none outlives the handle.
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };

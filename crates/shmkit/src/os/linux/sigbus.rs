@@ -21,6 +21,10 @@
 //! is answered the same way and marks the slot damaged; the handle then reports every
 //! operation as failed, since its state is no longer the object's.
 //!
+//! A channel's mapping (its ring, read and written in place by the caller) is a third
+//! kind of guarded memory: a [`GuardedRange`] registers it whole, for as long as it is
+//! mapped, and a SIGBUS in it is answered the same way and marks it damaged.
+//!
 //! Any other SIGBUS goes to the handler that was installed before (or the default
 //! action, which ends the process), as if this one did not exist.
 
@@ -71,6 +75,14 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     if start <= addr && addr < end && zero_page_at(addr) {
         FAULTED.with(|f| f.set(true));
         return;
+    }
+    for g in &GUARDED {
+        let start = g.start.load(Ordering::Relaxed);
+        if start != 0 && start <= addr && addr < g.end.load(Ordering::Relaxed) && zero_page_at(addr)
+        {
+            g.damaged.store(true, Ordering::Relaxed);
+            return;
+        }
     }
     let base = SYNC_BASE.load(Ordering::Relaxed);
     if base != 0 && base <= addr && addr < base + SYNC_SLOTS * SYNC_PAGE && zero_page_at(addr) {
@@ -234,5 +246,64 @@ impl Drop for SyncSlot {
             let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
             slots.1.push(self.index);
         }
+    }
+}
+
+/// How many ranges can be guarded at once in a process (channel ends open).
+const GUARDED_SLOTS: usize = 1024;
+
+struct Guard {
+    start: AtomicUsize,
+    end: AtomicUsize,
+    damaged: std::sync::atomic::AtomicBool,
+}
+
+static GUARDED: [Guard; GUARDED_SLOTS] = [const {
+    Guard {
+        start: AtomicUsize::new(0),
+        end: AtomicUsize::new(0),
+        damaged: std::sync::atomic::AtomicBool::new(false),
+    }
+}; GUARDED_SLOTS];
+
+/// A mapped range whose SIGBUS faults are answered with zero pages, registered until
+/// dropped (drop it before unmapping the range).
+pub(super) struct GuardedRange {
+    slot: usize,
+}
+
+impl GuardedRange {
+    /// Guards `[start, start + len)`.
+    pub(super) fn new(start: usize, len: usize) -> std::io::Result<GuardedRange> {
+        install();
+        for (slot, g) in GUARDED.iter().enumerate() {
+            if g.start
+                .compare_exchange(0, usize::MAX, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                // Claimed with a start no address reaches; then the range, start last.
+                g.damaged.store(false, Ordering::SeqCst);
+                g.end.store(start + len, Ordering::SeqCst);
+                g.start.store(start, Ordering::SeqCst);
+                return Ok(GuardedRange { slot });
+            }
+        }
+        Err(std::io::Error::other(format!(
+            "this process already has {GUARDED_SLOTS} channel ends open"
+        )))
+    }
+
+    /// Whether a SIGBUS replaced a page of the range (its file was truncated).
+    #[inline]
+    pub(super) fn damaged(&self) -> bool {
+        GUARDED[self.slot].damaged.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for GuardedRange {
+    fn drop(&mut self) {
+        let g = &GUARDED[self.slot];
+        g.end.store(0, Ordering::SeqCst);
+        g.start.store(0, Ordering::SeqCst);
     }
 }

@@ -688,6 +688,12 @@ impl ChannelHandle {
         &self.control
     }
 
+    /// Never: a section cannot shrink under its views.
+    #[inline]
+    pub(crate) fn damaged(&self) -> bool {
+        false
+    }
+
     /// The other side is gone (see `ring::Ends::peer_gone`).
     pub(crate) fn peer_gone(&self) -> bool {
         match self.end {
