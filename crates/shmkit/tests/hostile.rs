@@ -93,18 +93,10 @@ fn child_entry() {
             use std::os::fd::AsRawFd;
             let f = std::fs::File::open(arg(0)).unwrap();
             let fd = f.as_raw_fd();
-            // SAFETY: flock and fcntl on a descriptor this process owns; `fl` outlives
-            // the calls that point at it.
-            let write_lock = unsafe {
-                assert_eq!(libc::flock(fd, libc::LOCK_SH | libc::LOCK_NB), 0);
-                let mut fl: libc::flock = std::mem::zeroed();
-                fl.l_type = libc::F_RDLCK as libc::c_short;
-                fl.l_whence = libc::SEEK_SET as libc::c_short;
-                assert_eq!(libc::fcntl(fd, libc::F_OFD_SETLK, &mut fl), 0);
-                fl.l_type = libc::F_WRLCK as libc::c_short;
-                libc::fcntl(fd, libc::F_OFD_SETLK, &mut fl) == 0
-            };
-            report(format!("locked write-lock={write_lock}"));
+            // SAFETY: flock on a descriptor this process owns.
+            assert_eq!(unsafe { libc::flock(fd, libc::LOCK_SH | libc::LOCK_NB) }, 0);
+            assert!(ofd_lock(&f, libc::F_RDLCK));
+            report(format!("locked write-lock={}", ofd_lock(&f, libc::F_WRLCK)));
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
             // SAFETY: as above.
@@ -116,26 +108,16 @@ fn child_entry() {
         // does; on a line from stdin upgrades it to a write lock and holds that until
         // stdin closes.
         "write-lock-file" => {
-            use std::os::fd::AsRawFd;
             let f = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .open(arg(0))
                 .unwrap();
-            let lock = |kind: libc::c_int| {
-                // SAFETY: fcntl on a descriptor this process owns; `fl` outlives the call.
-                unsafe {
-                    let mut fl: libc::flock = std::mem::zeroed();
-                    fl.l_type = kind as libc::c_short;
-                    fl.l_whence = libc::SEEK_SET as libc::c_short;
-                    libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &mut fl) == 0
-                }
-            };
-            assert!(lock(libc::F_RDLCK));
+            assert!(ofd_lock(&f, libc::F_RDLCK));
             report("held");
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
-            report(format!("write-locked={}", lock(libc::F_WRLCK)));
+            report(format!("write-locked={}", ofd_lock(&f, libc::F_WRLCK)));
             let _ = std::io::stdin().read_line(&mut line);
         }
         // Runs one operation in the namespace of arg 0, then (between markers on stdout,
@@ -237,6 +219,45 @@ fn child_entry() {
 
 /// A private store whose Global directory belongs to root, as on a machine where root
 /// made it first.
+/// Takes an OFD lock of `kind` on the whole of `f`, without waiting: whether it was taken.
+fn ofd_lock(f: &std::fs::File, kind: libc::c_int) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor `f` owns; `fl` outlives the call that points at it.
+    unsafe {
+        let mut fl: libc::flock = std::mem::zeroed();
+        fl.l_type = kind as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &mut fl) == 0
+    }
+}
+
+/// A `Global\\` mapping this process creates with `mode`, and a child of another user in
+/// `role` that holds a lock on its file and has said `ready`.
+fn global_locked_by_other_user(
+    tag: &str,
+    mode: u32,
+    role: &str,
+    ready: &str,
+) -> (String, Mapping, Talker) {
+    let name = format!("Global\\{}", unique_base(tag));
+    let owner = Mapping::options()
+        .name(&name)
+        .size(4096)
+        .permissions(mode)
+        .create()
+        .unwrap();
+    let file = common::store_entries(name.strip_prefix("Global\\").unwrap());
+    assert_eq!(file.len(), 1, "{file:?}");
+    let mut cmd = common::child(role, &[&file[0]]);
+    as_other_user(&mut cmd);
+    let mut locker = Talker::start(cmd);
+    assert_eq!(
+        locker.wait_for(ready.split('=').next().unwrap_or(ready)),
+        ready
+    );
+    (name, owner, locker)
+}
+
 fn store_with_global(tag: &str) -> TempStore {
     let store = TempStore::new(tag);
     let global = store.path("shmkit.global");
@@ -453,19 +474,8 @@ fn a_reader_locking_an_object_file_delays_nobody() {
     if !require_root("a_reader_locking_an_object_file_delays_nobody") {
         return;
     }
-    let name = format!("Global\\{}", unique_base("reader-lock"));
-    let owner = Mapping::options()
-        .name(&name)
-        .size(4096)
-        .permissions(0o644)
-        .create()
-        .unwrap();
-    let file = common::store_entries(name.strip_prefix("Global\\").unwrap());
-    assert_eq!(file.len(), 1, "{file:?}");
-    let mut cmd = common::child("lock-file", &[&file[0]]);
-    as_other_user(&mut cmd);
-    let mut locker = Talker::start(cmd);
-    assert_eq!(locker.wait_for("locked"), "locked write-lock=false");
+    let (name, owner, mut locker) =
+        global_locked_by_other_user("reader-lock", 0o644, "lock-file", "locked write-lock=false");
     // The watchdog of `run` fails the test if any of these blocks.
     let none = |_: &mut std::process::Command| {};
     assert_eq!(run("try-open", &[&name], none), "ok");
@@ -491,19 +501,8 @@ fn a_writer_holding_an_object_files_write_lock_delays_others_a_bounded_time() {
     if !require_root("a_writer_holding_an_object_files_write_lock_delays_others_a_bounded_time") {
         return;
     }
-    let name = format!("Global\\{}", unique_base("writer-lock"));
-    let owner = Mapping::options()
-        .name(&name)
-        .size(4096)
-        .permissions(0o666)
-        .create()
-        .unwrap();
-    let file = common::store_entries(name.strip_prefix("Global\\").unwrap());
-    assert_eq!(file.len(), 1, "{file:?}");
-    let mut cmd = common::child("write-lock-file", &[&file[0]]);
-    as_other_user(&mut cmd);
-    let mut locker = Talker::start(cmd);
-    assert_eq!(locker.wait_for("held"), "held");
+    let (name, owner, mut locker) =
+        global_locked_by_other_user("writer-lock", 0o666, "write-lock-file", "held");
     drop(owner);
     locker.say("upgrade");
     assert_eq!(locker.wait_for("write-locked"), "write-locked=true");
