@@ -166,33 +166,7 @@ impl PyMapping {
 /// The names of the error kinds, for `shmkit._errors` to check its table against.
 #[pyfunction]
 fn _error_kinds() -> Vec<String> {
-    use ErrorKind::*;
-    [
-        NotFound,
-        AlreadyExists,
-        PermissionDenied,
-        InvalidName,
-        InvalidSize,
-        Misaligned,
-        OutOfRange,
-        WrongType,
-        EmptyFile,
-        NoSpace,
-        InvalidHandle,
-        NotOwner,
-        TooManyPosts,
-        InvalidParameter,
-        NotSupported,
-        AlreadyLocked,
-        Busy,
-        Full,
-        Disconnected,
-        TooLarge,
-        Other,
-    ]
-    .iter()
-    .map(|k| format!("{k:?}"))
-    .collect()
+    ErrorKind::ALL.iter().map(|k| format!("{k:?}")).collect()
 }
 
 #[pymodule]

@@ -154,6 +154,31 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order (for bindings that mirror them, and tests).
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::NotFound,
+        ErrorKind::AlreadyExists,
+        ErrorKind::PermissionDenied,
+        ErrorKind::InvalidName,
+        ErrorKind::InvalidSize,
+        ErrorKind::Misaligned,
+        ErrorKind::OutOfRange,
+        ErrorKind::WrongType,
+        ErrorKind::EmptyFile,
+        ErrorKind::NoSpace,
+        ErrorKind::InvalidHandle,
+        ErrorKind::NotOwner,
+        ErrorKind::TooManyPosts,
+        ErrorKind::InvalidParameter,
+        ErrorKind::NotSupported,
+        ErrorKind::AlreadyLocked,
+        ErrorKind::Busy,
+        ErrorKind::Full,
+        ErrorKind::Disconnected,
+        ErrorKind::TooLarge,
+        ErrorKind::Other,
+    ];
+
     fn default_code(self) -> u32 {
         match self {
             ErrorKind::NotFound => code::FILE_NOT_FOUND,
@@ -336,6 +361,7 @@ mod tests {
     #[test]
     fn each_kind_has_its_code_and_io_kind() {
         use io::ErrorKind as Io;
+        let mut seen = Vec::new();
         for (kind, code, io_kind) in [
             (ErrorKind::NotFound, 2, Io::NotFound),
             (ErrorKind::AlreadyExists, 183, Io::AlreadyExists),
@@ -354,8 +380,12 @@ mod tests {
             (ErrorKind::NotSupported, 50, Io::Unsupported),
             (ErrorKind::AlreadyLocked, 1131, Io::Deadlock),
             (ErrorKind::Busy, 170, Io::ResourceBusy),
+            (ErrorKind::Full, 1816, Io::WouldBlock),
+            (ErrorKind::Disconnected, 109, Io::BrokenPipe),
+            (ErrorKind::TooLarge, 223, Io::FileTooLarge),
             (ErrorKind::Other, 31, Io::Other),
         ] {
+            seen.push(kind);
             let e = Error::new(kind, format!("{kind:?} \"Local\\x\""));
             assert_eq!((e.kind(), e.win32_code()), (kind, code));
             assert_eq!(e.message(), e.to_string());
@@ -364,6 +394,11 @@ mod tests {
             assert_eq!(io.kind(), io_kind, "{kind:?}");
             assert!(io.to_string().contains("\"Local\\x\""));
         }
+        assert_eq!(
+            seen,
+            ErrorKind::ALL,
+            "every kind, in order, and nothing else"
+        );
         let e = Error::with_code(ErrorKind::InvalidName, code::FILENAME_EXCED_RANGE, "long");
         assert_eq!((e.kind(), e.win32_code()), (ErrorKind::InvalidName, 206));
     }
