@@ -5,6 +5,7 @@
 use super::plan::SIZES;
 use super::report::{Distribution, LatencyRow};
 use super::table::size_label;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::io;
 use std::path::Path;
@@ -108,6 +109,41 @@ fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo / 1.5, hi * 1.5)
 }
 
+/// The charts of both plots: linear x, logarithmic y.
+type Chart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, LogCoord<f64>>>;
+
+/// One series: its line, labelled for the legend, and a dot of `radius` at each point.
+fn draw_line(
+    chart: &mut Chart<'_, '_>,
+    label: String,
+    points: &[(f64, f64)],
+    c: RGBColor,
+    radius: i32,
+) -> io::Result<()> {
+    chart
+        .draw_series(LineSeries::new(points.to_vec(), c.stroke_width(2)))
+        .map_err(draw_err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    chart
+        .draw_series(points.iter().map(|&p| Circle::new(p, radius, c.filled())))
+        .map_err(draw_err)?;
+    Ok(())
+}
+
+/// The legend, in the upper left corner.
+fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> io::Result<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .draw()
+        .map_err(draw_err)
+}
+
 fn encode(buf: &[u8]) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
@@ -166,25 +202,9 @@ pub fn p50_by_size(rows: &[LatencyRow]) -> io::Result<Vec<u8>> {
                 .filter(|r| r.system == *system && r.mode == *mode && r.p50_ns > 0.0)
                 .map(|r| ((r.size as f64).log2(), r.p50_ns / 1000.0))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .map_err(draw_err)?
-                .label(format!("{system} {mode}"))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                .map_err(draw_err)?;
+            draw_line(&mut chart, format!("{system} {mode}"), &points, c, 4)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .draw()
-            .map_err(draw_err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(draw_err)?;
     }
     encode(&buf)
@@ -257,25 +277,9 @@ pub fn distribution(dists: &[Distribution]) -> io::Result<Vec<u8>> {
                 .filter(|(p, ns)| usable(*p) && *ns > 0.0)
                 .map(|&(p, ns)| (tail_x(p), ns / 1000.0))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .map_err(draw_err)?
-                .label(format!("{system} {mode}"))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                .map_err(draw_err)?;
+            draw_line(&mut chart, format!("{system} {mode}"), &points, c, 3)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .draw()
-            .map_err(draw_err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(draw_err)?;
     }
     encode(&buf)
