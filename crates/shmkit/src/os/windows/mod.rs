@@ -8,7 +8,7 @@
 //! | `view.rs` | views: `MapViewOfFile`, `FlushViewOfFile`, `UnmapViewOfFile` |
 //! | `persist.rs` | the persistent store: a content file and a name record per object |
 //! | `sync/` | mutexes, events and semaphores: the handle (`mod.rs`), the kernel calls (`kernel.rs`), waits and signals (`wait.rs`) |
-//! | `channel.rs` | channels: a timer that holds the name, a section with the ring, an event to wake each side, a mutex for the senders' turn |
+//! | `channel/` | channels: the handle (`mod.rs`); the timer that holds the name, the ring section, the events that wake each side and the senders' mutex (`parts.rs`); the end places' owners (`places.rs`) |
 //! | `inherit.rs` | handle duplication, inheritable twins, and taking a handle a token names |
 //! | `security.rs` | security descriptors from permission bits, and the owner check of found objects |
 //! | `inspect.rs` | inspection, which Windows does not offer (ERROR_NOT_SUPPORTED) |
