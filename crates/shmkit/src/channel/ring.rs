@@ -324,13 +324,21 @@ fn wait(
     ends: &impl Ends,
 ) -> Result<Waited, Corrupt> {
     let past = |d: Option<Instant>| d.is_some_and(|d| Instant::now() >= d);
-    // Polling first: Busy for ever, Spin for its budget.
-    let spin_until = match how {
-        Waiting::Busy => None,
-        Waiting::Spin(d) if d.is_zero() => Some(None),
+    // The other side is gone: what it moved before it went still counts.
+    let gone = || {
+        Ok(match moved()? {
+            Some(p) => Waited::Moved(p),
+            None => Waited::Disconnected,
+        })
+    };
+    // Polling first: `None` not at all, `Some(None)` for ever (Busy, or a budget past
+    // what an instant holds), `Some(Some(t))` until `t`.
+    let spin = match how {
+        Waiting::Busy => Some(None),
+        Waiting::Spin(d) if d.is_zero() => None,
         Waiting::Spin(d) => Some(Instant::now().checked_add(d)),
     };
-    if spin_until != Some(None) {
+    if let Some(until) = spin {
         let mut polls = 0u32;
         loop {
             if let Some(p) = moved()? {
@@ -339,18 +347,13 @@ fn wait(
             polls += 1;
             if polls % POLLS_PER_LOOK == 0 {
                 if ends.peer_gone() {
-                    return Ok(match moved()? {
-                        Some(p) => Waited::Moved(p),
-                        None => Waited::Disconnected,
-                    });
+                    return gone();
                 }
                 if past(deadline) {
                     return Ok(Waited::TimedOut);
                 }
-                if let Some(Some(until)) = spin_until {
-                    if Instant::now() >= until {
-                        break;
-                    }
+                if past(until) {
+                    break;
                 }
             }
             std::hint::spin_loop();
@@ -364,10 +367,7 @@ fn wait(
             return Ok(Waited::Moved(p));
         }
         if ends.peer_gone() {
-            return Ok(match moved()? {
-                Some(p) => Waited::Moved(p),
-                None => Waited::Disconnected,
-            });
+            return gone();
         }
         if past(deadline) {
             return Ok(Waited::TimedOut);
