@@ -161,12 +161,8 @@ impl MutexWords<'_> {
         poll: bool,
     ) -> Locked {
         let s = self.state.load(SeqCst);
-        if owner(s) == 0 {
-            let new = taken(s, me, s & WAITERS != 0);
-            if self.state.compare_exchange(s, new, SeqCst, SeqCst).is_ok() {
-                self.seal(new, me);
-                return Locked::Acquired;
-            }
+        if owner(s) == 0 && self.take(s, me, s & WAITERS != 0) {
+            return Locked::Acquired;
         }
         self.lock_contended(me, futex, owners, deadline, poll)
     }
@@ -190,12 +186,7 @@ impl MutexWords<'_> {
             let s = self.state.load(SeqCst);
             if owner(s) == 0 {
                 // Free. A waiter takes it with the waiters bit set: others may sleep.
-                if self
-                    .state
-                    .compare_exchange(s, taken(s, me, true), SeqCst, SeqCst)
-                    .is_ok()
-                {
-                    self.seal(taken(s, me, true), me);
+                if self.take(s, me, true) {
                     return Locked::Acquired;
                 }
                 continue;
@@ -211,14 +202,14 @@ impl MutexWords<'_> {
                 }
                 // Our id, but not our acquisition: a thread that had this id before us
                 // ended holding it.
-                if self.take_over(s, me) {
+                if self.take(s, me, s & WAITERS != 0) {
                     return Locked::Abandoned;
                 }
                 continue;
             }
             stale |= last == Some(s);
             if stale && !self.owner_alive(s, owners) {
-                if self.take_over(s, me) {
+                if self.take(s, me, s & WAITERS != 0) {
                     return Locked::Abandoned;
                 }
                 continue;
@@ -252,9 +243,10 @@ impl MutexWords<'_> {
         }
     }
 
-    /// Takes over the acquisition `s` of a dead owner: succeeds only if nothing changed.
-    fn take_over(&self, s: u64, me: Me) -> bool {
-        let new = taken(s, me, s & WAITERS != 0);
+    /// Takes the mutex from the state `s` (free, or a dead owner's acquisition), with the
+    /// waiters bit `waiters`: succeeds only if nothing changed since `s` was read.
+    fn take(&self, s: u64, me: Me, waiters: bool) -> bool {
+        let new = taken(s, me, waiters);
         let done = self.state.compare_exchange(s, new, SeqCst, SeqCst).is_ok();
         if done {
             self.seal(new, me);
