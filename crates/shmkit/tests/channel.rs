@@ -614,3 +614,76 @@ fn rule_9_8_a_channel_file_cut_short_under_its_ends_is_an_error_not_sigbus() {
         assert_eq!(e.win32_code(), 998, "{wait:?}: {e}");
     }
 }
+
+/// The bytes of held message `m`.
+fn held(rx: &Receiver, m: &shmkit::channel::HeldMessage) -> Vec<u8> {
+    // SAFETY: `m` came from `rx` and has not been released.
+    unsafe { std::slice::from_raw_parts(rx.held_bytes(m), m.len()) }.to_vec()
+}
+
+#[test]
+fn held_messages_keep_their_places_until_released_in_any_order() {
+    let name = unique("chan-held");
+    let mut rx = Receiver::options()
+        .name(&name)
+        .capacity(4096)
+        .max_message(1000)
+        .receiver()
+        .unwrap();
+    let mut tx = Sender::open(&name).unwrap();
+    for i in 0..3 {
+        tx.try_send(&message(2, i)).unwrap();
+    }
+    let a = rx.recv_held(Some(Duration::ZERO)).unwrap().unwrap();
+    let b = rx.recv_held(None).unwrap().unwrap();
+    // A plain message after held ones gives nothing back when dropped.
+    assert_eq!(*rx.recv().unwrap(), *message(2, 2));
+    // While they are held, the senders fill the rest of the ring and stop, never
+    // writing over them.
+    let mut sent = 3;
+    while tx.try_send(&message(2, sent)).is_ok() {
+        sent += 1;
+    }
+    assert_eq!(held(&rx, &a), message(2, 0));
+    assert_eq!(held(&rx, &b), message(2, 1));
+    // Releasing the newer first gives nothing back (the older still holds its place)...
+    rx.release_held(Some(a.position()));
+    assert_eq!(
+        tx.try_send(&message(2, sent)).unwrap_err().kind(),
+        ErrorKind::Full
+    );
+    assert_eq!(held(&rx, &a), message(2, 0));
+    // ...and releasing the older then gives back everything received.
+    rx.release_held(None);
+    tx.try_send(&message(2, sent)).unwrap();
+    sent += 1;
+    for i in 3..sent {
+        let m = rx.recv_held(Some(Duration::ZERO)).unwrap().unwrap();
+        assert_eq!(held(&rx, &m), message(2, i));
+        rx.release_held(None);
+    }
+    assert!(rx.recv_held(Some(Duration::ZERO)).unwrap().is_none());
+    // A position out of range gives back nothing twice: the ring is still whole.
+    rx.release_held(Some(u64::MAX));
+    rx.release_held(Some(0));
+    tx.try_send(&[7; 1000]).unwrap();
+    assert_eq!(*rx.recv().unwrap(), [7; 1000]);
+}
+
+#[test]
+fn a_held_loan_is_sent_by_commit_and_never_appears_when_abandoned() {
+    let name = unique("chan-held-loan");
+    let mut rx = Receiver::create(&name, 4096).unwrap();
+    let mut tx = Sender::open(&name).unwrap();
+    let loan = tx.loan_held(5, None).unwrap();
+    assert_eq!(loan.len(), 5);
+    // SAFETY: the loan's 5 bytes are this sender's until it ends.
+    unsafe { std::ptr::copy_nonoverlapping(b"hello".as_ptr(), tx.held_loan_bytes(&loan), 5) };
+    tx.commit_held(loan, 4);
+    let loan = tx.loan_held(3, Some(Duration::ZERO)).unwrap();
+    tx.abandon_held(loan);
+    tx.try_send(b"next").unwrap();
+    assert_eq!(*rx.recv().unwrap(), *b"hell");
+    assert_eq!(*rx.recv().unwrap(), *b"next");
+    assert!(rx.try_recv().unwrap().is_none());
+}

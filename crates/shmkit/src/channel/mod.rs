@@ -42,7 +42,11 @@ mod sender;
 
 pub(crate) use crate::sync::atomic;
 
+#[doc(hidden)]
+pub use receiver::HeldMessage;
 pub use receiver::{Message, Receiver};
+#[doc(hidden)]
+pub use sender::HeldLoan;
 pub use sender::{Loan, Sender};
 
 use crate::error::{Error, ErrorKind, Result};

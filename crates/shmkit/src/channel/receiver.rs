@@ -13,6 +13,9 @@ pub struct Receiver {
     existed: bool,
     /// Where the next message starts (this end is the only writer of the shared one).
     tail: u64,
+    /// Where the oldest held message starts ([`Receiver::recv_held`]): nothing from
+    /// there on is given back until [`Receiver::release_held`] says so.
+    held_from: Option<u64>,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -31,6 +34,7 @@ impl Receiver {
             end,
             existed,
             tail,
+            held_from: None,
             _not_sync: PhantomData,
         }
     }
@@ -81,6 +85,59 @@ impl Receiver {
     }
 
     fn recv_until(&mut self, deadline: Option<Instant>, poll: bool) -> Result<Option<Message<'_>>> {
+        Ok(self.next_record(deadline, poll)?.map(|rec| Message {
+            receiver: self,
+            rec,
+        }))
+    }
+
+    /// Receives a message that does not borrow the receiver, for bindings whose messages
+    /// outlive the call that received them (the Python package). Several may be held at
+    /// once: their places in the ring are given back only by [`Receiver::release_held`],
+    /// so the senders never overwrite them. `timeout`: `None` waits for ever, zero polls.
+    #[doc(hidden)]
+    pub fn recv_held(&mut self, timeout: Option<Duration>) -> Result<Option<HeldMessage>> {
+        let (deadline, poll) = match timeout {
+            None => (None, false),
+            Some(t) => (Instant::now().checked_add(t), t.is_zero()),
+        };
+        let from = self.tail;
+        let Some(rec) = self.next_record(deadline, poll)? else {
+            return Ok(None);
+        };
+        self.tail = rec.next;
+        self.held_from.get_or_insert(from);
+        Ok(Some(HeldMessage { from, rec }))
+    }
+
+    /// Where a held message's bytes are: `len()` bytes, valid while its place is held
+    /// (until a [`Receiver::release_held`] that passes its position) and this receiver
+    /// lives. Only for a message received by this receiver.
+    #[doc(hidden)]
+    pub fn held_bytes(&self, m: &HeldMessage) -> *const u8 {
+        self.end.handle.control().payload(m.rec.payload, m.rec.len)
+    }
+
+    /// Gives back the places of held messages: everything before `keep` (the position
+    /// of the oldest message still held), or everything received when `keep` is `None`.
+    /// A position outside what is held is brought into it, so nothing is given back
+    /// twice or before it was received.
+    #[doc(hidden)]
+    pub fn release_held(&mut self, keep: Option<u64>) {
+        let Some(floor) = self.held_from else {
+            return;
+        };
+        let upto = keep.map_or(self.tail, |p| p.clamp(floor, self.tail));
+        self.held_from = keep.map(|_| upto).filter(|&p| p < self.tail);
+        self.end
+            .handle
+            .control()
+            .words()
+            .consume(upto, &self.end.handle);
+    }
+
+    /// The record at `tail`, waiting for one until `deadline`; `None` after it.
+    fn next_record(&mut self, deadline: Option<Instant>, poll: bool) -> Result<Option<Record>> {
         let h = &self.end.handle;
         let g = h.control().geometry();
         let words = h.control().words();
@@ -88,12 +145,7 @@ impl Receiver {
         self.end.intact("receiving on")?;
         loop {
             match words.record_at(&g, region, self.tail) {
-                Ok(Some(rec)) => {
-                    return Ok(Some(Message {
-                        receiver: self,
-                        rec,
-                    }))
-                }
+                Ok(Some(rec)) => return Ok(Some(rec)),
                 Ok(None) => {}
                 Err(c) => return Err(self.end.corrupt(c)),
             }
@@ -103,10 +155,7 @@ impl Receiver {
                 }
                 // Gone: what was committed before still arrives.
                 return match words.record_at(&g, region, self.tail) {
-                    Ok(Some(rec)) => Ok(Some(Message {
-                        receiver: self,
-                        rec,
-                    })),
+                    Ok(Some(rec)) => Ok(Some(rec)),
                     Ok(None) => Err(self.disconnected()),
                     Err(c) => Err(self.end.corrupt(c)),
                 };
@@ -154,12 +203,41 @@ impl std::ops::Deref for Message<'_> {
 impl Drop for Message<'_> {
     fn drop(&mut self) {
         let r = &mut *self.receiver;
-        r.end
-            .handle
-            .control()
-            .words()
-            .consume(self.rec.next, &r.end.handle);
+        // Behind a held message nothing is given back until it is released.
+        if r.held_from.is_none() {
+            r.end
+                .handle
+                .control()
+                .words()
+                .consume(self.rec.next, &r.end.handle);
+        }
         r.tail = self.rec.next;
+    }
+}
+
+/// A message received by [`Receiver::recv_held`]: where it lies in the ring.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldMessage {
+    /// The receiver's position before it (where its place starts).
+    from: u64,
+    rec: Record,
+}
+
+impl HeldMessage {
+    /// The message's length in bytes.
+    pub fn len(&self) -> usize {
+        self.rec.len as usize
+    }
+
+    /// Whether the message is empty.
+    pub fn is_empty(&self) -> bool {
+        self.rec.len == 0
+    }
+
+    /// Where its place in the ring starts, for [`Receiver::release_held`].
+    pub fn position(&self) -> u64 {
+        self.from
     }
 }
 

@@ -98,6 +98,62 @@ impl Sender {
         self.loan_until(len, None, false)
     }
 
+    /// Lends ring bytes as [`Sender::loan`] does, but without borrowing the sender, for
+    /// bindings whose loans outlive the call that made them (the Python package). The
+    /// loan must end with [`Sender::commit_held`] or [`Sender::abandon_held`] on this
+    /// sender, on this thread (for a channel of several producers it holds their turn).
+    /// `timeout`: `None` waits for ever, zero polls.
+    #[doc(hidden)]
+    pub fn loan_held(&mut self, len: usize, timeout: Option<Duration>) -> Result<HeldLoan> {
+        let (deadline, poll) = match timeout {
+            None => (None, false),
+            Some(t) => (Instant::now().checked_add(t), t.is_zero()),
+        };
+        let loan = self.loan_until(len, deadline, poll)?;
+        let held = HeldLoan {
+            claim: loan.claim,
+            len: loan.len,
+            shared: loan.shared,
+        };
+        // The turn (if any) now belongs to the held loan.
+        std::mem::forget(loan);
+        Ok(held)
+    }
+
+    /// Where a held loan's bytes are: `len()` bytes, writable until it ends.
+    #[doc(hidden)]
+    pub fn held_loan_bytes(&self, loan: &HeldLoan) -> *mut u8 {
+        self.end
+            .handle
+            .control()
+            .payload(loan.claim.payload, loan.len as u64)
+    }
+
+    /// Sends a held loan's first `len` bytes (at most its length).
+    #[doc(hidden)]
+    pub fn commit_held(&mut self, loan: HeldLoan, len: usize) {
+        Loan {
+            sender: self,
+            claim: loan.claim,
+            len: loan.len.min(len),
+            shared: loan.shared,
+            _not_send: PhantomData,
+        }
+        .commit();
+    }
+
+    /// Ends a held loan without sending it.
+    #[doc(hidden)]
+    pub fn abandon_held(&mut self, loan: HeldLoan) {
+        drop(Loan {
+            sender: self,
+            claim: loan.claim,
+            len: loan.len,
+            shared: loan.shared,
+            _not_send: PhantomData,
+        });
+    }
+
     fn error(&self, kind: ErrorKind, why: impl std::fmt::Display) -> Error {
         Error::new(
             kind,
@@ -282,6 +338,28 @@ impl Drop for Loan<'_> {
         if self.shared {
             self.sender.end.handle.unclaim();
         }
+    }
+}
+
+/// A loan made by [`Sender::loan_held`]: where its bytes lie in the ring.
+#[doc(hidden)]
+#[derive(Debug)]
+#[must_use = "a held loan ends only by commit_held or abandon_held"]
+pub struct HeldLoan {
+    claim: Claim,
+    len: usize,
+    shared: bool,
+}
+
+impl HeldLoan {
+    /// The loan's length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the loan is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
