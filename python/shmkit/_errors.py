@@ -9,6 +9,8 @@ __all__ = [
     "PermissionDeniedError",
     "InvalidArgumentError",
     "DisconnectedError",
+    "FullError",
+    "AbandonedMutexWarning",
 ]
 
 
@@ -45,6 +47,16 @@ class DisconnectedError(Error, BrokenPipeError):
     """The other end of a channel is gone (ERROR_BROKEN_PIPE, 109)."""
 
 
+class FullError(Error, BlockingIOError):
+    """A channel's ring stayed full for the whole timeout, or had no room for a
+    ``try_send`` (ERROR_NOT_ENOUGH_QUOTA, 1816)."""
+
+
+class AbandonedMutexWarning(RuntimeWarning):
+    """A mutex was acquired whose owner ended without releasing it (WAIT_ABANDONED):
+    what it guards may be inconsistent."""
+
+
 # Library error kind -> (class, errno).
 _KINDS = {
     "NotFound": (NotFoundError, _errno.ENOENT),
@@ -65,7 +77,7 @@ _KINDS = {
     "NotSupported": (Error, _errno.EOPNOTSUPP),
     "AlreadyLocked": (Error, _errno.EDEADLK),
     "Busy": (Error, _errno.EBUSY),
-    "Full": (Error, _errno.EAGAIN),
+    "Full": (FullError, _errno.EAGAIN),
     "Disconnected": (DisconnectedError, _errno.EPIPE),
     "Other": (Error, _errno.EIO),
 }

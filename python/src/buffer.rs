@@ -176,25 +176,90 @@ unsafe extern "C" fn closed(
     unsafe { ffi::PyBool_FromLong((*slf.cast::<RawView>()).owner.is_null() as _) }
 }
 
-fn view_type(py: Python<'_>) -> PyResult<&Py<PyType>> {
-    VIEW_TYPE.get_or_try_init(py, || {
+unsafe extern "C" fn enter(
+    slf: *mut ffi::PyObject,
+    _args: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: a METH_NOARGS method: the GIL is held and `slf` is an instance.
+    unsafe {
+        ffi::Py_IncRef(slf);
+        slf
+    }
+}
+
+unsafe extern "C" fn exit(
+    slf: *mut ffi::PyObject,
+    _args: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: a METH_VARARGS method: the GIL is held and `slf` is an instance; `close`
+    // ignores its argument.
+    unsafe { close(slf, ptr::null_mut()) }
+}
+
+/// The two faces of the type: a view of a mapping, and a received message.
+#[derive(Clone, Copy)]
+pub(crate) enum Face {
+    View,
+    Message,
+}
+
+static MESSAGE_TYPE: GILOnceCell<Py<PyType>> = GILOnceCell::new();
+
+fn method(
+    name: &'static std::ffi::CStr,
+    meth: ffi::PyCFunction,
+    flags: c_int,
+    doc: &'static std::ffi::CStr,
+) -> ffi::PyMethodDef {
+    ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: meth },
+        ml_flags: flags,
+        ml_doc: doc.as_ptr(),
+    }
+}
+
+fn face_type(py: Python<'_>, face: Face) -> PyResult<&Py<PyType>> {
+    let (cell, name, doc, close_name, close_doc) = match face {
+        Face::View => (
+            &VIEW_TYPE,
+            c"shmkit.View",
+            c"A mapped view of a shmkit object: use it through the buffer protocol \
+              (memoryview(view), numpy.frombuffer(view)), without copies. A context manager \
+              that closes it.",
+            c"close",
+            c"close()\n--\n\nUnmaps the view now. Idempotent. BufferError while \
+              memoryviews or arrays over it exist.",
+        ),
+        Face::Message => (
+            &MESSAGE_TYPE,
+            c"shmkit.Message",
+            c"A received message, read in place in the channel's ring: use it through the \
+              read-only buffer protocol (bytes(msg), memoryview(msg), \
+              numpy.frombuffer(msg)), without copies. Its place in the ring is given back \
+              when it is released (release(), the end of a with block, or garbage \
+              collection); until then the senders never write over it.",
+            c"release",
+            c"release()\n--\n\nGives the message's place back to the senders now. \
+              Idempotent. BufferError while memoryviews or arrays over it exist.",
+        ),
+    };
+    cell.get_or_try_init(py, || {
         let methods = Box::leak(Box::new([
-            ffi::PyMethodDef {
-                ml_name: c"close".as_ptr(),
-                ml_meth: ffi::PyMethodDefPointer { PyCFunction: close },
-                ml_flags: ffi::METH_NOARGS,
-                ml_doc: c"close()\n--\n\nUnmaps the view now. Idempotent. BufferError while \
-                          memoryviews or arrays over it exist."
-                    .as_ptr(),
-            },
-            ffi::PyMethodDef {
-                ml_name: c"_closed".as_ptr(),
-                ml_meth: ffi::PyMethodDefPointer {
-                    PyCFunction: closed,
-                },
-                ml_flags: ffi::METH_NOARGS,
-                ml_doc: c"Whether the view is closed.".as_ptr(),
-            },
+            method(close_name, close, ffi::METH_NOARGS, close_doc),
+            method(
+                c"_closed",
+                closed,
+                ffi::METH_NOARGS,
+                c"Whether it is closed.",
+            ),
+            method(c"__enter__", enter, ffi::METH_NOARGS, c"Returns itself."),
+            method(
+                c"__exit__",
+                exit,
+                ffi::METH_VARARGS,
+                c"Closes it (releases a message).",
+            ),
             ffi::PyMethodDef::zeroed(),
         ]));
         let slots = Box::leak(Box::new([
@@ -220,11 +285,7 @@ fn view_type(py: Python<'_>) -> PyResult<&Py<PyType>> {
             },
             ffi::PyType_Slot {
                 slot: ffi::Py_tp_doc,
-                pfunc: c"A mapped view of a shmkit object: use it through the buffer protocol \
-                         (memoryview(view), numpy.frombuffer(view)), without copies."
-                    .as_ptr()
-                    .cast_mut()
-                    .cast(),
+                pfunc: doc.as_ptr().cast_mut().cast(),
             },
             ffi::PyType_Slot {
                 slot: 0,
@@ -232,7 +293,7 @@ fn view_type(py: Python<'_>) -> PyResult<&Py<PyType>> {
             },
         ]));
         let spec = Box::leak(Box::new(ffi::PyType_Spec {
-            name: c"shmkit.View".as_ptr(),
+            name: name.as_ptr(),
             basicsize: std::mem::size_of::<RawView>() as c_int,
             itemsize: 0,
             flags: ffi::Py_TPFLAGS_DEFAULT as _,
@@ -247,9 +308,10 @@ fn view_type(py: Python<'_>) -> PyResult<&Py<PyType>> {
     })
 }
 
-/// The View type, to add to the module.
-pub(crate) fn add_type(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("View", view_type(m.py())?.bind(m.py()))
+/// The View and Message types, to add to the module.
+pub(crate) fn add_types(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("View", face_type(m.py(), Face::View)?.bind(m.py()))?;
+    m.add("Message", face_type(m.py(), Face::Message)?.bind(m.py()))
 }
 
 /// A new View over `len` bytes at `ptr`, which stay valid while `owner` lives.
@@ -258,6 +320,7 @@ pub(crate) fn add_type(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// `ptr..ptr + len` must stay mapped (and writable unless `readonly`) until `owner` drops.
 pub(crate) unsafe fn new_view(
     py: Python<'_>,
+    face: Face,
     ptr: *mut u8,
     len: usize,
     readonly: bool,
@@ -265,7 +328,7 @@ pub(crate) unsafe fn new_view(
 ) -> PyResult<PyObject> {
     let len =
         ffi::Py_ssize_t::try_from(len).map_err(|_| PyValueError::new_err("view too large"))?;
-    let tp = view_type(py)?.bind(py);
+    let tp = face_type(py, face)?.bind(py);
     // SAFETY: allocating an instance of a heap type we made; zero-filled on success.
     let obj = unsafe { ffi::PyType_GenericAlloc(tp.as_ptr().cast(), 0) };
     // SAFETY: a new reference or null with an exception set.
@@ -280,4 +343,89 @@ pub(crate) unsafe fn new_view(
         (*raw).owner = Box::into_raw(Box::new(owner));
     }
     Ok(obj.unbind())
+}
+
+// The consumer side of the buffer protocol: part of the stable ABI only from 3.11, but
+// exported by every CPython 3 (Include/abstract.h) with this signature.
+extern "C" {
+    fn PyObject_GetBuffer(obj: *mut ffi::PyObject, view: *mut PyBufferView, flags: c_int) -> c_int;
+    fn PyBuffer_Release(view: *mut PyBufferView);
+}
+
+/// A bytes-like object's contiguous bytes, held (so neither moved nor freed) until drop.
+pub(crate) struct Borrowed<'py> {
+    view: Box<PyBufferView>,
+    _py: Python<'py>,
+}
+
+impl<'py> Borrowed<'py> {
+    /// The bytes of `obj`, which must export a C-contiguous buffer (bytes, bytearray, a
+    /// memoryview, a numpy array...): TypeError otherwise, as `bytes(obj)` would say.
+    pub(crate) fn of(obj: &Bound<'py, PyAny>) -> PyResult<Borrowed<'py>> {
+        let mut view = Box::new(PyBufferView {
+            buf: ptr::null_mut(),
+            obj: ptr::null_mut(),
+            len: 0,
+            itemsize: 0,
+            readonly: 0,
+            ndim: 0,
+            format: ptr::null_mut(),
+            shape: ptr::null_mut(),
+            strides: ptr::null_mut(),
+            suboffsets: ptr::null_mut(),
+            internal: ptr::null_mut(),
+        });
+        // PyBUF_SIMPLE: contiguous bytes, no format; an exporter that cannot give them
+        // raises BufferError, and a non-exporter TypeError.
+        // SAFETY: the GIL is held (`obj` is bound); `view` is a Py_buffer to fill.
+        let rc = unsafe { PyObject_GetBuffer(obj.as_ptr(), &mut *view, 0) };
+        if rc != 0 {
+            return Err(PyErr::fetch(obj.py()));
+        }
+        Ok(Borrowed {
+            view,
+            _py: obj.py(),
+        })
+    }
+
+    /// The bytes (valid while `self` lives).
+    pub(crate) fn raw(&self) -> RawBytes {
+        RawBytes {
+            ptr: self.view.buf.cast_const().cast(),
+            len: self.view.len.max(0) as usize,
+        }
+    }
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        // SAFETY: filled by a successful PyObject_GetBuffer and released once; the GIL is
+        // held ('py lifetime).
+        unsafe { PyBuffer_Release(&mut *self.view) }
+    }
+}
+
+/// Bytes held by a [`Borrowed`], to read while the GIL is released.
+#[derive(Clone, Copy)]
+pub(crate) struct RawBytes {
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: the exporter keeps the bytes in place until the Borrowed is released, which
+// happens with the GIL held, after the GIL-free part that uses them is over.
+unsafe impl Send for RawBytes {}
+
+impl RawBytes {
+    /// The bytes.
+    ///
+    /// # Safety
+    /// The [`Borrowed`] they came from must still live.
+    pub(crate) unsafe fn get<'a>(self) -> &'a [u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: the caller keeps the Borrowed alive; its buffer is `len` bytes at `ptr`.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
 }

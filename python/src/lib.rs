@@ -6,10 +6,13 @@ use pyo3::prelude::*;
 use shmkit::{Access, ErrorKind};
 
 mod buffer;
+mod channel;
+mod sync;
+mod wait;
 
 /// A Python exception for a library error: an instance of the `shmkit.Error` subclass that
 /// matches its kind (made by `shmkit._errors`), carrying `winerror`.
-fn py_err(err: shmkit::Error, name: Option<&str>) -> PyErr {
+pub(crate) fn py_err(err: shmkit::Error, name: Option<&str>) -> PyErr {
     Python::with_gil(|py| {
         let made = (|| -> PyResult<PyErr> {
             let make = py.import("shmkit._errors")?.getattr("_from_library")?;
@@ -137,7 +140,16 @@ impl PyMapping {
         let (ptr, len) = (view.as_mut_ptr(), view.len());
         // SAFETY: the range is the view's own, mapped until the View drops; the owner
         // passed is that View. Read-only views are exported read-only.
-        unsafe { buffer::new_view(py, ptr, len, access == Access::Read, Box::new(view)) }
+        unsafe {
+            buffer::new_view(
+                py,
+                buffer::Face::View,
+                ptr,
+                len,
+                access == Access::Read,
+                Box::new(view),
+            )
+        }
     }
 
     /// Closes the handle; views stay valid. Idempotent.
@@ -171,8 +183,14 @@ fn _error_kinds() -> Vec<String> {
 
 #[pymodule]
 fn _shmkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    buffer::add_type(m)?;
+    buffer::add_types(m)?;
     m.add_class::<PyMapping>()?;
+    m.add_class::<sync::PyMutex>()?;
+    m.add_class::<sync::PyEvent>()?;
+    m.add_class::<sync::PySemaphore>()?;
+    m.add_class::<channel::PySender>()?;
+    m.add_class::<channel::PyReceiver>()?;
+    m.add_class::<channel::PyLoan>()?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     m.add("GRANULARITY", shmkit::GRANULARITY)?;
     Ok(())
