@@ -136,6 +136,8 @@ class ShmkitEnd:
                 arr = np.frombuffer(buf, dtype=np.uint8)
                 arr[0] = seq
                 arr[-1] = seq
+                # The loan is sent only once nothing made from it is alive.
+                del arr
         else:
             self.buf[0] = seq
             self.buf[-1] = seq
