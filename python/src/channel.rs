@@ -70,6 +70,65 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The methods both ends share, then `$items`, in one `#[pymethods]` block. Each end has
+/// the fields `shared` (None once closed), `name`, `already_existed`, `capacity` and
+/// `max_message`, and its own `close()` among `$items`.
+macro_rules! end_methods {
+    ($ty:ident, $class:literal; $($items:tt)*) => {
+        #[pymethods]
+        impl $ty {
+            $($items)*
+
+            /// The name exactly as it was passed.
+            #[getter]
+            fn name(&self) -> &str {
+                &self.name
+            }
+
+            /// Whether a create call found the channel already there.
+            #[getter]
+            fn already_existed(&self) -> bool {
+                self.already_existed
+            }
+
+            /// The ring's size in bytes.
+            #[getter]
+            fn capacity(&self) -> usize {
+                self.capacity
+            }
+
+            /// The largest message in bytes.
+            #[getter]
+            fn max_message(&self) -> usize {
+                self.max_message
+            }
+
+            /// Whether close() was called.
+            #[getter]
+            fn closed(&self) -> bool {
+                self.shared.is_none()
+            }
+
+            fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+                slf
+            }
+
+            fn __exit__(&mut self, _t: PyObject, _v: PyObject, _tb: PyObject) {
+                self.close();
+            }
+
+            fn __repr__(&self) -> String {
+                format!(
+                    "shmkit.{}({:?}{})",
+                    $class,
+                    self.name,
+                    if self.shared.is_none() { ", closed" } else { "" }
+                )
+            }
+        }
+    };
+}
+
 // ---- the receiver ----------------------------------------------------------------------
 
 /// The receive end and what is held of it.
@@ -180,8 +239,8 @@ impl PyReceiver {
     }
 }
 
-#[pymethods]
-impl PyReceiver {
+end_methods! {
+PyReceiver, "Receiver";
     /// Creates the channel `name` with a ring of `capacity` bytes (rounded up to whole
     /// pages), or opens it, and attaches the receiver. `max_message`: the largest message
     /// (default: what a quarter of the ring holds); `producers`: how many senders may be
@@ -242,55 +301,6 @@ impl PyReceiver {
     fn close(&mut self) {
         self.shared = None;
     }
-
-    /// The name exactly as it was passed.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether a create call found the channel already there.
-    #[getter]
-    fn already_existed(&self) -> bool {
-        self.already_existed
-    }
-
-    /// The ring's size in bytes.
-    #[getter]
-    fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// The largest message in bytes.
-    #[getter]
-    fn max_message(&self) -> usize {
-        self.max_message
-    }
-
-    /// Whether close() was called.
-    #[getter]
-    fn closed(&self) -> bool {
-        self.shared.is_none()
-    }
-
-    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __exit__(&mut self, _t: PyObject, _v: PyObject, _tb: PyObject) {
-        self.close();
-    }
-
-    fn __repr__(&self) -> String {
-        repr("Receiver", &self.name, self.shared.is_none())
-    }
-}
-
-fn repr(class: &str, name: &str, closed: bool) -> String {
-    format!(
-        "shmkit.{class}({name:?}{})",
-        if closed { ", closed" } else { "" }
-    )
 }
 
 /// A pointer that crosses the GIL-free part of a call (what it points to is kept by the
@@ -351,12 +361,12 @@ impl PySender {
     fn sending<T: Send>(
         &self,
         py: Python<'_>,
+        shared: &TxShared,
         timeout: Option<Duration>,
-        mut step: impl FnMut(&mut shmkit::channel::Sender, Option<Duration>) -> shmkit::Result<T> + Send,
+        mut step: impl FnMut(&mut shmkit::channel::Sender, Duration) -> shmkit::Result<T> + Send,
     ) -> PyResult<T> {
-        let shared = self.shared()?;
         let got = blocking(py, timeout, Some(&self.name), |slice| {
-            match step(&mut lock(&shared.tx), Some(slice)) {
+            match step(&mut lock(&shared.tx), slice) {
                 Ok(v) => Ok(Some(v)),
                 Err(e) if e.kind() == ErrorKind::Full => Ok(None),
                 Err(e) => Err(e),
@@ -365,14 +375,14 @@ impl PySender {
         match got {
             Some(v) => Ok(v),
             None => py
-                .allow_threads(|| step(&mut lock(&shared.tx), Some(Duration::ZERO)))
+                .allow_threads(|| step(&mut lock(&shared.tx), Duration::ZERO))
                 .map_err(|e| py_err(e, Some(&self.name))),
         }
     }
 }
 
-#[pymethods]
-impl PySender {
+end_methods! {
+PySender, "Sender";
     /// Creates the channel `name` (see Receiver.create for the arguments), or opens it,
     /// and attaches a sender.
     #[staticmethod]
@@ -428,14 +438,10 @@ impl PySender {
         let timeout = timeout_arg(timeout)?;
         let held = Borrowed::of(data)?;
         let bytes = held.raw();
-        self.sending(py, timeout, move |tx, t| {
+        let shared = self.shared()?;
+        self.sending(py, &shared, timeout, move |tx, t| {
             // SAFETY: `held` lives until this call returns.
-            let b = unsafe { bytes.get() };
-            match t {
-                Some(Duration::ZERO) => tx.try_send(b),
-                Some(t) => tx.send_timeout(b, t),
-                None => tx.send(b),
-            }
+            tx.send_timeout(unsafe { bytes.get() }, t)
         })
     }
 
@@ -453,8 +459,8 @@ impl PySender {
         let timeout = timeout_arg(timeout)?;
         let shared = self.shared()?;
         let (loan, ptr) = self
-            .sending(py, timeout, |tx, t| {
-                let l = tx.loan_held(n, t)?;
+            .sending(py, &shared, timeout, |tx, t| {
+                let l = tx.loan_held(n, Some(t))?;
                 let p = tx.held_loan_bytes(&l);
                 Ok((l, Ptr(p)))
             })
@@ -474,48 +480,6 @@ impl PySender {
     /// Detaches this end (an open loan keeps it until the loan ends). Idempotent.
     fn close(&mut self) {
         self.shared = None;
-    }
-
-    /// The name exactly as it was passed.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether a create call found the channel already there.
-    #[getter]
-    fn already_existed(&self) -> bool {
-        self.already_existed
-    }
-
-    /// The ring's size in bytes.
-    #[getter]
-    fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// The largest message in bytes.
-    #[getter]
-    fn max_message(&self) -> usize {
-        self.max_message
-    }
-
-    /// Whether close() was called.
-    #[getter]
-    fn closed(&self) -> bool {
-        self.shared.is_none()
-    }
-
-    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __exit__(&mut self, _t: PyObject, _v: PyObject, _tb: PyObject) {
-        self.close();
-    }
-
-    fn __repr__(&self) -> String {
-        repr("Sender", &self.name, self.shared.is_none())
     }
 }
 
