@@ -18,13 +18,20 @@ struct Held<T> {
 }
 
 impl<T> Held<T> {
-    fn new(inner: T, name: &str, already_existed: bool, what: &'static str) -> Held<T> {
-        Held {
+    /// What a create or open call `r` made of `name` (the class `what`), or its error.
+    fn made(
+        r: shmkit::Result<T>,
+        name: &str,
+        what: &'static str,
+        already_existed: fn(&T) -> bool,
+    ) -> PyResult<Held<T>> {
+        let inner = r.map_err(|e| py_err(e, Some(name)))?;
+        Ok(Held {
+            already_existed: already_existed(&inner),
             inner: Some(Arc::new(inner)),
             name: name.to_owned(),
-            already_existed,
             what,
-        }
+        })
     }
 
     fn get(&self) -> PyResult<Arc<T>> {
@@ -96,10 +103,8 @@ pub(crate) struct PyMutex {
 
 impl PyMutex {
     fn made(r: shmkit::Result<shmkit::sync::Mutex>, name: &str) -> PyResult<PyMutex> {
-        let m = r.map_err(|e| py_err(e, Some(name)))?;
-        let existed = m.already_existed();
         Ok(PyMutex {
-            held: Held::new(m, name, existed, "Mutex"),
+            held: Held::made(r, name, "Mutex", shmkit::sync::Mutex::already_existed)?,
             abandoned: false,
         })
     }
@@ -206,10 +211,8 @@ pub(crate) struct PyEvent {
 
 impl PyEvent {
     fn made(r: shmkit::Result<shmkit::sync::Event>, name: &str) -> PyResult<PyEvent> {
-        let e = r.map_err(|e| py_err(e, Some(name)))?;
-        let existed = e.already_existed();
         Ok(PyEvent {
-            held: Held::new(e, name, existed, "Event"),
+            held: Held::made(r, name, "Event", shmkit::sync::Event::already_existed)?,
         })
     }
 }
@@ -295,10 +298,13 @@ pub(crate) struct PySemaphore {
 
 impl PySemaphore {
     fn made(r: shmkit::Result<shmkit::sync::Semaphore>, name: &str) -> PyResult<PySemaphore> {
-        let s = r.map_err(|e| py_err(e, Some(name)))?;
-        let existed = s.already_existed();
         Ok(PySemaphore {
-            held: Held::new(s, name, existed, "Semaphore"),
+            held: Held::made(
+                r,
+                name,
+                "Semaphore",
+                shmkit::sync::Semaphore::already_existed,
+            )?,
         })
     }
 }
