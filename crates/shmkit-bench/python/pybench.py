@@ -553,25 +553,30 @@ def micros(ns):
     return f"{ns / 1000:.2f}" if ns < 10_000 else f"{ns / 1000:.1f}"
 
 
+def grid(records, systems, sizes, metric, cell):
+    """A Markdown table of `metric`: a row per system and mode, a column per size."""
+    lines = ["| system | mode | " + " | ".join(label(s) for s in sizes) + " |"]
+    lines.append("|---|---|" + "---|" * len(sizes))
+    for system, mode in systems:
+        cells = []
+        for size in sizes:
+            r = find(records, system, mode, size, metric)
+            cells.append(cell(r) if r else "–")
+        lines.append(f"| {system} | {mode} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def table(records, systems, sizes):
     lines = ["One-way latency, µs: p50 / p99", ""]
-    lines.append("| system | mode | " + " | ".join(label(s) for s in sizes) + " |")
-    lines.append("|---|---|" + "---|" * len(sizes))
-    for system, mode in systems:
-        cells = []
-        for size in sizes:
-            r = find(records, system, mode, size, "latency")
-            cells.append(f"{micros(r['p50_ns'])} / {micros(r['p99_ns'])}" if r else "–")
-        lines.append(f"| {system} | {mode} | " + " | ".join(cells) + " |")
+    lines += grid(
+        records, systems, sizes, "latency",
+        lambda r: f"{micros(r['p50_ns'])} / {micros(r['p99_ns'])}",
+    )
     lines += ["", "Throughput: messages/s, GB/s (10^9 payload bytes per second)", ""]
-    lines.append("| system | mode | " + " | ".join(label(s) for s in sizes) + " |")
-    lines.append("|---|---|" + "---|" * len(sizes))
-    for system, mode in systems:
-        cells = []
-        for size in sizes:
-            r = find(records, system, mode, size, "throughput")
-            cells.append(f"{r['msgs_per_s']:,.0f} /s, {r['gbps']:.3g} GB/s" if r else "–")
-        lines.append(f"| {system} | {mode} | " + " | ".join(cells) + " |")
+    lines += grid(
+        records, systems, sizes, "throughput",
+        lambda r: f"{r['msgs_per_s']:,.0f} /s, {r['gbps']:.3g} GB/s",
+    )
     ratios = []
     for num, den, size, what in (
         (("shmkit-channel", "loan"), ("mp.Pipe", "pickle"), 64 << 10, "Pipe / shmkit loan"),
