@@ -221,16 +221,21 @@ fn rule_9_3_a_second_end_is_busy_and_a_closed_end_frees_its_place() {
     let _rx = Receiver::open(&name).unwrap();
 }
 
-#[test]
-fn rule_9_4_a_full_channel_refuses_try_send_and_never_overwrites() {
-    let name = unique("chan-full");
-    let mut rx = Receiver::options()
-        .name(&name)
+/// A channel `name` of one page with messages of up to 1000 bytes, and both its ends.
+fn small_channel(name: &str) -> (Receiver, Sender) {
+    let rx = Receiver::options()
+        .name(name)
         .capacity(4096)
         .max_message(1000)
         .receiver()
         .unwrap();
-    let mut tx = Sender::open(&name).unwrap();
+    (rx, Sender::open(name).unwrap())
+}
+
+#[test]
+fn rule_9_4_a_full_channel_refuses_try_send_and_never_overwrites() {
+    let name = unique("chan-full");
+    let (mut rx, mut tx) = small_channel(&name);
     assert_eq!((rx.capacity(), rx.max_message()), (4096, 1000));
     let mut sent = 0u32;
     loop {
@@ -624,13 +629,7 @@ fn held(rx: &Receiver, m: &shmkit::channel::HeldMessage) -> Vec<u8> {
 #[test]
 fn held_messages_keep_their_places_until_released_in_any_order() {
     let name = unique("chan-held");
-    let mut rx = Receiver::options()
-        .name(&name)
-        .capacity(4096)
-        .max_message(1000)
-        .receiver()
-        .unwrap();
-    let mut tx = Sender::open(&name).unwrap();
+    let (mut rx, mut tx) = small_channel(&name);
     for i in 0..3 {
         tx.try_send(&message(2, i)).unwrap();
     }
