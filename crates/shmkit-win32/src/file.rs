@@ -1,5 +1,6 @@
-//! Files: `CreateFile`, `ReadFile`, `WriteFile`, `SetFilePointer(Ex)`, `GetFileSize(Ex)`,
-//! `FlushFileBuffers`, `DeleteFile`, `GetStdHandle`: what file-backed mappings need.
+//! Files: `CreateFile`, `ReadFile`, `WriteFile`, `SetFilePointer(Ex)`, `SetEndOfFile`,
+//! `GetFileSize(Ex)`, `GetFileType`, `FlushFileBuffers`, `DeleteFile`, `GetStdHandle`:
+//! what file-backed mappings need.
 //!
 //! Paths are Linux paths; backslashes in them become slashes. Share modes are not
 //! enforced (Linux has no mandatory file locking): two opens of one file both succeed.
@@ -12,7 +13,8 @@ use crate::types::*;
 use std::ffi::c_void;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::sync::{Arc, Mutex, OnceLock};
 
 fn create_file(
@@ -401,5 +403,93 @@ pub extern "C" fn GetStdHandle(which: DWORD) -> HANDLE {
             *slot = h as usize;
         }
         Ok(*slot as HANDLE)
+    })
+}
+
+/// Whether any process this one may inspect has a view of the file `dev`/`ino` mapped:
+/// a line of its /proc/PID/maps names that device and inode.
+fn mapped_anywhere(dev: u64, ino: u64) -> bool {
+    let (major, minor) = (libc::major(dev), libc::minor(dev));
+    let names_file = |maps: &str| {
+        maps.lines().any(|line| {
+            let mut f = line.split_whitespace().skip(3);
+            let (Some(d), Some(i)) = (f.next(), f.next()) else {
+                return false;
+            };
+            let Some((ma, mi)) = d.split_once(':') else {
+                return false;
+            };
+            i.parse::<u64>() == Ok(ino)
+                && u32::from_str_radix(ma, 16) == Ok(major)
+                && u32::from_str_radix(mi, 16) == Ok(minor)
+        })
+    };
+    if std::fs::read_to_string("/proc/self/maps").is_ok_and(|m| names_file(&m)) {
+        return true;
+    }
+    let me = std::process::id().to_string();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name != me.as_str()
+            && name.bytes().all(|b| b.is_ascii_digit())
+            && std::fs::read_to_string(e.path().join("maps")).is_ok_and(|m| names_file(&m))
+    })
+}
+
+/// `SetEndOfFile`: makes the file's size its current file position, cutting what lies
+/// beyond it or extending the file with zeros; the position stays. As on Windows, a file
+/// cannot shrink while a mapping object over it exists in this process or a view of it
+/// is mapped in any process (`ERROR_USER_MAPPED_FILE`); growing it is allowed. A handle
+/// opened without write access is `ERROR_ACCESS_DENIED`.
+#[no_mangle]
+pub extern "C" fn SetEndOfFile(h: HANDLE) -> BOOL {
+    ffi(FALSE, || {
+        let f = handles::file(h)?;
+        let mut file = f.file();
+        // SAFETY: F_GETFL on an open descriptor has no other preconditions.
+        let mode = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+        if mode >= 0 && mode & libc::O_ACCMODE == libc::O_RDONLY {
+            return error::fail(err::ACCESS_DENIED);
+        }
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        let pos = file.stream_position()?;
+        if pos < meta.len()
+            && (crate::objects::is_backing(meta.dev(), meta.ino())
+                || mapped_anywhere(meta.dev(), meta.ino()))
+        {
+            return error::fail(err::USER_MAPPED_FILE);
+        }
+        file.set_len(pos)?;
+        Ok(TRUE)
+    })
+}
+
+/// `GetFileType`: `FILE_TYPE_DISK` for a regular file (or a directory or block device),
+/// `FILE_TYPE_CHAR` for a terminal or another character device, `FILE_TYPE_PIPE` for a
+/// pipe or socket; `FILE_TYPE_UNKNOWN` with `ERROR_INVALID_HANDLE` for a bad handle.
+#[no_mangle]
+pub extern "C" fn GetFileType(h: HANDLE) -> DWORD {
+    const FILE_TYPE_UNKNOWN: DWORD = 0;
+    const FILE_TYPE_DISK: DWORD = 1;
+    const FILE_TYPE_CHAR: DWORD = 2;
+    const FILE_TYPE_PIPE: DWORD = 3;
+    ffi(FILE_TYPE_UNKNOWN, || {
+        use std::os::unix::fs::FileTypeExt;
+        let t = handles::file(h)?.file().metadata()?.file_type();
+        error::set(err::SUCCESS);
+        Ok(if t.is_char_device() {
+            FILE_TYPE_CHAR
+        } else if t.is_fifo() || t.is_socket() {
+            FILE_TYPE_PIPE
+        } else {
+            FILE_TYPE_DISK
+        })
     })
 }

@@ -1,7 +1,11 @@
 //! The process-wide handle table, `CloseHandle` and `DuplicateHandle`.
 //!
 //! A handle value is a key of the table: a multiple of 4 from 0x40 on, never reused, so
-//! a closed or made-up value is always `ERROR_INVALID_HANDLE`, never a crash. Objects
+//! a closed or made-up value is always `ERROR_INVALID_HANDLE`, never a crash. As on
+//! Windows (and in Wine), the two low bits of a value are not part of it: programs may
+//! keep tags there, and `h | 1` names the same object as `h`. The pseudo handles
+//! `GetCurrentProcess()` (-1) and `GetCurrentThread()` (-2) name the caller's process and
+//! thread wherever a handle is taken. Objects
 //! live behind `Arc`s: a call takes its object out of the table and works on it without
 //! holding the table's lock, so a blocking wait never stalls another thread's calls.
 
@@ -18,6 +22,13 @@ const FIRST_HANDLE: usize = 0x40;
 struct Entry {
     object: Object,
     inheritable: bool,
+    /// `HANDLE_FLAG_PROTECT_FROM_CLOSE`: `CloseHandle` refuses the handle.
+    protected: bool,
+}
+
+/// The table key of a handle value: its two low bits are ignored, as Windows does.
+pub(crate) fn key(h: HANDLE) -> usize {
+    h as usize & !3
 }
 
 /// A mapped view and the protection it was mapped with.
@@ -57,6 +68,7 @@ fn table_cell() -> &'static Mutex<Table> {
                 Entry {
                     object,
                     inheritable: true,
+                    protected: false,
                 },
             );
             table.next = table.next.max(value + 4);
@@ -86,14 +98,22 @@ pub(crate) fn insert(object: Object, inheritable: bool) -> HANDLE {
         Entry {
             object,
             inheritable,
+            protected: false,
         },
     );
     value as HANDLE
 }
 
-/// The object `h` names; `ERROR_INVALID_HANDLE` for anything else.
+/// The object `h` names (the calling process for -1, the calling thread for -2);
+/// `ERROR_INVALID_HANDLE` for anything else.
 pub(crate) fn get(h: HANDLE) -> Result<Object> {
-    match table().entries.get(&(h as usize)) {
+    if h == INVALID_HANDLE_VALUE {
+        return Ok(Object::Process(Arc::new(ProcessObject::current())));
+    }
+    if h as usize == CURRENT_THREAD {
+        return Ok(Object::Thread(Arc::new(ProcessObject::current_thread())));
+    }
+    match table().entries.get(&key(h)) {
         Some(e) => Ok(e.object.clone()),
         None => error::fail(err::INVALID_HANDLE),
     }
@@ -115,7 +135,7 @@ pub(crate) fn file(h: HANDLE) -> Result<Arc<FileObject>> {
     }
 }
 
-fn is_pseudo(h: HANDLE) -> bool {
+pub(crate) fn is_pseudo(h: HANDLE) -> bool {
     h == INVALID_HANDLE_VALUE || h as usize == CURRENT_THREAD
 }
 
@@ -143,14 +163,22 @@ pub(crate) fn inheritable() -> Vec<(usize, Object)> {
 /// `CloseHandle`: closes a handle. The object goes when its last handle (in every
 /// process) has closed; views of a mapping stay valid until unmapped.
 ///
-/// A handle that is closed or was never valid is `ERROR_INVALID_HANDLE`.
+/// A handle that is closed or was never valid is `ERROR_INVALID_HANDLE`, and so is one
+/// protected with `HANDLE_FLAG_PROTECT_FROM_CLOSE` (which stays open). Closing a pseudo
+/// handle (`GetCurrentProcess()`, `GetCurrentThread()`) succeeds and does nothing.
 #[no_mangle]
 pub extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
     ffi(FALSE, || {
         if is_pseudo(h) {
             return Ok(TRUE);
         }
-        let entry = table().entries.remove(&(h as usize));
+        let entry = {
+            let mut t = table();
+            if t.entries.get(&key(h)).is_some_and(|e| e.protected) {
+                return error::fail(err::INVALID_HANDLE);
+            }
+            t.entries.remove(&key(h))
+        };
         match entry {
             // Dropped here, outside the table's lock: the last close of a named object
             // removes its name from the store.
@@ -164,7 +192,9 @@ pub extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
 }
 
 /// `DuplicateHandle`: another handle to the same object, within the calling process
-/// (both process handles must name it). `DUPLICATE_CLOSE_SOURCE` closes the source;
+/// (both process handles must name it). Duplicating `GetCurrentProcess()` or
+/// `GetCurrentThread()` gives a real handle to the process or the calling thread (the
+/// thread's is signalled when that thread ends). `DUPLICATE_CLOSE_SOURCE` closes the source;
 /// `bInheritHandle` makes the new handle inheritable. The new handle has the source's
 /// access (`dwDesiredAccess` is not used to narrow it).
 ///
@@ -191,7 +221,7 @@ pub unsafe extern "C" fn DuplicateHandle(
             options,
         );
         if close_source && !is_pseudo(source) {
-            let entry = table().entries.remove(&(source as usize));
+            let entry = table().entries.remove(&key(source));
             drop(entry);
         }
         result
@@ -213,11 +243,8 @@ fn duplicate(
     if options & !(DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS) != 0 {
         return error::fail(err::INVALID_PARAMETER);
     }
-    let object = if source == INVALID_HANDLE_VALUE {
-        Object::Process(Arc::new(ProcessObject::current()))
-    } else {
-        get(source)?
-    };
+    // The pseudo handles give a real handle to the calling process or thread.
+    let object = get(source)?;
     if target.is_null() {
         if options & DUPLICATE_CLOSE_SOURCE != 0 {
             return Ok(TRUE);
@@ -229,4 +256,54 @@ fn duplicate(
     // SAFETY: `target` is non-NULL and writable, by the caller's contract.
     unsafe { *target = h };
     Ok(TRUE)
+}
+
+/// `GetHandleInformation`: the handle's flags, `HANDLE_FLAG_INHERIT` and
+/// `HANDLE_FLAG_PROTECT_FROM_CLOSE`.
+///
+/// # Safety
+/// `flags` is NULL or points to a writable DWORD.
+#[no_mangle]
+pub unsafe extern "C" fn GetHandleInformation(h: HANDLE, flags: *mut DWORD) -> BOOL {
+    ffi(FALSE, || {
+        let value = {
+            let t = table();
+            let Some(e) = t.entries.get(&key(h)) else {
+                return error::fail(err::INVALID_HANDLE);
+            };
+            let mut v = 0;
+            if e.inheritable {
+                v |= HANDLE_FLAG_INHERIT;
+            }
+            if e.protected {
+                v |= HANDLE_FLAG_PROTECT_FROM_CLOSE;
+            }
+            v
+        };
+        if flags.is_null() {
+            return error::fail(err::NOACCESS);
+        }
+        // SAFETY: non-NULL and writable, by the function's contract.
+        unsafe { *flags = value };
+        Ok(TRUE)
+    })
+}
+
+/// `SetHandleInformation`: sets the flags of `mask` (`HANDLE_FLAG_INHERIT`,
+/// `HANDLE_FLAG_PROTECT_FROM_CLOSE`) to their values in `flags`.
+#[no_mangle]
+pub extern "C" fn SetHandleInformation(h: HANDLE, mask: DWORD, flags: DWORD) -> BOOL {
+    ffi(FALSE, || {
+        let mut t = table();
+        let Some(e) = t.entries.get_mut(&key(h)) else {
+            return error::fail(err::INVALID_HANDLE);
+        };
+        if mask & HANDLE_FLAG_INHERIT != 0 {
+            e.inheritable = flags & HANDLE_FLAG_INHERIT != 0;
+        }
+        if mask & HANDLE_FLAG_PROTECT_FROM_CLOSE != 0 {
+            e.protected = flags & HANDLE_FLAG_PROTECT_FROM_CLOSE != 0;
+        }
+        Ok(TRUE)
+    })
 }

@@ -61,7 +61,7 @@ pub use {
     dll::*,
     error::{GetLastError, SetLastError},
     file::*,
-    handles::{CloseHandle, DuplicateHandle},
+    handles::{CloseHandle, DuplicateHandle, GetHandleInformation, SetHandleInformation},
     mapping::*,
     module::*,
     process::*,

@@ -58,7 +58,11 @@ fn create(
     }
     let mapping = options.create()?;
     let existed = mapping.already_existed();
-    let h = handles::insert(Object::Mapping(Arc::new(mapping)), inherit);
+    let mapping = Arc::new(mapping);
+    if let Some(backing) = &backing {
+        crate::objects::note_backing(backing.file(), &mapping);
+    }
+    let h = handles::insert(Object::Mapping(mapping), inherit);
     error::set(if existed {
         err::ALREADY_EXISTS
     } else {

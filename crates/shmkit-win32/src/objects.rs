@@ -14,7 +14,9 @@ use std::os::fd::{FromRawFd, IntoRawFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ExitStatus};
-use std::sync::{Arc, Mutex};
+use std::os::unix::fs::MetadataExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// What a handle names.
@@ -34,7 +36,11 @@ impl Object {
     /// An independent handle to the same object (`DuplicateHandle`).
     pub(crate) fn duplicate(&self) -> Result<Object> {
         Ok(match self {
-            Object::Mapping(m) => Object::Mapping(Arc::new(m.try_clone()?)),
+            Object::Mapping(m) => {
+                let copy = Arc::new(m.try_clone()?);
+                note_same_backing(m, &copy);
+                Object::Mapping(copy)
+            }
             Object::File(f) => Object::File(Arc::new(f.try_clone()?)),
             Object::Process(p) => Object::Process(p.clone()),
             Object::Thread(p) => Object::Thread(p.clone()),
@@ -43,6 +49,43 @@ impl Object {
             Object::Semaphore(s) => Object::Semaphore(Arc::new(s.try_clone()?)),
         })
     }
+}
+
+/// The files that back this process's mapping objects: `SetEndOfFile` may not shrink
+/// one while a mapping object over it exists (Windows' `ERROR_USER_MAPPED_FILE`). Each
+/// entry is the file's device and inode and the mapping, which leaves the list when its
+/// last handle closes (views are found in the system's memory maps instead).
+fn backed() -> std::sync::MutexGuard<'static, Vec<(u64, u64, Weak<Mapping>)>> {
+    static BACKED: Mutex<Vec<(u64, u64, Weak<Mapping>)>> = Mutex::new(Vec::new());
+    BACKED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Records that `mapping` is a mapping object over `file`.
+pub(crate) fn note_backing(file: &File, mapping: &Arc<Mapping>) {
+    if let Ok(meta) = file.metadata() {
+        let mut list = backed();
+        list.retain(|(_, _, m)| m.strong_count() > 0);
+        list.push((meta.dev(), meta.ino(), Arc::downgrade(mapping)));
+    }
+}
+
+/// Records that `copy` (a duplicate of `original`) has the same backing file.
+fn note_same_backing(original: &Arc<Mapping>, copy: &Arc<Mapping>) {
+    let mut list = backed();
+    let found = list
+        .iter()
+        .find(|(_, _, m)| std::ptr::eq(m.as_ptr(), Arc::as_ptr(original)))
+        .map(|&(dev, ino, _)| (dev, ino));
+    if let Some((dev, ino)) = found {
+        list.push((dev, ino, Arc::downgrade(copy)));
+    }
+}
+
+/// Whether a mapping object of this process is backed by the file `dev`/`ino`.
+pub(crate) fn is_backing(dev: u64, ino: u64) -> bool {
+    backed()
+        .iter()
+        .any(|&(d, i, ref m)| d == dev && i == ino && m.strong_count() > 0)
 }
 
 /// An open file behind a handle.
@@ -97,10 +140,36 @@ impl Drop for FileObject {
     }
 }
 
-/// A process: a child this process started, or the calling process itself.
+/// A process: a child this process started, or the calling process itself; or one
+/// thread of the calling process (what `DuplicateHandle` of `GetCurrentThread()` gives).
 pub(crate) struct ProcessObject {
     pid: u32,
     state: Mutex<ProcState>,
+    /// For a thread of this process: whether it still runs.
+    thread: Option<Arc<ThreadLife>>,
+}
+
+/// One thread of this process: its id, and whether it has ended.
+pub(crate) struct ThreadLife {
+    tid: u32,
+    ended: AtomicBool,
+}
+
+/// Marks the thread's `ThreadLife` ended when the thread exits.
+struct ThreadGuard(Arc<ThreadLife>);
+
+impl Drop for ThreadGuard {
+    fn drop(&mut self) {
+        self.0.ended.store(true, Ordering::Release);
+    }
+}
+
+thread_local! {
+    static THIS_THREAD: ThreadGuard = ThreadGuard(Arc::new(ThreadLife {
+        // SAFETY: gettid has no preconditions.
+        tid: unsafe { libc::gettid() } as u32,
+        ended: AtomicBool::new(false),
+    }));
 }
 
 struct ProcState {
@@ -127,6 +196,7 @@ impl ProcessObject {
                 child: Some(child),
                 exit: None,
             }),
+            thread: None,
         }
     }
 
@@ -138,6 +208,20 @@ impl ProcessObject {
                 child: None,
                 exit: None,
             }),
+            thread: None,
+        }
+    }
+
+    /// The calling thread (what `DuplicateHandle` of `GetCurrentThread()` gives): it is
+    /// signalled when the thread ends.
+    pub(crate) fn current_thread() -> ProcessObject {
+        ProcessObject {
+            pid: std::process::id(),
+            state: Mutex::new(ProcState {
+                child: None,
+                exit: None,
+            }),
+            thread: Some(THIS_THREAD.with(|t| t.0.clone())),
         }
     }
 
@@ -145,8 +229,22 @@ impl ProcessObject {
         self.pid == std::process::id()
     }
 
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The thread id: the thread's own for a thread of this process, else the process id
+    /// (a child's main thread is reported with the process's id).
+    pub(crate) fn tid(&self) -> u32 {
+        self.thread.as_ref().map_or(self.pid, |t| t.tid)
+    }
+
     /// The exit code, once the process has ended.
     pub(crate) fn poll(&self) -> Option<DWORD> {
+        if let Some(t) = &self.thread {
+            return t.ended.load(Ordering::Acquire).then_some(0);
+        }
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if s.exit.is_none() {
             if let Some(child) = s.child.as_mut() {

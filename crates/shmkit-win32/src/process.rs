@@ -77,6 +77,7 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
     } else {
         inherit::withhold(&mut cmd);
     }
+    flush_terminal_streams();
     let child = cmd.spawn().map_err(|e| match e.raw_os_error() {
         // Windows says a file that is no program is not a valid application.
         Some(libc::ENOEXEC) => error::Win32Error(err::BAD_EXE_FORMAT),
@@ -97,6 +98,31 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
         })
     };
     Ok(TRUE)
+}
+
+extern "C" {
+    // The C library's standard streams (glibc exports them as variables).
+    static mut stdout: *mut libc::FILE;
+    static mut stderr: *mut libc::FILE;
+}
+
+/// Writes out what the C library holds for a standard stream that is a terminal, before
+/// a child starts: Windows' C runtime never holds console output back (each printf
+/// reaches the console when it returns), so what the parent printed comes before what
+/// its child prints. glibc keeps a line without its newline in the buffer of a terminal
+/// stream; it is written here. Streams to files and pipes stay as they are: Windows'
+/// C runtime buffers those too, and writes them when the buffer fills or at exit, so
+/// a parent's unflushed output to a redirected stdout comes after its child's there too.
+fn flush_terminal_streams() {
+    // SAFETY: isatty has no preconditions; reading the stream pointers is what every C
+    // program does; fflush on a valid stream is thread-safe (it locks the stream).
+    unsafe {
+        for (fd, stream) in [(1, stdout), (2, stderr)] {
+            if !stream.is_null() && libc::isatty(fd) == 1 {
+                libc::fflush(stream);
+            }
+        }
+    }
 }
 
 /// The fields every `CreateProcess` form shares: the environment block (narrow, or
@@ -236,9 +262,6 @@ pub unsafe extern "C" fn CreateProcessW(
 
 /// The process a handle names (a process or its main thread; -1 is the caller).
 pub(crate) fn process_of(h: HANDLE) -> Result<Arc<ProcessObject>> {
-    if h == INVALID_HANDLE_VALUE {
-        return Ok(Arc::new(ProcessObject::current()));
-    }
     match handles::get(h)? {
         Object::Process(p) | Object::Thread(p) => Ok(p),
         _ => error::fail(err::INVALID_HANDLE),
@@ -283,6 +306,43 @@ pub extern "C" fn GetCurrentProcessId() -> DWORD {
 #[no_mangle]
 pub extern "C" fn GetCurrentProcess() -> HANDLE {
     INVALID_HANDLE_VALUE
+}
+
+/// `GetCurrentThread`: the pseudo handle (-2) that names the calling thread. Waiting for
+/// it times out (the thread runs while it waits); `DuplicateHandle` turns it into a real
+/// handle to the thread, signalled when the thread ends; `CloseHandle` of it succeeds.
+#[no_mangle]
+pub extern "C" fn GetCurrentThread() -> HANDLE {
+    CURRENT_THREAD as HANDLE
+}
+
+/// `GetProcessId`: the id of the process a process handle names (or a thread handle's
+/// process; -1: the calling process).
+#[no_mangle]
+pub extern "C" fn GetProcessId(h: HANDLE) -> DWORD {
+    ffi(0, || match handles::get(h)? {
+        Object::Process(p) => Ok(p.pid()),
+        _ => error::fail(err::INVALID_HANDLE),
+    })
+}
+
+/// `GetThreadId`: the id of the thread a thread handle names (-2: the calling thread; a
+/// child's main thread has the child's process id, as `dwThreadId` reports it).
+#[no_mangle]
+pub extern "C" fn GetThreadId(h: HANDLE) -> DWORD {
+    ffi(0, || match handles::get(h)? {
+        Object::Thread(p) => Ok(p.tid()),
+        _ => error::fail(err::INVALID_HANDLE),
+    })
+}
+
+/// `GetProcessIdOfThread`: the id of the process a thread handle's thread belongs to.
+#[no_mangle]
+pub extern "C" fn GetProcessIdOfThread(h: HANDLE) -> DWORD {
+    ffi(0, || match handles::get(h)? {
+        Object::Thread(p) => Ok(p.pid()),
+        _ => error::fail(err::INVALID_HANDLE),
+    })
 }
 
 /// `GetCurrentThreadId`: the calling thread's id.

@@ -25,8 +25,21 @@ pub(crate) const CURRENT_THREAD: usize = usize::MAX - 1;
 pub(crate) const INFINITE: DWORD = 0xFFFF_FFFF;
 
 /// The Win32 error codes, by their Windows names without `ERROR_`: the library's table,
-/// so that the C API and the library report the same numbers.
-pub(crate) use shmkit::code as err;
+/// so that the C API and the library report the same numbers, and the codes only the
+/// C API reports.
+pub(crate) mod err {
+    pub(crate) use shmkit::code::*;
+    pub(crate) const USER_MAPPED_FILE: u32 = 1224;
+    pub(crate) const UNKNOWN_REVISION: u32 = 1305;
+    pub(crate) const INVALID_OWNER: u32 = 1307;
+    pub(crate) const PRIVILEGE_NOT_HELD: u32 = 1314;
+    pub(crate) const NONE_MAPPED: u32 = 1332;
+    pub(crate) const INVALID_ACL: u32 = 1336;
+    pub(crate) const INVALID_SID: u32 = 1337;
+    pub(crate) const INVALID_SECURITY_DESCR: u32 = 1338;
+    pub(crate) const ALLOTTED_SPACE_EXCEEDED: u32 = 1344;
+    pub(crate) const INVALID_WELL_KNOWN_SID_TYPE: u32 = 1397;
+}
 
 // Page protections and section attributes (CreateFileMapping's flProtect).
 pub(crate) const PAGE_NOACCESS: DWORD = 0x01;
@@ -79,6 +92,8 @@ pub(crate) const STD_ERROR_HANDLE: DWORD = -12i32 as DWORD;
 // Handles and waits.
 pub(crate) const DUPLICATE_CLOSE_SOURCE: DWORD = 1;
 pub(crate) const DUPLICATE_SAME_ACCESS: DWORD = 2;
+pub(crate) const HANDLE_FLAG_INHERIT: DWORD = 1;
+pub(crate) const HANDLE_FLAG_PROTECT_FROM_CLOSE: DWORD = 2;
 pub(crate) const WAIT_OBJECT_0: DWORD = 0;
 pub(crate) const WAIT_ABANDONED_0: DWORD = 0x80;
 pub(crate) const WAIT_TIMEOUT: DWORD = 258;
