@@ -47,6 +47,8 @@ mod objects;
 #[cfg(target_os = "linux")]
 mod process;
 #[cfg(target_os = "linux")]
+mod security;
+#[cfg(target_os = "linux")]
 mod strings;
 #[cfg(target_os = "linux")]
 mod sync;
@@ -65,6 +67,7 @@ pub use {
     mapping::*,
     module::*,
     process::*,
+    security::*,
     strings::*,
     sync::*,
     types::*,

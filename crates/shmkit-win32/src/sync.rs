@@ -7,6 +7,7 @@ use crate::handles;
 use crate::objects::Object;
 use crate::strings;
 use crate::types::*;
+use crate::security::ObjectKind;
 use shmkit::sync::{Event, EventReset, Mutex, Semaphore, SyncOptions};
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use std::sync::Arc;
 /// 0 for a fresh one.
 fn create<T>(
     sa: *const SECURITY_ATTRIBUTES,
+    kind: ObjectKind,
     name: Option<String>,
     make: impl FnOnce(&SyncOptions<'_>) -> shmkit::Result<T>,
     existed: impl FnOnce(&T) -> bool,
@@ -27,6 +29,10 @@ fn create<T>(
     let mut options = SyncOptions::new();
     if let Some(name) = &name {
         options.name(name);
+    }
+    // SAFETY: as above.
+    if let Some(mode) = unsafe { crate::security::permissions_of(sa, kind) }? {
+        options.permissions(mode);
     }
     let object = make(&options)?;
     let was_there = existed(&object);
@@ -80,6 +86,7 @@ fn create_mutex(
 ) -> Result<HANDLE> {
     create(
         sa,
+        ObjectKind::Mutex,
         name,
         |o| o.create_mutex(owner != 0),
         Mutex::already_existed,
@@ -183,6 +190,7 @@ fn create_event(
     };
     create(
         sa,
+        ObjectKind::Event,
         name,
         |o| o.create_event(reset, initial != 0),
         Event::already_existed,
@@ -289,6 +297,7 @@ fn create_semaphore(
     }
     create(
         sa,
+        ObjectKind::Semaphore,
         name,
         |o| o.create_semaphore(initial as u32, max as u32),
         Semaphore::already_existed,

@@ -33,12 +33,10 @@ pub(crate) mod err {
     pub(crate) const UNKNOWN_REVISION: u32 = 1305;
     pub(crate) const INVALID_OWNER: u32 = 1307;
     pub(crate) const PRIVILEGE_NOT_HELD: u32 = 1314;
-    pub(crate) const NONE_MAPPED: u32 = 1332;
     pub(crate) const INVALID_ACL: u32 = 1336;
     pub(crate) const INVALID_SID: u32 = 1337;
     pub(crate) const INVALID_SECURITY_DESCR: u32 = 1338;
     pub(crate) const ALLOTTED_SPACE_EXCEEDED: u32 = 1344;
-    pub(crate) const INVALID_WELL_KNOWN_SID_TYPE: u32 = 1397;
 }
 
 // Page protections and section attributes (CreateFileMapping's flProtect).
