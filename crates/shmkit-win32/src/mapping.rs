@@ -51,7 +51,9 @@ fn create(
     let mut options = Mapping::options();
     options.size(size_of(high, low)).protection(protection);
     // SAFETY: `sa` is NULL or valid, by the function's contract.
-    if let Some(mode) = unsafe { crate::security::permissions_of(sa, crate::security::ObjectKind::Mapping) }? {
+    if let Some(mode) =
+        unsafe { crate::security::permissions_of(sa, crate::security::ObjectKind::Mapping) }?
+    {
         options.permissions(mode);
     }
     if let Some(name) = &name {

@@ -423,7 +423,11 @@ impl Acl {
             let body = &all[at..at + ace_size];
             let simple = matches!(
                 kind,
-                ACCESS_ALLOWED | ACCESS_DENIED | SYSTEM_AUDIT | SYSTEM_ALARM | SYSTEM_MANDATORY_LABEL
+                ACCESS_ALLOWED
+                    | ACCESS_DENIED
+                    | SYSTEM_AUDIT
+                    | SYSTEM_ALARM
+                    | SYSTEM_MANDATORY_LABEL
             );
             let ace = if simple {
                 if ace_size < 16 {
@@ -477,7 +481,7 @@ impl Descriptor {
         // SAFETY: the header is readable, by the caller's contract.
         let (rev, control) = unsafe { (*b, b.add(2).cast::<u16>().read_unaligned()) };
         if rev != SD_REVISION {
-            return error::fail(err::INVALID_SECURITY_DESCR);
+            return error::fail(err::UNKNOWN_REVISION);
         }
         let part = |i: usize| -> *const c_void {
             if control & SE_SELF_RELATIVE != 0 {
@@ -707,7 +711,11 @@ fn parse_acl(text: &str) -> Result<(u16, Option<Acl>)> {
         }
         return Ok((flags, None));
     }
-    if acl.aces.iter().any(|a| a.kind > SYSTEM_ALARM && a.kind != SYSTEM_MANDATORY_LABEL) {
+    if acl
+        .aces
+        .iter()
+        .any(|a| a.kind > SYSTEM_ALARM && a.kind != SYSTEM_MANDATORY_LABEL)
+    {
         acl.revision = ACL_REVISION_DS;
     }
     Ok((flags, Some(acl)))
@@ -736,7 +744,10 @@ fn parse_sddl(text: &str) -> Result<Descriptor> {
         }
         let tag = bytes[0];
         let body_all = &rest[2..];
-        let next = starts(body_all).into_iter().next().unwrap_or(body_all.len());
+        let next = starts(body_all)
+            .into_iter()
+            .next()
+            .unwrap_or(body_all.len());
         let body = &body_all[..next];
         rest = body_all[next..].trim_start();
         match tag {
@@ -925,7 +936,9 @@ pub unsafe extern "C" fn GetSecurityDescriptorLength(sd: *mut c_void) -> DWORD {
         // SAFETY: by the function's contract.
         let d = unsafe { Descriptor::read(sd) }?;
         // SAFETY: as above.
-        let relative = unsafe { sd.cast::<u8>().add(2).cast::<u16>().read_unaligned() } & SE_SELF_RELATIVE != 0;
+        let relative = unsafe { sd.cast::<u8>().add(2).cast::<u16>().read_unaligned() }
+            & SE_SELF_RELATIVE
+            != 0;
         let mut n = if relative { RELATIVE_LEN } else { ABSOLUTE_LEN };
         n += d.owner.as_ref().map_or(0, |s| align4(s.len()));
         n += d.group.as_ref().map_or(0, |s| align4(s.len()));
@@ -970,7 +983,11 @@ pub unsafe extern "C" fn GetSecurityDescriptorControl(
 /// # Safety
 /// `sd` points to a security descriptor.
 #[no_mangle]
-pub unsafe extern "C" fn SetSecurityDescriptorControl(sd: *mut c_void, interest: u16, bits: u16) -> BOOL {
+pub unsafe extern "C" fn SetSecurityDescriptorControl(
+    sd: *mut c_void,
+    interest: u16,
+    bits: u16,
+) -> BOOL {
     const SETTABLE: u16 = SE_DACL_AUTO_INHERIT_REQ
         | SE_SACL_AUTO_INHERIT_REQ
         | SE_DACL_AUTO_INHERITED
@@ -1000,7 +1017,13 @@ pub unsafe extern "C" fn SetSecurityDescriptorControl(sd: *mut c_void, interest:
 ///
 /// # Safety
 /// `sd` is NULL or an absolute descriptor; `acl` NULL or an ACL that outlives its use.
-unsafe fn set_acl(sd: *mut c_void, slot: usize, present: BOOL, acl: *mut c_void, defaulted: BOOL) -> Result<BOOL> {
+unsafe fn set_acl(
+    sd: *mut c_void,
+    slot: usize,
+    present: BOOL,
+    acl: *mut c_void,
+    defaulted: BOOL,
+) -> Result<BOOL> {
     // SAFETY: by the caller's contract.
     let b = unsafe { absolute(sd) }?;
     let (present_bit, defaulted_bit) = if slot == 3 {
@@ -1030,7 +1053,12 @@ unsafe fn set_acl(sd: *mut c_void, slot: usize, present: BOOL, acl: *mut c_void,
 /// `sd` points to an absolute descriptor; `acl` is NULL or an ACL that outlives the
 /// descriptor's use.
 #[no_mangle]
-pub unsafe extern "C" fn SetSecurityDescriptorDacl(sd: *mut c_void, present: BOOL, acl: *mut c_void, defaulted: BOOL) -> BOOL {
+pub unsafe extern "C" fn SetSecurityDescriptorDacl(
+    sd: *mut c_void,
+    present: BOOL,
+    acl: *mut c_void,
+    defaulted: BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { set_acl(sd, 3, present, acl, defaulted) })
 }
@@ -1040,7 +1068,12 @@ pub unsafe extern "C" fn SetSecurityDescriptorDacl(sd: *mut c_void, present: BOO
 /// # Safety
 /// As for [`SetSecurityDescriptorDacl`].
 #[no_mangle]
-pub unsafe extern "C" fn SetSecurityDescriptorSacl(sd: *mut c_void, present: BOOL, acl: *mut c_void, defaulted: BOOL) -> BOOL {
+pub unsafe extern "C" fn SetSecurityDescriptorSacl(
+    sd: *mut c_void,
+    present: BOOL,
+    acl: *mut c_void,
+    defaulted: BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { set_acl(sd, 2, present, acl, defaulted) })
 }
@@ -1049,7 +1082,13 @@ pub unsafe extern "C" fn SetSecurityDescriptorSacl(sd: *mut c_void, present: BOO
 ///
 /// # Safety
 /// `sd` points to a descriptor; the out pointers are writable.
-unsafe fn get_acl(sd: *mut c_void, slot: usize, present: *mut BOOL, acl: *mut *mut c_void, defaulted: *mut BOOL) -> Result<BOOL> {
+unsafe fn get_acl(
+    sd: *mut c_void,
+    slot: usize,
+    present: *mut BOOL,
+    acl: *mut *mut c_void,
+    defaulted: *mut BOOL,
+) -> Result<BOOL> {
     if sd.is_null() || present.is_null() || acl.is_null() || defaulted.is_null() {
         return error::fail(err::NOACCESS);
     }
@@ -1079,7 +1118,12 @@ unsafe fn get_acl(sd: *mut c_void, slot: usize, present: *mut BOOL, acl: *mut *m
 /// # Safety
 /// `sd` points to a descriptor; the three out pointers are writable.
 #[no_mangle]
-pub unsafe extern "C" fn GetSecurityDescriptorDacl(sd: *mut c_void, present: *mut BOOL, acl: *mut *mut c_void, defaulted: *mut BOOL) -> BOOL {
+pub unsafe extern "C" fn GetSecurityDescriptorDacl(
+    sd: *mut c_void,
+    present: *mut BOOL,
+    acl: *mut *mut c_void,
+    defaulted: *mut BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { get_acl(sd, 3, present, acl, defaulted) })
 }
@@ -1089,7 +1133,12 @@ pub unsafe extern "C" fn GetSecurityDescriptorDacl(sd: *mut c_void, present: *mu
 /// # Safety
 /// As for [`GetSecurityDescriptorDacl`].
 #[no_mangle]
-pub unsafe extern "C" fn GetSecurityDescriptorSacl(sd: *mut c_void, present: *mut BOOL, acl: *mut *mut c_void, defaulted: *mut BOOL) -> BOOL {
+pub unsafe extern "C" fn GetSecurityDescriptorSacl(
+    sd: *mut c_void,
+    present: *mut BOOL,
+    acl: *mut *mut c_void,
+    defaulted: *mut BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { get_acl(sd, 2, present, acl, defaulted) })
 }
@@ -1099,7 +1148,11 @@ pub unsafe extern "C" fn GetSecurityDescriptorSacl(sd: *mut c_void, present: *mu
 unsafe fn set_sid(sd: *mut c_void, slot: usize, sid: *mut c_void, defaulted: BOOL) -> Result<BOOL> {
     // SAFETY: by the caller's contract.
     let b = unsafe { absolute(sd) }?;
-    let bit = if slot == 0 { SE_OWNER_DEFAULTED } else { SE_GROUP_DEFAULTED };
+    let bit = if slot == 0 {
+        SE_OWNER_DEFAULTED
+    } else {
+        SE_GROUP_DEFAULTED
+    };
     // SAFETY: `b` is an absolute descriptor.
     unsafe {
         set_part(b, slot, sid);
@@ -1110,11 +1163,20 @@ unsafe fn set_sid(sd: *mut c_void, slot: usize, sid: *mut c_void, defaulted: BOO
 
 /// # Safety
 /// `sd` a descriptor; the out pointers writable.
-unsafe fn get_sid(sd: *mut c_void, slot: usize, sid: *mut *mut c_void, defaulted: *mut BOOL) -> Result<BOOL> {
+unsafe fn get_sid(
+    sd: *mut c_void,
+    slot: usize,
+    sid: *mut *mut c_void,
+    defaulted: *mut BOOL,
+) -> Result<BOOL> {
     if sd.is_null() || sid.is_null() || defaulted.is_null() {
         return error::fail(err::NOACCESS);
     }
-    let bit = if slot == 0 { SE_OWNER_DEFAULTED } else { SE_GROUP_DEFAULTED };
+    let bit = if slot == 0 {
+        SE_OWNER_DEFAULTED
+    } else {
+        SE_GROUP_DEFAULTED
+    };
     // SAFETY: by the caller's contract.
     unsafe {
         if *sd.cast::<u8>() != SD_REVISION {
@@ -1132,7 +1194,11 @@ unsafe fn get_sid(sd: *mut c_void, slot: usize, sid: *mut *mut c_void, defaulted
 /// # Safety
 /// `sd` an absolute descriptor; `sid` NULL or a SID that outlives its use.
 #[no_mangle]
-pub unsafe extern "C" fn SetSecurityDescriptorOwner(sd: *mut c_void, sid: *mut c_void, defaulted: BOOL) -> BOOL {
+pub unsafe extern "C" fn SetSecurityDescriptorOwner(
+    sd: *mut c_void,
+    sid: *mut c_void,
+    defaulted: BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { set_sid(sd, 0, sid, defaulted) })
 }
@@ -1142,7 +1208,11 @@ pub unsafe extern "C" fn SetSecurityDescriptorOwner(sd: *mut c_void, sid: *mut c
 /// # Safety
 /// As for [`SetSecurityDescriptorOwner`].
 #[no_mangle]
-pub unsafe extern "C" fn SetSecurityDescriptorGroup(sd: *mut c_void, sid: *mut c_void, defaulted: BOOL) -> BOOL {
+pub unsafe extern "C" fn SetSecurityDescriptorGroup(
+    sd: *mut c_void,
+    sid: *mut c_void,
+    defaulted: BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { set_sid(sd, 1, sid, defaulted) })
 }
@@ -1152,7 +1222,11 @@ pub unsafe extern "C" fn SetSecurityDescriptorGroup(sd: *mut c_void, sid: *mut c
 /// # Safety
 /// `sd` a descriptor; the out pointers writable.
 #[no_mangle]
-pub unsafe extern "C" fn GetSecurityDescriptorOwner(sd: *mut c_void, sid: *mut *mut c_void, defaulted: *mut BOOL) -> BOOL {
+pub unsafe extern "C" fn GetSecurityDescriptorOwner(
+    sd: *mut c_void,
+    sid: *mut *mut c_void,
+    defaulted: *mut BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { get_sid(sd, 0, sid, defaulted) })
 }
@@ -1162,7 +1236,11 @@ pub unsafe extern "C" fn GetSecurityDescriptorOwner(sd: *mut c_void, sid: *mut *
 /// # Safety
 /// As for [`GetSecurityDescriptorOwner`].
 #[no_mangle]
-pub unsafe extern "C" fn GetSecurityDescriptorGroup(sd: *mut c_void, sid: *mut *mut c_void, defaulted: *mut BOOL) -> BOOL {
+pub unsafe extern "C" fn GetSecurityDescriptorGroup(
+    sd: *mut c_void,
+    sid: *mut *mut c_void,
+    defaulted: *mut BOOL,
+) -> BOOL {
     // SAFETY: by the function's contract.
     ffi(FALSE, || unsafe { get_sid(sd, 1, sid, defaulted) })
 }
@@ -1210,7 +1288,14 @@ pub unsafe extern "C" fn IsValidAcl(acl: *mut c_void) -> BOOL {
 ///
 /// # Safety
 /// `acl` is NULL or an ACL with `AclSize` writable bytes; `sid` NULL or a SID.
-unsafe fn add_ace(acl: *mut c_void, revision: DWORD, kind: u8, flags: DWORD, mask: DWORD, sid: *mut c_void) -> Result<BOOL> {
+unsafe fn add_ace(
+    acl: *mut c_void,
+    revision: DWORD,
+    kind: u8,
+    flags: DWORD,
+    mask: DWORD,
+    sid: *mut c_void,
+) -> Result<BOOL> {
     // SAFETY: by the caller's contract.
     let Some(parsed) = (unsafe { Acl::read(acl) }) else {
         return error::fail(err::INVALID_ACL);
@@ -1252,9 +1337,16 @@ unsafe fn add_ace(acl: *mut c_void, revision: DWORD, kind: u8, flags: DWORD, mas
 /// # Safety
 /// `acl` points to an ACL made by `InitializeAcl`; `sid` to a SID.
 #[no_mangle]
-pub unsafe extern "C" fn AddAccessAllowedAce(acl: *mut c_void, revision: DWORD, mask: DWORD, sid: *mut c_void) -> BOOL {
+pub unsafe extern "C" fn AddAccessAllowedAce(
+    acl: *mut c_void,
+    revision: DWORD,
+    mask: DWORD,
+    sid: *mut c_void,
+) -> BOOL {
     // SAFETY: by the function's contract.
-    ffi(FALSE, || unsafe { add_ace(acl, revision, ACCESS_ALLOWED, 0, mask, sid) })
+    ffi(FALSE, || unsafe {
+        add_ace(acl, revision, ACCESS_ALLOWED, 0, mask, sid)
+    })
 }
 
 /// `AddAccessAllowedAceEx`: [`AddAccessAllowedAce`] with inheritance flags.
@@ -1262,9 +1354,17 @@ pub unsafe extern "C" fn AddAccessAllowedAce(acl: *mut c_void, revision: DWORD, 
 /// # Safety
 /// As for [`AddAccessAllowedAce`].
 #[no_mangle]
-pub unsafe extern "C" fn AddAccessAllowedAceEx(acl: *mut c_void, revision: DWORD, flags: DWORD, mask: DWORD, sid: *mut c_void) -> BOOL {
+pub unsafe extern "C" fn AddAccessAllowedAceEx(
+    acl: *mut c_void,
+    revision: DWORD,
+    flags: DWORD,
+    mask: DWORD,
+    sid: *mut c_void,
+) -> BOOL {
     // SAFETY: by the function's contract.
-    ffi(FALSE, || unsafe { add_ace(acl, revision, ACCESS_ALLOWED, flags, mask, sid) })
+    ffi(FALSE, || unsafe {
+        add_ace(acl, revision, ACCESS_ALLOWED, flags, mask, sid)
+    })
 }
 
 /// `AddAccessDeniedAce`: appends an entry that denies `AccessMask` to `pSid`.
@@ -1272,9 +1372,16 @@ pub unsafe extern "C" fn AddAccessAllowedAceEx(acl: *mut c_void, revision: DWORD
 /// # Safety
 /// As for [`AddAccessAllowedAce`].
 #[no_mangle]
-pub unsafe extern "C" fn AddAccessDeniedAce(acl: *mut c_void, revision: DWORD, mask: DWORD, sid: *mut c_void) -> BOOL {
+pub unsafe extern "C" fn AddAccessDeniedAce(
+    acl: *mut c_void,
+    revision: DWORD,
+    mask: DWORD,
+    sid: *mut c_void,
+) -> BOOL {
     // SAFETY: by the function's contract.
-    ffi(FALSE, || unsafe { add_ace(acl, revision, ACCESS_DENIED, 0, mask, sid) })
+    ffi(FALSE, || unsafe {
+        add_ace(acl, revision, ACCESS_DENIED, 0, mask, sid)
+    })
 }
 
 /// `AddAccessDeniedAceEx`: [`AddAccessDeniedAce`] with inheritance flags.
@@ -1282,9 +1389,17 @@ pub unsafe extern "C" fn AddAccessDeniedAce(acl: *mut c_void, revision: DWORD, m
 /// # Safety
 /// As for [`AddAccessAllowedAce`].
 #[no_mangle]
-pub unsafe extern "C" fn AddAccessDeniedAceEx(acl: *mut c_void, revision: DWORD, flags: DWORD, mask: DWORD, sid: *mut c_void) -> BOOL {
+pub unsafe extern "C" fn AddAccessDeniedAceEx(
+    acl: *mut c_void,
+    revision: DWORD,
+    flags: DWORD,
+    mask: DWORD,
+    sid: *mut c_void,
+) -> BOOL {
     // SAFETY: by the function's contract.
-    ffi(FALSE, || unsafe { add_ace(acl, revision, ACCESS_DENIED, flags, mask, sid) })
+    ffi(FALSE, || unsafe {
+        add_ace(acl, revision, ACCESS_DENIED, flags, mask, sid)
+    })
 }
 
 /// `AddAuditAccessAce`: appends an audit entry (for a SACL).
@@ -1292,7 +1407,14 @@ pub unsafe extern "C" fn AddAccessDeniedAceEx(acl: *mut c_void, revision: DWORD,
 /// # Safety
 /// As for [`AddAccessAllowedAce`].
 #[no_mangle]
-pub unsafe extern "C" fn AddAuditAccessAce(acl: *mut c_void, revision: DWORD, mask: DWORD, sid: *mut c_void, success: BOOL, failure: BOOL) -> BOOL {
+pub unsafe extern "C" fn AddAuditAccessAce(
+    acl: *mut c_void,
+    revision: DWORD,
+    mask: DWORD,
+    sid: *mut c_void,
+    success: BOOL,
+    failure: BOOL,
+) -> BOOL {
     let mut flags = 0;
     if success != 0 {
         flags |= u32::from(SUCCESSFUL_ACCESS_ACE_FLAG);
@@ -1301,7 +1423,9 @@ pub unsafe extern "C" fn AddAuditAccessAce(acl: *mut c_void, revision: DWORD, ma
         flags |= u32::from(FAILED_ACCESS_ACE_FLAG);
     }
     // SAFETY: by the function's contract.
-    ffi(FALSE, || unsafe { add_ace(acl, revision, SYSTEM_AUDIT, flags, mask, sid) })
+    ffi(FALSE, || unsafe {
+        add_ace(acl, revision, SYSTEM_AUDIT, flags, mask, sid)
+    })
 }
 
 /// `GetAce`: a pointer to entry `index` of the ACL; `ERROR_INVALID_PARAMETER` past the
@@ -1320,7 +1444,11 @@ pub unsafe extern "C" fn GetAce(acl: *mut c_void, index: DWORD, ace: *mut *mut c
         if i >= parsed.aces.len() || ace.is_null() {
             return error::fail(err::INVALID_PARAMETER);
         }
-        let offset = ACL_HEADER + parsed.aces[..i].iter().map(|a| a.bytes().len()).sum::<usize>();
+        let offset = ACL_HEADER
+            + parsed.aces[..i]
+                .iter()
+                .map(|a| a.bytes().len())
+                .sum::<usize>();
         // SAFETY: the entry lies inside the ACL; `ace` is writable.
         unsafe { *ace = acl.cast::<u8>().add(offset).cast() };
         Ok(TRUE)
@@ -1333,7 +1461,12 @@ pub unsafe extern "C" fn GetAce(acl: *mut c_void, index: DWORD, ace: *mut *mut c
 /// # Safety
 /// `acl` points to a valid ACL; `info` to `len` writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn GetAclInformation(acl: *mut c_void, info: *mut c_void, len: DWORD, class: u32) -> BOOL {
+pub unsafe extern "C" fn GetAclInformation(
+    acl: *mut c_void,
+    info: *mut c_void,
+    len: DWORD,
+    class: u32,
+) -> BOOL {
     ffi(FALSE, || {
         // SAFETY: by the function's contract.
         let Some(parsed) = (unsafe { Acl::read(acl) }) else {
@@ -1449,7 +1582,12 @@ pub unsafe extern "C" fn InitializeSid(sid: *mut c_void, auth: *const c_void, co
 /// # Safety
 /// `sid` is NULL or points to `*size` writable bytes; `size` to a writable DWORD.
 #[no_mangle]
-pub unsafe extern "C" fn CreateWellKnownSid(kind: u32, _domain: *mut c_void, sid: *mut c_void, size: *mut DWORD) -> BOOL {
+pub unsafe extern "C" fn CreateWellKnownSid(
+    kind: u32,
+    _domain: *mut c_void,
+    sid: *mut c_void,
+    size: *mut DWORD,
+) -> BOOL {
     ffi(FALSE, || {
         let Some(value) = well_known(kind) else {
             return error::fail(err::INVALID_PARAMETER);
@@ -1585,7 +1723,12 @@ pub unsafe extern "C" fn GetSidIdentifierAuthority(sid: *mut c_void) -> *mut c_v
 
 // ---- SDDL conversions ----------------------------------------------------------------
 
-fn string_to_descriptor(text: Option<String>, revision: DWORD, out: *mut *mut c_void, size: *mut u32) -> Result<BOOL> {
+fn string_to_descriptor(
+    text: Option<String>,
+    revision: DWORD,
+    out: *mut *mut c_void,
+    size: *mut u32,
+) -> Result<BOOL> {
     if revision != 1 {
         return error::fail(err::UNKNOWN_REVISION);
     }
@@ -1614,7 +1757,12 @@ fn string_to_descriptor(text: Option<String>, revision: DWORD, out: *mut *mut c_
 /// `text` is NULL or a NUL-terminated string; `out` a writable pointer; `size` NULL or
 /// a writable ULONG.
 #[no_mangle]
-pub unsafe extern "C" fn ConvertStringSecurityDescriptorToSecurityDescriptorA(text: *const c_char, revision: DWORD, out: *mut *mut c_void, size: *mut u32) -> BOOL {
+pub unsafe extern "C" fn ConvertStringSecurityDescriptorToSecurityDescriptorA(
+    text: *const c_char,
+    revision: DWORD,
+    out: *mut *mut c_void,
+    size: *mut u32,
+) -> BOOL {
     ffi(FALSE, || {
         // SAFETY: by the function's contract.
         let text = unsafe { strings::narrow(text) }?;
@@ -1627,7 +1775,12 @@ pub unsafe extern "C" fn ConvertStringSecurityDescriptorToSecurityDescriptorA(te
 /// # Safety
 /// As for the A form, with a wide string.
 #[no_mangle]
-pub unsafe extern "C" fn ConvertStringSecurityDescriptorToSecurityDescriptorW(text: *const WCHAR, revision: DWORD, out: *mut *mut c_void, size: *mut u32) -> BOOL {
+pub unsafe extern "C" fn ConvertStringSecurityDescriptorToSecurityDescriptorW(
+    text: *const WCHAR,
+    revision: DWORD,
+    out: *mut *mut c_void,
+    size: *mut u32,
+) -> BOOL {
     ffi(FALSE, || {
         // SAFETY: by the function's contract.
         let text = unsafe { strings::wide(text) }?;
@@ -1654,9 +1807,14 @@ fn string_to_sid(text: Option<String>, out: *mut *mut c_void) -> Result<BOOL> {
 /// # Safety
 /// `text` is NULL or a NUL-terminated string; `out` a writable pointer.
 #[no_mangle]
-pub unsafe extern "C" fn ConvertStringSidToSidA(text: *const c_char, out: *mut *mut c_void) -> BOOL {
+pub unsafe extern "C" fn ConvertStringSidToSidA(
+    text: *const c_char,
+    out: *mut *mut c_void,
+) -> BOOL {
     // SAFETY: by the function's contract.
-    ffi(FALSE, || string_to_sid(unsafe { strings::narrow(text) }?, out))
+    ffi(FALSE, || {
+        string_to_sid(unsafe { strings::narrow(text) }?, out)
+    })
 }
 
 /// `ConvertStringSidToSidW`: the wide form.
@@ -1666,7 +1824,9 @@ pub unsafe extern "C" fn ConvertStringSidToSidA(text: *const c_char, out: *mut *
 #[no_mangle]
 pub unsafe extern "C" fn ConvertStringSidToSidW(text: *const WCHAR, out: *mut *mut c_void) -> BOOL {
     // SAFETY: by the function's contract.
-    ffi(FALSE, || string_to_sid(unsafe { strings::wide(text) }?, out))
+    ffi(FALSE, || {
+        string_to_sid(unsafe { strings::wide(text) }?, out)
+    })
 }
 
 /// `ConvertSidToStringSidA`: the `S-1-...` text of a SID, to free with `LocalFree`.
@@ -1708,7 +1868,12 @@ pub unsafe extern "C" fn ConvertSidToStringSidW(sid: *mut c_void, out: *mut *mut
         }
         let wide: Vec<WCHAR> = s.to_text().chars().map(|c| c as WCHAR).chain([0]).collect();
         // SAFETY: reinterpreting the wide characters as bytes for the copy.
-        let bytes = unsafe { std::slice::from_raw_parts(wide.as_ptr().cast::<u8>(), wide.len() * std::mem::size_of::<WCHAR>()) };
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                wide.as_ptr().cast::<u8>(),
+                wide.len() * std::mem::size_of::<WCHAR>(),
+            )
+        };
         let p = local_copy(bytes)?;
         // SAFETY: `out` is writable, by the function's contract.
         unsafe { *out = p.cast() };
@@ -1734,18 +1899,39 @@ impl ObjectKind {
         match self {
             // SECTION_QUERY | SECTION_MAP_READ, SECTION_MAP_WRITE, SECTION_MAP_EXECUTE,
             // SECTION_ALL_ACCESS.
-            ObjectKind::Mapping => [SR | 0x5, SR | 0x2, SR | 0x8, STANDARD_RIGHTS_REQUIRED | 0x1F],
-            ObjectKind::Mutex => [SR | 0x1, SR, SR | SYNCHRONIZE, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1],
-            ObjectKind::Event | ObjectKind::Semaphore => {
-                [SR | 0x1, SR | 0x2, SR | SYNCHRONIZE, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3]
-            }
+            ObjectKind::Mapping => [
+                SR | 0x5,
+                SR | 0x2,
+                SR | 0x8,
+                STANDARD_RIGHTS_REQUIRED | 0x1F,
+            ],
+            ObjectKind::Mutex => [
+                SR | 0x1,
+                SR,
+                SR | SYNCHRONIZE,
+                STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1,
+            ],
+            ObjectKind::Event | ObjectKind::Semaphore => [
+                SR | 0x1,
+                SR | 0x2,
+                SR | SYNCHRONIZE,
+                STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3,
+            ],
         }
     }
 
     fn map_generic(self, mask: u32) -> u32 {
         let g = self.generic();
         let mut m = mask & 0x0FFF_FFFF;
-        for (bit, rights) in [GENERIC_READ_RIGHT, GENERIC_WRITE_RIGHT, GENERIC_EXECUTE_RIGHT, GENERIC_ALL_RIGHT].into_iter().zip(g) {
+        for (bit, rights) in [
+            GENERIC_READ_RIGHT,
+            GENERIC_WRITE_RIGHT,
+            GENERIC_EXECUTE_RIGHT,
+            GENERIC_ALL_RIGHT,
+        ]
+        .into_iter()
+        .zip(g)
+        {
             if mask & bit != 0 {
                 m |= rights;
             }
@@ -1758,7 +1944,9 @@ impl ObjectKind {
         let (read, write) = match self {
             ObjectKind::Mapping => (rights & 0x4 != 0, rights & 0x2 != 0),
             ObjectKind::Mutex => (rights & SYNCHRONIZE != 0, rights & SYNCHRONIZE != 0),
-            ObjectKind::Event | ObjectKind::Semaphore => (rights & SYNCHRONIZE != 0, rights & 0x2 != 0),
+            ObjectKind::Event | ObjectKind::Semaphore => {
+                (rights & SYNCHRONIZE != 0, rights & 0x2 != 0)
+            }
         };
         (if read { 4 } else { 0 }) | (if write { 2 } else { 0 })
     }
@@ -1801,7 +1989,13 @@ fn who(sid: &Sid, c: Creator) -> Option<Who> {
         Who::Owner
     } else if s(22, &[2, c.gid]) {
         Who::Group
-    } else if s(1, &[0]) || s(5, &[11]) || s(5, &[32, 545]) || s(5, &[4]) || s(2, &[0]) || s(2, &[1]) {
+    } else if s(1, &[0])
+        || s(5, &[11])
+        || s(5, &[32, 545])
+        || s(5, &[4])
+        || s(2, &[0])
+        || s(2, &[1])
+    {
         Who::Everyone
     } else if s(5, &[18]) || s(5, &[32, 544]) {
         Who::Root
@@ -1854,8 +2048,9 @@ fn permissions(d: &Descriptor, kind: ObjectKind, creator: Creator) -> Result<Opt
             Who::Owner => &[0],
             Who::Group => &[0, 1],
             Who::Everyone => &[0, 1, 2],
-            Who::Root if root => &[0],
+            // Root is not bound by the permissions: it cannot be denied.
             Who::Root if ace.kind == ACCESS_DENIED => return Err(bad()),
+            Who::Root if root => &[0],
             Who::Root | Who::Nobody => &[],
         };
         let rights = kind.map_generic(ace.mask);
@@ -1880,7 +2075,10 @@ fn permissions(d: &Descriptor, kind: ObjectKind, creator: Creator) -> Result<Opt
 ///
 /// # Safety
 /// `sa` is NULL or points to a `SECURITY_ATTRIBUTES` whose descriptor is NULL or valid.
-pub(crate) unsafe fn permissions_of(sa: *const SECURITY_ATTRIBUTES, kind: ObjectKind) -> Result<Option<u32>> {
+pub(crate) unsafe fn permissions_of(
+    sa: *const SECURITY_ATTRIBUTES,
+    kind: ObjectKind,
+) -> Result<Option<u32>> {
     if sa.is_null() {
         return Ok(None);
     }
@@ -1898,7 +2096,10 @@ pub(crate) unsafe fn permissions_of(sa: *const SECURITY_ATTRIBUTES, kind: Object
 mod tests {
     use super::*;
 
-    const ME: Creator = Creator { uid: 1000, gid: 100 };
+    const ME: Creator = Creator {
+        uid: 1000,
+        gid: 100,
+    };
 
     fn bits_of(sddl: &str, kind: ObjectKind) -> Result<Option<u32>> {
         permissions(&parse_sddl(sddl)?, kind, ME)
@@ -1906,7 +2107,13 @@ mod tests {
 
     #[test]
     fn sddl_round_trips_through_the_self_relative_form() {
-        for text in ["D:(A;;GA;;;WD)", "D:P(A;;GA;;;SY)(A;;GA;;;BA)", "O:BAG:SYD:(A;;0x1f0003;;;WD)", "D:NO_ACCESS_CONTROL", "S:(ML;;NW;;;LW)"] {
+        for text in [
+            "D:(A;;GA;;;WD)",
+            "D:P(A;;GA;;;SY)(A;;GA;;;BA)",
+            "O:BAG:SYD:(A;;0x1f0003;;;WD)",
+            "D:NO_ACCESS_CONTROL",
+            "S:(ML;;NW;;;LW)",
+        ] {
             let d = parse_sddl(text).unwrap();
             let bytes = d.relative();
             // SAFETY: `bytes` is a complete self-relative descriptor.
@@ -1915,7 +2122,13 @@ mod tests {
         }
         // As Windows (and Wine) sizes them.
         assert_eq!(parse_sddl("D:(A;;GA;;;WD)").unwrap().relative().len(), 48);
-        assert_eq!(parse_sddl("D:P(A;;GA;;;SY)(A;;GA;;;BA)").unwrap().relative().len(), 72);
+        assert_eq!(
+            parse_sddl("D:P(A;;GA;;;SY)(A;;GA;;;BA)")
+                .unwrap()
+                .relative()
+                .len(),
+            72
+        );
         assert_eq!(parse_sddl("").unwrap().relative().len(), 20);
         assert_eq!(parse_sddl("D:").unwrap().relative().len(), 28);
     }
@@ -1935,18 +2148,33 @@ mod tests {
     fn the_dacl_becomes_each_class_bits() {
         use ObjectKind::*;
         assert_eq!(bits_of("", Mapping).unwrap(), None);
-        assert_eq!(bits_of("D:NO_ACCESS_CONTROL", Mapping).unwrap(), Some(0o666));
+        assert_eq!(
+            bits_of("D:NO_ACCESS_CONTROL", Mapping).unwrap(),
+            Some(0o666)
+        );
         assert_eq!(bits_of("D:", Mapping).unwrap(), Some(0));
         assert_eq!(bits_of("D:(A;;GA;;;WD)", Mapping).unwrap(), Some(0o666));
         assert_eq!(bits_of("D:(A;;GR;;;WD)", Mapping).unwrap(), Some(0o444));
-        assert_eq!(bits_of("D:(A;;GA;;;OW)(A;;GR;;;WD)", Mapping).unwrap(), Some(0o644));
-        assert_eq!(bits_of("D:(D;;GW;;;WD)(A;;GA;;;WD)", Event).unwrap(), Some(0o444));
-        assert_eq!(bits_of("D:P(A;;GA;;;SY)(A;;GA;;;BA)", Mutex).unwrap(), Some(0));
+        assert_eq!(
+            bits_of("D:(A;;GA;;;OW)(A;;GR;;;WD)", Mapping).unwrap(),
+            Some(0o644)
+        );
+        assert_eq!(
+            bits_of("D:(D;;GW;;;WD)(A;;GA;;;WD)", Event).unwrap(),
+            Some(0o444)
+        );
+        assert_eq!(
+            bits_of("D:P(A;;GA;;;SY)(A;;GA;;;BA)", Mutex).unwrap(),
+            Some(0)
+        );
         assert_eq!(bits_of("D:(A;;GA;;;CO)", Mutex).unwrap(), Some(0));
         assert_eq!(bits_of("D:(A;;FA;;;WD)", Semaphore).unwrap(), Some(0o666));
         assert_eq!(bits_of("D:(A;;FR;;;WD)", Mapping).unwrap(), Some(0));
         assert_eq!(bits_of("D:(A;IO;GA;;;WD)", Mapping).unwrap(), Some(0));
-        assert_eq!(bits_of("D:(A;;GA;;;S-1-22-2-100)", Mapping).unwrap(), Some(0o660));
+        assert_eq!(
+            bits_of("D:(A;;GA;;;S-1-22-2-100)", Mapping).unwrap(),
+            Some(0o660)
+        );
         // What permissions cannot say.
         let code = |s: &str| bits_of(s, Mapping).unwrap_err().0;
         assert_eq!(code("D:(A;;GA;;;BG)"), err::INVALID_SECURITY_DESCR);
@@ -1965,11 +2193,21 @@ mod tests {
         let cases = [
             (0o600, format!("D:P(A;;0x7;;;{user})")),
             (0o640, format!("D:P(A;;0xf0007;;;{user})(A;;0x5;;;{group})")),
-            (0o046, format!("D:P(D;;0x7;;;{user})(A;;0x5;;;{group})(D;;0x2;;;{group})(A;;0x7;;;WD)")),
-            (0o664, format!("D:P(A;;0x7;;;{user})(A;;0x7;;;{group})(A;;0x5;;;WD)")),
+            (
+                0o046,
+                format!("D:P(D;;0x7;;;{user})(A;;0x5;;;{group})(D;;0x2;;;{group})(A;;0x7;;;WD)"),
+            ),
+            (
+                0o664,
+                format!("D:P(A;;0x7;;;{user})(A;;0x7;;;{group})(A;;0x5;;;WD)"),
+            ),
         ];
         for (mode, sddl) in cases {
-            assert_eq!(bits_of(&sddl, ObjectKind::Mapping).unwrap(), Some(mode), "{sddl}");
+            assert_eq!(
+                bits_of(&sddl, ObjectKind::Mapping).unwrap(),
+                Some(mode),
+                "{sddl}"
+            );
         }
     }
 }

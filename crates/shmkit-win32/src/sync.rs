@@ -5,9 +5,9 @@
 use crate::error::{self, ffi, Result};
 use crate::handles;
 use crate::objects::Object;
+use crate::security::ObjectKind;
 use crate::strings;
 use crate::types::*;
-use crate::security::ObjectKind;
 use shmkit::sync::{Event, EventReset, Mutex, Semaphore, SyncOptions};
 use std::sync::Arc;
 
