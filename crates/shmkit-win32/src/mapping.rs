@@ -51,9 +51,8 @@ fn create(
     let mut options = Mapping::options();
     options.size(size_of(high, low)).protection(protection);
     // SAFETY: `sa` is NULL or valid, by the function's contract.
-    if let Some(mode) =
-        unsafe { crate::security::permissions_of(sa, crate::security::ObjectKind::Mapping) }?
-    {
+    let mode = unsafe { crate::security::permissions_of(sa, crate::security::ObjectKind::Mapping) };
+    if let Some(mode) = mode? {
         options.permissions(mode);
     }
     if let Some(name) = &name {

@@ -1811,9 +1811,10 @@ pub unsafe extern "C" fn ConvertStringSidToSidA(
     text: *const c_char,
     out: *mut *mut c_void,
 ) -> BOOL {
-    // SAFETY: by the function's contract.
     ffi(FALSE, || {
-        string_to_sid(unsafe { strings::narrow(text) }?, out)
+        // SAFETY: by the function's contract.
+        let text = unsafe { strings::narrow(text) }?;
+        string_to_sid(text, out)
     })
 }
 
@@ -1823,9 +1824,10 @@ pub unsafe extern "C" fn ConvertStringSidToSidA(
 /// As for the A form, with a wide string.
 #[no_mangle]
 pub unsafe extern "C" fn ConvertStringSidToSidW(text: *const WCHAR, out: *mut *mut c_void) -> BOOL {
-    // SAFETY: by the function's contract.
     ffi(FALSE, || {
-        string_to_sid(unsafe { strings::wide(text) }?, out)
+        // SAFETY: by the function's contract.
+        let text = unsafe { strings::wide(text) }?;
+        string_to_sid(text, out)
     })
 }
 
