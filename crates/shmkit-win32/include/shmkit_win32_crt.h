@@ -24,6 +24,17 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#if !defined(__cplusplus) && defined(__STRICT_ANSI__)
+/* A strict -std=c99/c11 build hides the POSIX functions the helpers below use; they are
+ * declared here as POSIX declares them. */
+size_t strnlen(const char *s, size_t maxlen);
+char *strdup(const char *s);
+size_t wcsnlen(const wchar_t *s, size_t maxlen);
+int wcscasecmp(const wchar_t *a, const wchar_t *b);
+int wcsncasecmp(const wchar_t *a, const wchar_t *b, size_t n);
+wchar_t *wcsdup(const wchar_t *s);
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
