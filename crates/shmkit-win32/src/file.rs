@@ -63,9 +63,10 @@ fn create_file(
     let delete = (flags & FILE_FLAG_DELETE_ON_CLOSE != 0).then(|| path.clone());
     // SAFETY: `sa` comes from the C caller, NULL or valid by the function's contract.
     let inherit = unsafe { inheritable(sa) };
-    let h = handles::insert(
+    let h = handles::insert_with_access(
         Object::File(Arc::new(FileObject::new(file, delete))),
         inherit,
+        crate::access::file_access(access),
     );
     let reports_existing = matches!(disposition, CREATE_ALWAYS | OPEN_ALWAYS);
     error::set(if existed && reports_existing {

@@ -9,11 +9,12 @@
 //! live behind `Arc`s: a call takes its object out of the table and works on it without
 //! holding the table's lock, so a blocking wait never stalls another thread's calls.
 
+use crate::access;
 use crate::error::{self, ffi, Result};
 use crate::inherit;
-use crate::objects::{FileObject, Object, ProcessObject};
+use crate::objects::{FileObject, MappingObject, Object, ProcessObject};
 use crate::types::*;
-use shmkit::{Mapping, View};
+use crate::views::ViewEntry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -24,17 +25,13 @@ struct Entry {
     inheritable: bool,
     /// `HANDLE_FLAG_PROTECT_FROM_CLOSE`: `CloseHandle` refuses the handle.
     protected: bool,
+    /// The access the handle was granted (`access`): what it may do.
+    access: DWORD,
 }
 
 /// The table key of a handle value: its two low bits are ignored, as Windows does.
 pub(crate) fn key(h: HANDLE) -> usize {
     h as usize & !3
-}
-
-/// A mapped view and the protection it was mapped with.
-pub(crate) struct ViewEntry {
-    pub view: View,
-    pub protect: DWORD,
 }
 
 pub(crate) struct Table {
@@ -62,13 +59,14 @@ fn table_cell() -> &'static Mutex<Table> {
         };
         // The handles a parent passed keep their values: they are in the table before
         // any handle is made here.
-        for (value, object) in inherit::take_from_environment() {
+        for (value, object, access) in inherit::take_from_environment() {
             table.entries.insert(
                 value,
                 Entry {
                     object,
                     inheritable: true,
                     protected: false,
+                    access,
                 },
             );
             table.next = table.next.max(value + 4);
@@ -88,8 +86,15 @@ pub(crate) fn init() {
     drop(table());
 }
 
-/// Adds an object; returns its new handle.
+/// Adds an object with every access of its kind (a created object's handle); returns
+/// its new handle.
 pub(crate) fn insert(object: Object, inheritable: bool) -> HANDLE {
+    let access = access::all(object.class());
+    insert_with_access(object, inheritable, access)
+}
+
+/// Adds an object whose handle is granted `access`; returns its new handle.
+pub(crate) fn insert_with_access(object: Object, inheritable: bool, access: DWORD) -> HANDLE {
     let mut t = table();
     let value = t.next;
     t.next += 4;
@@ -99,6 +104,7 @@ pub(crate) fn insert(object: Object, inheritable: bool) -> HANDLE {
             object,
             inheritable,
             protected: false,
+            access,
         },
     );
     value as HANDLE
@@ -107,30 +113,44 @@ pub(crate) fn insert(object: Object, inheritable: bool) -> HANDLE {
 /// The object `h` names (the calling process for -1, the calling thread for -2);
 /// `ERROR_INVALID_HANDLE` for anything else.
 pub(crate) fn get(h: HANDLE) -> Result<Object> {
+    get_with_access(h).map(|(object, _)| object)
+}
+
+/// The object `h` names and the access its handle was granted (every access of its
+/// kind for the pseudo handles).
+pub(crate) fn get_with_access(h: HANDLE) -> Result<(Object, DWORD)> {
     if h == INVALID_HANDLE_VALUE {
-        return Ok(Object::Process(Arc::new(ProcessObject::current())));
+        let object = Object::Process(Arc::new(ProcessObject::current()));
+        return Ok((object, access::all(access::Class::Process)));
     }
     if h as usize == CURRENT_THREAD {
-        return Ok(Object::Thread(Arc::new(ProcessObject::current_thread())));
+        let object = Object::Thread(Arc::new(ProcessObject::current_thread()));
+        return Ok((object, access::all(access::Class::Process)));
     }
     match table().entries.get(&key(h)) {
-        Some(e) => Ok(e.object.clone()),
+        Some(e) => Ok((e.object.clone(), e.access)),
         None => error::fail(err::INVALID_HANDLE),
     }
 }
 
-/// The mapping `h` names (`ERROR_INVALID_HANDLE` for another kind, as Windows says).
-pub(crate) fn mapping(h: HANDLE) -> Result<Arc<Mapping>> {
-    match get(h)? {
-        Object::Mapping(m) => Ok(m),
+/// The mapping `h` names (`ERROR_INVALID_HANDLE` for another kind, as Windows says) and
+/// its handle's access.
+pub(crate) fn mapping(h: HANDLE) -> Result<(Arc<MappingObject>, DWORD)> {
+    match get_with_access(h)? {
+        (Object::Mapping(m), access) => Ok((m, access)),
         _ => error::fail(err::INVALID_HANDLE),
     }
 }
 
 /// The file `h` names.
 pub(crate) fn file(h: HANDLE) -> Result<Arc<FileObject>> {
-    match get(h)? {
-        Object::File(f) => Ok(f),
+    file_with_access(h).map(|(f, _)| f)
+}
+
+/// The file `h` names and its handle's access.
+pub(crate) fn file_with_access(h: HANDLE) -> Result<(Arc<FileObject>, DWORD)> {
+    match get_with_access(h)? {
+        (Object::File(f), access) => Ok((f, access)),
         _ => error::fail(err::INVALID_HANDLE),
     }
 }
@@ -150,13 +170,14 @@ pub(crate) fn is_current_process(h: HANDLE) -> Result<bool> {
     }
 }
 
-/// Every inheritable handle, with its value (what `CreateProcess` hands a child).
-pub(crate) fn inheritable() -> Vec<(usize, Object)> {
+/// Every inheritable handle, with its value and access (what `CreateProcess` hands a
+/// child).
+pub(crate) fn inheritable() -> Vec<(usize, Object, DWORD)> {
     table()
         .entries
         .iter()
         .filter(|(_, e)| e.inheritable)
-        .map(|(&v, e)| (v, e.object.clone()))
+        .map(|(&v, e)| (v, e.object.clone(), e.access))
         .collect()
 }
 
@@ -195,8 +216,10 @@ pub extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
 /// (both process handles must name it). Duplicating `GetCurrentProcess()` or
 /// `GetCurrentThread()` gives a real handle to the process or the calling thread (the
 /// thread's is signalled when that thread ends). `DUPLICATE_CLOSE_SOURCE` closes the source;
-/// `bInheritHandle` makes the new handle inheritable. The new handle has the source's
-/// access (`dwDesiredAccess` is not used to narrow it).
+/// `bInheritHandle` makes the new handle inheritable. `DUPLICATE_SAME_ACCESS` gives the
+/// new handle the source's access; otherwise it is granted `dwDesiredAccess` (generic
+/// rights mapped to the kind's own), which may be narrower or wider than the source's,
+/// as for any object the caller owns.
 ///
 /// # Safety
 /// `target` is NULL or points to a writable `HANDLE`.
@@ -206,7 +229,7 @@ pub unsafe extern "C" fn DuplicateHandle(
     source: HANDLE,
     target_process: HANDLE,
     target: *mut HANDLE,
-    _desired_access: DWORD,
+    desired_access: DWORD,
     inherit: BOOL,
     options: DWORD,
 ) -> BOOL {
@@ -217,6 +240,7 @@ pub unsafe extern "C" fn DuplicateHandle(
             source,
             target_process,
             target,
+            desired_access,
             inherit,
             options,
         );
@@ -233,6 +257,7 @@ fn duplicate(
     source: HANDLE,
     target_process: HANDLE,
     target: *mut HANDLE,
+    desired_access: DWORD,
     inherit: BOOL,
     options: DWORD,
 ) -> Result<BOOL> {
@@ -244,15 +269,20 @@ fn duplicate(
         return error::fail(err::INVALID_PARAMETER);
     }
     // The pseudo handles give a real handle to the calling process or thread.
-    let object = get(source)?;
+    let (object, source_access) = get_with_access(source)?;
     if target.is_null() {
         if options & DUPLICATE_CLOSE_SOURCE != 0 {
             return Ok(TRUE);
         }
         return error::fail(err::INVALID_PARAMETER);
     }
+    let access = if options & DUPLICATE_SAME_ACCESS != 0 {
+        source_access
+    } else {
+        access::granted(object.class(), desired_access)
+    };
     let copy = object.duplicate()?;
-    let h = insert(copy, inherit != 0);
+    let h = insert_with_access(copy, inherit != 0, access);
     // SAFETY: `target` is non-NULL and writable, by the caller's contract.
     unsafe { *target = h };
     Ok(TRUE)

@@ -9,8 +9,10 @@
 //! imports what [`take_from_environment`] rebuilds, and `CreateProcess` hands
 //! [`share`] the table's inheritable handles.
 
+use crate::access::{self, Class, Page, Section};
 use crate::error::Result;
-use crate::objects::{FileObject, Object};
+use crate::objects::{FileObject, MappingObject, Object, SectionState};
+use crate::types::DWORD;
 use shmkit::sync::{Event, Mutex as SyncMutex, Semaphore};
 use shmkit::{Kind, Mapping};
 use std::os::fd::{OwnedFd, RawFd};
@@ -26,9 +28,19 @@ const FILE: &str = "file";
 /// Hands `handles` (value and object) to the child `cmd` will start, and sets the
 /// variable that tells the child's library their values. Process and thread handles
 /// are left out: they mean nothing in another process.
-pub(crate) fn share(cmd: &mut Command, handles: Vec<(usize, Object)>) -> Result<()> {
+pub(crate) fn share(cmd: &mut Command, handles: Vec<(usize, Object, DWORD)>) -> Result<()> {
     let mut lines = String::new();
-    for (value, object) in handles {
+    for (value, object, access) in handles {
+        let value = match &object {
+            Object::Mapping(m) => {
+                let s = m.state.section;
+                let flags = s.page.value()
+                    | if s.reserve { access::SEC_RESERVE } else { 0 }
+                    | if s.nocache { access::SEC_NOCACHE } else { 0 };
+                format!("{value:x}:{access:x}:{flags:x}")
+            }
+            _ => format!("{value:x}:{access:x}"),
+        };
         let (kind, token) = match &object {
             Object::Mapping(m) => (Kind::Mapping.as_str(), m.share_with(cmd)?),
             Object::File(f) => (FILE, share_file(f, cmd)?),
@@ -37,7 +49,7 @@ pub(crate) fn share(cmd: &mut Command, handles: Vec<(usize, Object)>) -> Result<
             Object::Semaphore(s) => (Kind::Semaphore.as_str(), s.share_with(cmd)?),
             Object::Process(_) | Object::Thread(_) => continue,
         };
-        lines.push_str(&format!("{value:x} {kind} {token}\n"));
+        lines.push_str(&format!("{value} {kind} {token}\n"));
     }
     if lines.is_empty() {
         withhold(cmd);
@@ -53,10 +65,10 @@ pub(crate) fn withhold(cmd: &mut Command) {
     cmd.env_remove(INHERIT_VAR);
 }
 
-/// The handles a parent passed in the environment, rebuilt (value and object); removes
+/// The handles a parent passed in the environment, rebuilt (value, object, access); removes
 /// the variable so that this process's own children do not see stale tokens. A line
 /// that does not parse, or whose token is refused, is left out.
-pub(crate) fn take_from_environment() -> Vec<(usize, Object)> {
+pub(crate) fn take_from_environment() -> Vec<(usize, Object, DWORD)> {
     let Some(list) = std::env::var_os(INHERIT_VAR) else {
         return Vec::new();
     };
@@ -64,22 +76,50 @@ pub(crate) fn take_from_environment() -> Vec<(usize, Object)> {
     list.to_string_lossy().lines().filter_map(rebuild).collect()
 }
 
-/// One line of the variable: the handle's value and its object.
-fn rebuild(line: &str) -> Option<(usize, Object)> {
+/// One line of the variable: the handle's value, `:` its access in hex (and for a
+/// mapping `:` its section's protection and attributes), its kind and its token.
+fn rebuild(line: &str) -> Option<(usize, Object, DWORD)> {
     let mut parts = line.splitn(3, ' ');
     let (value, kind, token) = (parts.next()?, parts.next()?, parts.next()?);
-    let value = usize::from_str_radix(value, 16).ok()?;
+    let mut fields = value.split(':');
+    let value = usize::from_str_radix(fields.next()?, 16).ok()?;
+    let access = fields
+        .next()
+        .and_then(|a| DWORD::from_str_radix(a, 16).ok());
+    let flags = fields
+        .next()
+        .and_then(|f| DWORD::from_str_radix(f, 16).ok());
     if kind == FILE {
-        return Some((value, Object::File(Arc::new(inherited_file(token)?))));
+        let access = access.unwrap_or(access::all(Class::File));
+        return Some((
+            value,
+            Object::File(Arc::new(inherited_file(token)?)),
+            access,
+        ));
     }
     let object = match Kind::parse(kind)? {
-        Kind::Mapping => Object::Mapping(Arc::new(Mapping::from_inherited(token).ok()?)),
+        Kind::Mapping => {
+            let mapping = Mapping::from_inherited(token).ok()?;
+            let section = flags
+                .and_then(|f| {
+                    Some(Section {
+                        page: Page::from_value(f & 0xFF)?,
+                        reserve: f & access::SEC_RESERVE != 0,
+                        nocache: f & access::SEC_NOCACHE != 0,
+                        image: false,
+                    })
+                })
+                .unwrap_or_else(|| SectionState::of_protection(mapping.protection()));
+            let state = SectionState::new(section, mapping.size(), crate::views::page_size());
+            Object::Mapping(Arc::new(MappingObject { mapping, state }))
+        }
         Kind::Mutex => Object::Mutex(Arc::new(SyncMutex::from_inherited(token).ok()?)),
         Kind::Event => Object::Event(Arc::new(Event::from_inherited(token).ok()?)),
         Kind::Semaphore => Object::Semaphore(Arc::new(Semaphore::from_inherited(token).ok()?)),
         _ => return None,
     };
-    Some((value, object))
+    let access = access.unwrap_or_else(|| access::all(object.class()));
+    Some((value, object, access))
 }
 
 /// Hands a duplicate of the file's descriptor to the child `cmd` starts; the token is
@@ -128,15 +168,21 @@ mod tests {
     fn lines_name_kinds_in_the_library_spelling() {
         let mut cmd = Command::new("true");
         let mapping = Mapping::options().size(4096).create().unwrap();
+        let section = SectionState::of_protection(mapping.protection());
+        let mapping = MappingObject {
+            state: SectionState::new(section, 4096, 4096),
+            mapping,
+        };
         let file = FileObject::new(temp_file("lines", b""), None);
         share(
             &mut cmd,
             vec![
-                (0x40, Object::Mapping(Arc::new(mapping))),
-                (0x44, Object::File(Arc::new(file))),
+                (0x40, Object::Mapping(Arc::new(mapping)), 0xF001F),
+                (0x44, Object::File(Arc::new(file)), 0x120089),
                 (
                     0x48,
                     Object::Process(Arc::new(crate::objects::ProcessObject::current())),
+                    0x1FFFFF,
                 ),
             ],
         )
@@ -155,7 +201,11 @@ mod tests {
                 (p.next().unwrap(), p.next().unwrap())
             })
             .collect();
-        assert_eq!(kinds, [("40", "mapping"), ("44", "file")], "{lines}");
+        assert_eq!(
+            kinds,
+            [("40:f001f:4", "mapping"), ("44:120089", "file")],
+            "{lines}"
+        );
         let mut none = Command::new("true");
         share(&mut none, Vec::new()).unwrap();
         assert_eq!(
@@ -183,8 +233,8 @@ mod tests {
         // one a parent passed.
         let passed = unsafe { libc::dup(file.as_raw_fd()) };
         assert!(passed >= 3);
-        let (value, object) = rebuild(&format!("4c file {passed}")).unwrap();
-        assert_eq!(value, 0x4c);
+        let (value, object, access) = rebuild(&format!("4c:120089 file {passed}")).unwrap();
+        assert_eq!((value, access), (0x4c, 0x120089));
         let Object::File(taken) = object else {
             panic!("not a file")
         };

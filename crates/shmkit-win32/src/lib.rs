@@ -23,6 +23,8 @@
 
 // On Windows the real Win32 API is there: this crate is then empty.
 #[cfg(target_os = "linux")]
+mod access;
+#[cfg(target_os = "linux")]
 mod cmdline;
 #[cfg(target_os = "linux")]
 mod console;
@@ -55,6 +57,8 @@ mod sync;
 #[cfg(target_os = "linux")]
 mod types;
 #[cfg(target_os = "linux")]
+mod views;
+#[cfg(target_os = "linux")]
 mod wait;
 
 #[cfg(target_os = "linux")]
@@ -71,6 +75,7 @@ pub use {
     strings::*,
     sync::*,
     types::*,
+    views::*,
     wait::*,
 };
 

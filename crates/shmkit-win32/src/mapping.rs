@@ -1,33 +1,69 @@
 //! Mapping objects and views: `CreateFileMapping`, `OpenFileMapping`, `MapViewOfFile`,
-//! `MapViewOfFileEx`, `UnmapViewOfFile`, `FlushViewOfFile`, `VirtualQuery`.
+//! `MapViewOfFileEx`, `UnmapViewOfFile`, `FlushViewOfFile`. What views are afterwards
+//! (`VirtualQuery`, `VirtualAlloc`, `VirtualProtect`) is in the `views` module; the
+//! access rules are in `access`.
 
+use crate::access::{self, Page, Section};
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, table, ViewEntry};
-use crate::objects::Object;
+use crate::handles::{self, table};
+use crate::objects::{MappingObject, Object, SectionState};
 use crate::strings;
 use crate::types::*;
-use shmkit::{Access, Mapping, Protection};
+use crate::views;
+use shmkit::{Access, ErrorKind, Mapping, Protection};
+use std::collections::HashMap;
 use std::ffi::c_void;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
-/// `flProtect` of `CreateFileMapping`: one page protection, optionally with `SEC_*`
-/// attributes; anything else is `ERROR_INVALID_PARAMETER` (SPEC 2.5).
-fn protection_of(protect: DWORD) -> Result<Protection> {
-    let sec = protect & 0xFFFF_FF00;
-    if sec & !(SEC_COMMIT | SEC_RESERVE | SEC_NOCACHE | SEC_WRITECOMBINE) != 0 {
-        return error::fail(err::INVALID_PARAMETER);
-    }
-    match protect & 0xFF {
-        PAGE_READONLY | PAGE_EXECUTE_READ => Ok(Protection::ReadOnly),
-        PAGE_READWRITE | PAGE_EXECUTE_READWRITE => Ok(Protection::ReadWrite),
-        PAGE_WRITECOPY | PAGE_EXECUTE_WRITECOPY => Ok(Protection::WriteCopy),
-        _ => error::fail(err::INVALID_PARAMETER),
+/// The library's protection of a section: what its views may do with the object.
+fn protection_of(page: Page) -> Protection {
+    if page.writes_shared() {
+        Protection::ReadWrite
+    } else if page.copies() {
+        Protection::WriteCopy
+    } else {
+        Protection::ReadOnly
     }
 }
 
 /// The object size of `CreateFileMapping`, from its two halves.
 pub(crate) fn size_of(high: DWORD, low: DWORD) -> u64 {
     (u64::from(high) << 32) | u64::from(low)
+}
+
+/// The sections of the named mappings this process made or opened, by name: a handle
+/// opened by name shares its object's Win32 attributes and commit state with the others.
+fn known_sections() -> std::sync::MutexGuard<'static, HashMap<String, Weak<SectionState>>> {
+    static KNOWN: std::sync::OnceLock<Mutex<HashMap<String, Weak<SectionState>>>> =
+        std::sync::OnceLock::new();
+    let mut known = KNOWN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    known.retain(|_, w| w.strong_count() > 0);
+    known
+}
+
+/// The state of the section `mapping` names: the one this process knows for its name,
+/// or a new one made of `section`.
+fn section_state(mapping: &Mapping, name: Option<&str>, section: Section) -> Arc<SectionState> {
+    let Some(name) = name else {
+        return SectionState::new(section, mapping.size(), views::page_size());
+    };
+    let mut known = known_sections();
+    if let Some(state) = known.get(name).and_then(Weak::upgrade) {
+        return state;
+    }
+    let state = SectionState::new(section, mapping.size(), views::page_size());
+    known.insert(name.to_owned(), Arc::downgrade(&state));
+    state
+}
+
+/// Whether `file` starts like an executable image (an `MZ` header).
+fn is_image(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut magic = [0u8; 2];
+    file.read_exact_at(&mut magic, 0).is_ok() && &magic == b"MZ"
 }
 
 fn create(
@@ -38,17 +74,41 @@ fn create(
     low: DWORD,
     name: Option<String>,
 ) -> Result<HANDLE> {
-    let protection = protection_of(protect)?;
+    let file_backed = file != INVALID_HANDLE_VALUE;
+    let section = access::parse_section(protect, file_backed).map_err(error::Win32Error)?;
     // SAFETY: `sa` comes from the C caller, NULL or valid by the function's contract.
     let inherit = unsafe { inheritable(sa) };
     // An empty name makes an unnamed object, as on Windows.
     let name = name.filter(|n| !n.is_empty());
-    let backing = if file == INVALID_HANDLE_VALUE {
-        None
+    let (backing, writable) = if file_backed {
+        let (f, granted) = handles::file_with_access(file)?;
+        let needed = access::file_rights_needed(&section);
+        if granted & needed != needed {
+            return error::fail(err::ACCESS_DENIED);
+        }
+        (Some(f), granted & access::FILE_WRITE_DATA != 0)
     } else {
-        Some(handles::file(file)?)
+        (None, true)
     };
+    if section.image {
+        // Images are mapped as the loader would, which this library does not do: a file
+        // that is not one is refused as Windows refuses it; so is memory (Wine).
+        let image = backing.as_ref().is_some_and(|f| is_image(f.file()));
+        return error::fail(if image {
+            err::NOT_SUPPORTED
+        } else {
+            err::BAD_EXE_FORMAT
+        });
+    }
     let mut options = Mapping::options();
+    // The library's object is read-write whenever its backing can be: handles, not the
+    // object, decide what a view may do (a handle duplicated with FILE_MAP_WRITE maps a
+    // read-write view of a PAGE_READONLY mapping, as in Wine).
+    let protection = if writable {
+        Protection::ReadWrite
+    } else {
+        protection_of(section.page)
+    };
     options.size(size_of(high, low)).protection(protection);
     // SAFETY: `sa` is NULL or valid, by the function's contract.
     let mode = unsafe { crate::security::permissions_of(sa, crate::security::ObjectKind::Mapping) };
@@ -63,11 +123,13 @@ fn create(
     }
     let mapping = options.create()?;
     let existed = mapping.already_existed();
-    let mapping = Arc::new(mapping);
+    let state = section_state(&mapping, name.as_deref(), section);
+    let object = Arc::new(MappingObject { mapping, state });
     if let Some(backing) = &backing {
-        crate::objects::note_backing(backing.file(), &mapping);
+        crate::objects::note_backing(backing.file(), &object);
     }
-    let h = handles::insert(Object::Mapping(mapping), inherit);
+    let access = access::created_mapping_access(object.state.section.page);
+    let h = handles::insert_with_access(Object::Mapping(object), inherit, access);
     error::set(if existed {
         err::ALREADY_EXISTS
     } else {
@@ -121,31 +183,45 @@ pub unsafe extern "C" fn CreateFileMappingW(
     })
 }
 
-/// The handle access of `OpenFileMapping`'s `dwDesiredAccess`.
-fn open_access(access: DWORD) -> Access {
-    if access & FILE_MAP_WRITE != 0 {
-        Access::ReadWrite
-    } else if access & (FILE_MAP_READ | FILE_MAP_EXECUTE) == 0 && access & FILE_MAP_COPY != 0 {
-        Access::CopyOnWrite
-    } else {
-        Access::Read
-    }
-}
-
-fn open(access: DWORD, inherit: BOOL, name: Option<String>) -> Result<HANDLE> {
+fn open(desired: DWORD, inherit: BOOL, name: Option<String>) -> Result<HANDLE> {
     let Some(name) = name else {
         return error::fail(err::INVALID_PARAMETER);
     };
-    let mapping = Mapping::open(&name, open_access(access))?;
-    Ok(handles::insert(
-        Object::Mapping(Arc::new(mapping)),
+    let access = access::open_mapping_access(desired);
+    // The handle's own rights decide what it maps; the library's handle is as wide as
+    // the object allows, so that a duplicate may be granted more.
+    let mapping = match Mapping::open(&name, Access::ReadWrite) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            if access & access::SECTION_MAP_WRITE != 0 {
+                // Write access asked for an object this user may not write.
+                let m = Mapping::open(&name, Access::Read)?;
+                if m.protection() == Protection::ReadWrite {
+                    return error::fail(err::ACCESS_DENIED);
+                }
+                m
+            } else {
+                Mapping::open(&name, Access::Read)?
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let section = SectionState::of_protection(mapping.protection());
+    let state = section_state(&mapping, Some(&name), section);
+    let object = MappingObject { mapping, state };
+    Ok(handles::insert_with_access(
+        Object::Mapping(Arc::new(object)),
         inherit != 0,
+        access,
     ))
 }
 
-/// `OpenFileMappingA`: opens the mapping object `name`; `ERROR_FILE_NOT_FOUND` when
-/// there is none, `ERROR_INVALID_PARAMETER` for a NULL name. `FILE_MAP_WRITE` (or
-/// `FILE_MAP_ALL_ACCESS`) is needed for read-write views through the handle.
+/// `OpenFileMappingA`: opens the mapping object `name` with `dwDesiredAccess`;
+/// `ERROR_FILE_NOT_FOUND` when there is none, `ERROR_INVALID_PARAMETER` for a NULL name.
+/// The handle's access decides its views (see `MapViewOfFile`): `FILE_MAP_WRITE` for
+/// read-write ones, `FILE_MAP_READ` for the others, `SECTION_MAP_EXECUTE` too for
+/// executable ones; `FILE_MAP_COPY` alone stands for `FILE_MAP_READ`. Access 0 opens a
+/// handle that maps nothing (Wine; Windows refuses it with `ERROR_ACCESS_DENIED`).
 ///
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
@@ -171,42 +247,37 @@ pub unsafe extern "C" fn OpenFileMappingW(access: DWORD, inherit: BOOL, name: LP
     })
 }
 
-/// The view access of `MapViewOfFile`'s `dwDesiredAccess`, and the page protection the
-/// view then has.
-fn view_access(access: DWORD) -> Result<(Access, DWORD)> {
-    if access & FILE_MAP_WRITE != 0 {
-        Ok((Access::ReadWrite, PAGE_READWRITE))
-    } else if access & FILE_MAP_COPY != 0 {
-        Ok((Access::CopyOnWrite, PAGE_WRITECOPY))
-    } else if access & (FILE_MAP_READ | FILE_MAP_EXECUTE) != 0 {
-        Ok((Access::Read, PAGE_READONLY))
-    } else {
-        error::fail(err::INVALID_PARAMETER)
-    }
-}
-
 fn map(
     h: HANDLE,
-    access: DWORD,
+    desired: DWORD,
     off_high: DWORD,
     off_low: DWORD,
     len: usize,
 ) -> Result<*mut c_void> {
-    let mapping = handles::mapping(h)?;
-    let (access, protect) = view_access(access)?;
-    let view = mapping.map_range(size_of(off_high, off_low), len, access)?;
-    let base = view.as_mut_ptr();
-    table()
-        .views
-        .insert(base as usize, ViewEntry { view, protect });
-    Ok(base.cast())
+    let (mapping, granted) = handles::mapping(h)?;
+    let page = access::check_view(desired, granted).map_err(error::Win32Error)?;
+    let core_access = if page.writes_shared() {
+        Access::ReadWrite
+    } else if page.copies() {
+        Access::CopyOnWrite
+    } else {
+        Access::Read
+    };
+    let offset = size_of(off_high, off_low);
+    let view = mapping.map_range(offset, len, core_access)?;
+    views::add(view, mapping.state.clone(), offset, page)
 }
 
 /// `MapViewOfFile`: maps `dwNumberOfBytesToMap` bytes (0: to the end of the object) at
 /// the offset `dwFileOffsetHigh:dwFileOffsetLow`, a multiple of 64 KiB
 /// (`ERROR_MAPPED_ALIGNMENT` otherwise). `FILE_MAP_WRITE`/`FILE_MAP_ALL_ACCESS` map it
-/// read-write, `FILE_MAP_COPY` copy-on-write, `FILE_MAP_READ` read-only. Returns the
-/// view's base address, NULL on failure. The view stays valid after its handle closes.
+/// read-write, exactly `FILE_MAP_COPY` copy-on-write, `FILE_MAP_READ` read-only, and
+/// `FILE_MAP_EXECUTE` adds execute; none of these maps a no-access view. The handle
+/// needs `FILE_MAP_WRITE` for a read-write view, `FILE_MAP_READ` for the others and
+/// `SECTION_MAP_EXECUTE` too for an executable one; the mapping must be read-write for a
+/// read-write view and executable for an executable one (`ERROR_ACCESS_DENIED`).
+/// Returns the view's base address, NULL on failure. The view stays valid after its
+/// handle closes.
 #[no_mangle]
 pub extern "C" fn MapViewOfFile(
     h: HANDLE,
@@ -274,123 +345,5 @@ pub extern "C" fn FlushViewOfFile(base: *const c_void, _len: usize) -> BOOL {
         };
         entry.view.flush()?;
         Ok(TRUE)
-    })
-}
-
-fn page_size() -> usize {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 {
-        n as usize
-    } else {
-        4096
-    }
-}
-
-/// One line of /proc/self/maps: start, end, and the protection of its permissions.
-fn os_regions() -> Vec<(usize, usize, DWORD)> {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
-        return Vec::new();
-    };
-    maps.lines()
-        .filter_map(|line| {
-            let mut f = line.split_whitespace();
-            let (range, perms) = (f.next()?, f.next()?);
-            let (a, b) = range.split_once('-')?;
-            let (a, b) = (
-                usize::from_str_radix(a, 16).ok()?,
-                usize::from_str_radix(b, 16).ok()?,
-            );
-            let p = perms.as_bytes();
-            let (r, w, x) = (
-                p.first() == Some(&b'r'),
-                p.get(1) == Some(&b'w'),
-                p.get(2) == Some(&b'x'),
-            );
-            let protect = match (r, w, x) {
-                (_, true, true) => PAGE_EXECUTE_READWRITE,
-                (_, true, false) => PAGE_READWRITE,
-                (true, false, true) => PAGE_EXECUTE_READ,
-                (false, false, true) => PAGE_EXECUTE,
-                (true, false, false) => PAGE_READONLY,
-                (false, false, false) => PAGE_NOACCESS,
-            };
-            Some((a, b, protect))
-        })
-        .collect()
-}
-
-fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
-    let page = page_size();
-    let at = addr & !(page - 1);
-    let t = table();
-    if let Some((base, entry)) = t.view_at(addr) {
-        let end = (base + entry.view.len()).div_ceil(page) * page;
-        return MEMORY_BASIC_INFORMATION {
-            BaseAddress: at as *mut c_void,
-            AllocationBase: base as *mut c_void,
-            AllocationProtect: entry.protect,
-            PartitionId: 0,
-            RegionSize: end - at,
-            State: MEM_COMMIT,
-            Protect: entry.protect,
-            Type: MEM_MAPPED,
-        };
-    }
-    drop(t);
-    let regions = os_regions();
-    if let Some(&(start, end, protect)) = regions.iter().find(|r| r.0 <= addr && addr < r.1) {
-        return MEMORY_BASIC_INFORMATION {
-            BaseAddress: at as *mut c_void,
-            AllocationBase: start as *mut c_void,
-            AllocationProtect: protect,
-            PartitionId: 0,
-            RegionSize: end - at,
-            State: MEM_COMMIT,
-            Protect: protect,
-            Type: MEM_PRIVATE,
-        };
-    }
-    let next = regions
-        .iter()
-        .map(|r| r.0)
-        .filter(|&s| s > addr)
-        .min()
-        .unwrap_or(usize::MAX & !(page - 1));
-    MEMORY_BASIC_INFORMATION {
-        BaseAddress: at as *mut c_void,
-        AllocationBase: std::ptr::null_mut(),
-        AllocationProtect: 0,
-        PartitionId: 0,
-        RegionSize: next - at,
-        State: MEM_FREE,
-        Protect: PAGE_NOACCESS,
-        Type: 0,
-    }
-}
-
-/// `VirtualQuery`: describes the memory at `addr`. For a view: its base
-/// (`AllocationBase`), the page holding `addr` (`BaseAddress`), the pages from there to
-/// the view's end (`RegionSize`), `MEM_COMMIT`, `MEM_MAPPED` and the view's protection.
-/// Other memory is described from the system's map (`MEM_PRIVATE`, or `MEM_FREE` where
-/// nothing is mapped). Returns the bytes written, 0 on failure.
-///
-/// # Safety
-/// `info` is NULL or points to `len` writable bytes.
-#[no_mangle]
-pub unsafe extern "C" fn VirtualQuery(
-    addr: *const c_void,
-    info: *mut MEMORY_BASIC_INFORMATION,
-    len: usize,
-) -> usize {
-    ffi(0, || {
-        let size = std::mem::size_of::<MEMORY_BASIC_INFORMATION>();
-        if info.is_null() || len < size {
-            return error::fail(err::BAD_LENGTH);
-        }
-        let mbi = query(addr as usize);
-        // SAFETY: `info` is non-NULL with room for the structure (checked above).
-        unsafe { info.write_unaligned(mbi) };
-        Ok(size)
     })
 }

@@ -4,6 +4,7 @@
 //! This module imports nothing of the handle table: the table (`handles`), inheritance
 //! (`inherit`) and every function family import it.
 
+use crate::access::{Class, Page, Section};
 use crate::error::Result;
 use crate::types::DWORD;
 use shmkit::sync::{Event, Mutex as SyncMutex, Semaphore};
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 /// What a handle names.
 #[derive(Clone)]
 pub(crate) enum Object {
-    Mapping(Arc<Mapping>),
+    Mapping(Arc<MappingObject>),
     File(Arc<FileObject>),
     Process(Arc<ProcessObject>),
     /// A process's main thread: waits and exit codes are the process's.
@@ -55,13 +56,13 @@ impl Object {
 /// one while a mapping object over it exists (Windows' `ERROR_USER_MAPPED_FILE`). Each
 /// entry is the file's device and inode and the mapping, which leaves the list when its
 /// last handle closes (views are found in the system's memory maps instead).
-fn backed() -> std::sync::MutexGuard<'static, Vec<(u64, u64, Weak<Mapping>)>> {
-    static BACKED: Mutex<Vec<(u64, u64, Weak<Mapping>)>> = Mutex::new(Vec::new());
+fn backed() -> std::sync::MutexGuard<'static, Vec<(u64, u64, Weak<MappingObject>)>> {
+    static BACKED: Mutex<Vec<(u64, u64, Weak<MappingObject>)>> = Mutex::new(Vec::new());
     BACKED.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Records that `mapping` is a mapping object over `file`.
-pub(crate) fn note_backing(file: &File, mapping: &Arc<Mapping>) {
+pub(crate) fn note_backing(file: &File, mapping: &Arc<MappingObject>) {
     if let Ok(meta) = file.metadata() {
         let mut list = backed();
         list.retain(|(_, _, m)| m.strong_count() > 0);
@@ -70,7 +71,7 @@ pub(crate) fn note_backing(file: &File, mapping: &Arc<Mapping>) {
 }
 
 /// Records that `copy` (a duplicate of `original`) has the same backing file.
-fn note_same_backing(original: &Arc<Mapping>, copy: &Arc<Mapping>) {
+fn note_same_backing(original: &Arc<MappingObject>, copy: &Arc<MappingObject>) {
     let mut list = backed();
     let found = list
         .iter()
@@ -86,6 +87,79 @@ pub(crate) fn is_backing(dev: u64, ino: u64) -> bool {
     backed()
         .iter()
         .any(|&(d, i, ref m)| d == dev && i == ino && m.strong_count() > 0)
+}
+
+impl Object {
+    /// The kind of object, as far as its rights go.
+    pub(crate) fn class(&self) -> Class {
+        match self {
+            Object::Mapping(_) => Class::Mapping,
+            Object::File(_) => Class::File,
+            Object::Process(_) | Object::Thread(_) => Class::Process,
+            Object::Mutex(_) => Class::Mutex,
+            Object::Event(_) => Class::Event,
+            Object::Semaphore(_) => Class::Semaphore,
+        }
+    }
+}
+
+/// What a mapping object is beyond the library's `Mapping`: its Win32 section (the page
+/// protection with execute, `SEC_RESERVE`, `SEC_NOCACHE`) and which of its pages are
+/// committed (a `SEC_RESERVE` object's pages are reserved until `VirtualAlloc` commits
+/// them; the state is the object's, seen by every view of it in this process).
+pub(crate) struct SectionState {
+    pub section: Section,
+    /// One entry per page of the object: committed or not.
+    pub committed: Mutex<Vec<bool>>,
+}
+
+impl SectionState {
+    pub(crate) fn new(section: Section, size: u64, page: usize) -> Arc<SectionState> {
+        let pages = (size as usize).div_ceil(page);
+        Arc::new(SectionState {
+            section,
+            committed: Mutex::new(vec![!section.reserve; pages]),
+        })
+    }
+
+    /// The section of a mapping whose Win32 attributes this process does not know (one
+    /// opened by name or inherited from a process that made it): the library's
+    /// protection, committed, without execute.
+    pub(crate) fn of_protection(protection: shmkit::Protection) -> Section {
+        let page = match protection {
+            shmkit::Protection::ReadOnly => Page::ReadOnly,
+            shmkit::Protection::ReadWrite => Page::ReadWrite,
+            shmkit::Protection::WriteCopy => Page::WriteCopy,
+        };
+        Section {
+            page,
+            reserve: false,
+            nocache: false,
+            image: false,
+        }
+    }
+}
+
+/// A mapping handle's object: the library's mapping and the section's state.
+pub(crate) struct MappingObject {
+    pub mapping: Mapping,
+    pub state: Arc<SectionState>,
+}
+
+impl MappingObject {
+    pub(crate) fn try_clone(&self) -> Result<MappingObject> {
+        Ok(MappingObject {
+            mapping: self.mapping.try_clone()?,
+            state: self.state.clone(),
+        })
+    }
+}
+
+impl std::ops::Deref for MappingObject {
+    type Target = Mapping;
+    fn deref(&self) -> &Mapping {
+        &self.mapping
+    }
 }
 
 /// An open file behind a handle.

@@ -2,6 +2,7 @@
 //! `CreateEvent`, `OpenEvent`, `SetEvent`, `ResetEvent`, `CreateSemaphore`,
 //! `OpenSemaphore`, `ReleaseSemaphore`. Waits are in the `wait` module.
 
+use crate::access::{self, Class};
 use crate::error::{self, ffi, Result};
 use crate::handles;
 use crate::objects::Object;
@@ -45,7 +46,11 @@ fn create<T>(
     Ok(h)
 }
 
+/// Opens a sync object by name: the handle is granted `desired` (generic rights mapped
+/// to the kind's own). Access 0 opens a handle that can do nothing (Wine; Windows
+/// refuses it with `ERROR_ACCESS_DENIED`).
 fn open<T>(
+    desired: DWORD,
     inherit: BOOL,
     name: Option<String>,
     open: impl FnOnce(&str) -> shmkit::Result<T>,
@@ -54,8 +59,22 @@ fn open<T>(
     let Some(name) = name else {
         return error::fail(err::INVALID_PARAMETER);
     };
-    let object = open(&name)?;
-    Ok(handles::insert(wrap(Arc::new(object)), inherit != 0))
+    let object = wrap(Arc::new(open(&name)?));
+    let access = access::granted(object.class(), desired);
+    Ok(handles::insert_with_access(object, inherit != 0, access))
+}
+
+/// The object `h` names, when its handle may change its state (`ERROR_ACCESS_DENIED`
+/// without the kind's `*_MODIFY_STATE` right).
+fn modifiable(h: HANDLE) -> Result<Object> {
+    let (object, granted) = handles::get_with_access(h)?;
+    if !access::may_modify(object.class(), granted) {
+        return match object.class() {
+            Class::Mutex | Class::Event | Class::Semaphore => error::fail(err::ACCESS_DENIED),
+            _ => error::fail(err::INVALID_HANDLE),
+        };
+    }
+    Ok(object)
 }
 
 fn mutex(h: HANDLE) -> Result<Arc<Mutex>> {
@@ -67,6 +86,10 @@ fn mutex(h: HANDLE) -> Result<Arc<Mutex>> {
 
 fn event(h: HANDLE) -> Result<Arc<Event>> {
     match handles::get(h)? {
+        Object::Event(_) => {}
+        _ => return error::fail(err::INVALID_HANDLE),
+    }
+    match modifiable(h)? {
         Object::Event(e) => Ok(e),
         _ => error::fail(err::INVALID_HANDLE),
     }
@@ -74,6 +97,10 @@ fn event(h: HANDLE) -> Result<Arc<Event>> {
 
 fn semaphore(h: HANDLE) -> Result<Arc<Semaphore>> {
     match handles::get(h)? {
+        Object::Semaphore(_) => {}
+        _ => return error::fail(err::INVALID_HANDLE),
+    }
+    match modifiable(h)? {
         Object::Semaphore(s) => Ok(s),
         _ => error::fail(err::INVALID_HANDLE),
     }
@@ -138,10 +165,11 @@ pub unsafe extern "C" fn CreateMutexW(
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenMutexA(_access: DWORD, inherit: BOOL, name: LPCSTR) -> HANDLE {
+pub unsafe extern "C" fn OpenMutexA(access: DWORD, inherit: BOOL, name: LPCSTR) -> HANDLE {
     ffi(std::ptr::null_mut(), || {
         // SAFETY: by the function's contract.
         open(
+            access,
             inherit,
             unsafe { strings::narrow(name) }?,
             Mutex::open,
@@ -155,10 +183,11 @@ pub unsafe extern "C" fn OpenMutexA(_access: DWORD, inherit: BOOL, name: LPCSTR)
 /// # Safety
 /// `name` is NULL or a NUL-terminated wide string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenMutexW(_access: DWORD, inherit: BOOL, name: LPCWSTR) -> HANDLE {
+pub unsafe extern "C" fn OpenMutexW(access: DWORD, inherit: BOOL, name: LPCWSTR) -> HANDLE {
     ffi(std::ptr::null_mut(), || {
         // SAFETY: by the function's contract.
         open(
+            access,
             inherit,
             unsafe { strings::wide(name) }?,
             Mutex::open,
@@ -239,10 +268,11 @@ pub unsafe extern "C" fn CreateEventW(
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenEventA(_access: DWORD, inherit: BOOL, name: LPCSTR) -> HANDLE {
+pub unsafe extern "C" fn OpenEventA(access: DWORD, inherit: BOOL, name: LPCSTR) -> HANDLE {
     ffi(std::ptr::null_mut(), || {
         // SAFETY: by the function's contract.
         open(
+            access,
             inherit,
             unsafe { strings::narrow(name) }?,
             Event::open,
@@ -256,10 +286,11 @@ pub unsafe extern "C" fn OpenEventA(_access: DWORD, inherit: BOOL, name: LPCSTR)
 /// # Safety
 /// `name` is NULL or a NUL-terminated wide string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenEventW(_access: DWORD, inherit: BOOL, name: LPCWSTR) -> HANDLE {
+pub unsafe extern "C" fn OpenEventW(access: DWORD, inherit: BOOL, name: LPCWSTR) -> HANDLE {
     ffi(std::ptr::null_mut(), || {
         // SAFETY: by the function's contract.
         open(
+            access,
             inherit,
             unsafe { strings::wide(name) }?,
             Event::open,
@@ -348,10 +379,11 @@ pub unsafe extern "C" fn CreateSemaphoreW(
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenSemaphoreA(_access: DWORD, inherit: BOOL, name: LPCSTR) -> HANDLE {
+pub unsafe extern "C" fn OpenSemaphoreA(access: DWORD, inherit: BOOL, name: LPCSTR) -> HANDLE {
     ffi(std::ptr::null_mut(), || {
         // SAFETY: by the function's contract.
         open(
+            access,
             inherit,
             unsafe { strings::narrow(name) }?,
             Semaphore::open,
@@ -365,10 +397,11 @@ pub unsafe extern "C" fn OpenSemaphoreA(_access: DWORD, inherit: BOOL, name: LPC
 /// # Safety
 /// `name` is NULL or a NUL-terminated wide string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenSemaphoreW(_access: DWORD, inherit: BOOL, name: LPCWSTR) -> HANDLE {
+pub unsafe extern "C" fn OpenSemaphoreW(access: DWORD, inherit: BOOL, name: LPCWSTR) -> HANDLE {
     ffi(std::ptr::null_mut(), || {
         // SAFETY: by the function's contract.
         open(
+            access,
             inherit,
             unsafe { strings::wide(name) }?,
             Semaphore::open,

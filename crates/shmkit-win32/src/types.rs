@@ -39,28 +39,18 @@ pub(crate) mod err {
     pub(crate) const ALLOTTED_SPACE_EXCEEDED: u32 = 1344;
 }
 
-// Page protections and section attributes (CreateFileMapping's flProtect).
+// Page protections (what /proc/self/maps shows, for VirtualQuery; the rest of the
+// access model is in `access`).
 pub(crate) const PAGE_NOACCESS: DWORD = 0x01;
 pub(crate) const PAGE_READONLY: DWORD = 0x02;
 pub(crate) const PAGE_READWRITE: DWORD = 0x04;
-pub(crate) const PAGE_WRITECOPY: DWORD = 0x08;
 pub(crate) const PAGE_EXECUTE: DWORD = 0x10;
 pub(crate) const PAGE_EXECUTE_READ: DWORD = 0x20;
 pub(crate) const PAGE_EXECUTE_READWRITE: DWORD = 0x40;
-pub(crate) const PAGE_EXECUTE_WRITECOPY: DWORD = 0x80;
-pub(crate) const SEC_COMMIT: DWORD = 0x0800_0000;
-pub(crate) const SEC_RESERVE: DWORD = 0x0400_0000;
-pub(crate) const SEC_NOCACHE: DWORD = 0x1000_0000;
-pub(crate) const SEC_WRITECOMBINE: DWORD = 0x4000_0000;
-
-// View access (MapViewOfFile, OpenFileMapping).
-pub(crate) const FILE_MAP_COPY: DWORD = 0x0001;
-pub(crate) const FILE_MAP_WRITE: DWORD = 0x0002;
-pub(crate) const FILE_MAP_READ: DWORD = 0x0004;
-pub(crate) const FILE_MAP_EXECUTE: DWORD = 0x0020;
 
 // Memory states and types (VirtualQuery).
 pub(crate) const MEM_COMMIT: DWORD = 0x1000;
+pub(crate) const MEM_RESERVE: DWORD = 0x2000;
 pub(crate) const MEM_FREE: DWORD = 0x10000;
 pub(crate) const MEM_PRIVATE: DWORD = 0x20000;
 pub(crate) const MEM_MAPPED: DWORD = 0x40000;

@@ -33,15 +33,20 @@ fn waitable(h: HANDLE) -> Result<Waitable> {
     if h == INVALID_HANDLE_VALUE {
         return Ok(Waitable::Current);
     }
-    match handles::get(h)? {
+    let (object, granted) = handles::get_with_access(h)?;
+    if let Some(code) = crate::access::wait_refused(object.class(), granted) {
+        // Without SYNCHRONIZE a handle cannot be waited for; a mapping never can.
+        return error::fail(code);
+    }
+    match object {
         Object::Process(p) | Object::Thread(p) => Ok(Waitable::Process(p)),
         Object::Mutex(m) => Ok(Waitable::Mutex(m)),
         Object::Event(e) => Ok(Waitable::Event(e)),
         Object::Semaphore(s) => Ok(Waitable::Semaphore(s)),
-        // A file handle is signalled (no I/O is ever pending); a mapping handle has no
-        // SYNCHRONIZE access on Windows, so waiting for it is access denied.
+        // A file handle is signalled (no I/O is ever pending); a mapping handle was
+        // refused above.
         Object::File(_) => Ok(Waitable::Signalled),
-        Object::Mapping(_) => error::fail(err::ACCESS_DENIED),
+        Object::Mapping(_) => error::fail(err::INVALID_HANDLE),
     }
 }
 

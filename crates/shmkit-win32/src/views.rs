@@ -1,0 +1,426 @@
+//! What the library knows of each mapped view — its protection, and page by page
+//! whether it is committed and what protection it has now — and the functions that read
+//! or change it: `VirtualQuery`, and `VirtualAlloc`, `VirtualProtect` and `VirtualFree`
+//! as far as views need them (committing pages of a `SEC_RESERVE` view, changing the
+//! protection of a view's pages). Memory that is not a view is described from the
+//! system's map; private allocations are not provided.
+//!
+//! Linux side: a view is one `mmap` of the object; its reserved and no-access pages are
+//! `PROT_NONE`, its other pages get the protection they report (execute included), so
+//! what a program may touch is what Windows lets it touch.
+
+use crate::access::{self, Page};
+use crate::error::{self, ffi, Result};
+use crate::handles::table;
+use crate::objects::SectionState;
+use crate::types::*;
+use shmkit::View;
+use std::ffi::c_void;
+use std::sync::Arc;
+
+const MEM_DECOMMIT: DWORD = 0x4000;
+const MEM_RELEASE: DWORD = 0x8000;
+
+/// A mapped view.
+pub(crate) struct ViewEntry {
+    pub view: View,
+    /// The section's state (shared by every view of the object in this process).
+    pub state: Arc<SectionState>,
+    /// The index, in the object, of the view's first page.
+    pub first_page: usize,
+    /// The protection the view was mapped with.
+    pub page: Page,
+    /// What `AllocationProtect` reports: the view's protection and its modifiers.
+    pub alloc_protect: DWORD,
+    /// The protection of each page while committed (what `Protect` reports).
+    pub protect: Vec<DWORD>,
+}
+
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 {
+        n as usize
+    } else {
+        4096
+    }
+}
+
+/// The Linux protection of pages of `protect` in a view mapped with `view` protection:
+/// write-copy pages are writable only in a copy-on-write view (a shared view keeps
+/// them read-only: its writes would reach the object).
+fn prot_of(protect: DWORD, view: Page) -> i32 {
+    let Ok((page, _)) = access::parse_page(protect) else {
+        return libc::PROT_NONE;
+    };
+    let mut prot = libc::PROT_NONE;
+    if page.reads() || page.executes() {
+        prot |= libc::PROT_READ;
+    }
+    if page.writes_shared() || (page.copies() && view.copies()) {
+        prot |= libc::PROT_WRITE;
+    }
+    if page.executes() {
+        prot |= libc::PROT_EXEC;
+    }
+    prot
+}
+
+impl ViewEntry {
+    fn base(&self) -> usize {
+        self.view.as_ptr() as usize
+    }
+
+    fn pages(&self) -> usize {
+        self.protect.len()
+    }
+
+    /// Whether page `i` of the view is committed.
+    fn committed(&self, committed: &[bool], i: usize) -> bool {
+        committed.get(self.first_page + i).copied().unwrap_or(true)
+    }
+
+    /// Gives pages `from..to` of the view the Linux protection of what they report.
+    fn apply(&self, committed: &[bool], from: usize, to: usize) -> Result<()> {
+        let page = page_size();
+        let mut i = from;
+        while i < to {
+            let prot = |i: usize| {
+                if self.committed(committed, i) {
+                    prot_of(self.protect[i], self.page)
+                } else {
+                    libc::PROT_NONE
+                }
+            };
+            let p = prot(i);
+            let mut j = i + 1;
+            while j < to && prot(j) == p {
+                j += 1;
+            }
+            let start = self.base() + i * page;
+            let len = ((j - i) * page).min(self.view.len() - i * page);
+            // SAFETY: the range lies inside this view's mapping, which this entry owns;
+            // changing its protection touches no Rust object.
+            let r = unsafe { libc::mprotect(start as *mut c_void, len, p) };
+            if r != 0 {
+                return Err(std::io::Error::last_os_error().into());
+            }
+            i = j;
+        }
+        Ok(())
+    }
+}
+
+/// Registers a view just mapped, giving its pages the protection they report.
+pub(crate) fn add(
+    view: View,
+    state: Arc<SectionState>,
+    offset: u64,
+    page: Page,
+) -> Result<*mut c_void> {
+    let size = page_size();
+    let nocache = state.section.nocache;
+    let alloc_protect = access::reported(page, nocache);
+    let pages = view.len().div_ceil(size);
+    let entry = ViewEntry {
+        first_page: (offset / size as u64) as usize,
+        page,
+        alloc_protect,
+        protect: vec![alloc_protect; pages],
+        state,
+        view,
+    };
+    {
+        let committed = entry
+            .state
+            .committed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        entry.apply(&committed, 0, pages)?;
+    }
+    let base = entry.view.as_mut_ptr();
+    table().views.insert(base as usize, entry);
+    Ok(base.cast())
+}
+
+/// One line of /proc/self/maps: start, end, and the protection of its permissions.
+fn os_regions() -> Vec<(usize, usize, DWORD)> {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return Vec::new();
+    };
+    maps.lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace();
+            let (range, perms) = (f.next()?, f.next()?);
+            let (a, b) = range.split_once('-')?;
+            let (a, b) = (
+                usize::from_str_radix(a, 16).ok()?,
+                usize::from_str_radix(b, 16).ok()?,
+            );
+            let p = perms.as_bytes();
+            let (r, w, x) = (
+                p.first() == Some(&b'r'),
+                p.get(1) == Some(&b'w'),
+                p.get(2) == Some(&b'x'),
+            );
+            let protect = match (r, w, x) {
+                (_, true, true) => PAGE_EXECUTE_READWRITE,
+                (_, true, false) => PAGE_READWRITE,
+                (true, false, true) => PAGE_EXECUTE_READ,
+                (false, false, true) => PAGE_EXECUTE,
+                (true, false, false) => PAGE_READONLY,
+                (false, false, false) => PAGE_NOACCESS,
+            };
+            Some((a, b, protect))
+        })
+        .collect()
+}
+
+fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
+    let page = page_size();
+    let at = addr & !(page - 1);
+    let t = table();
+    if let Some((base, entry)) = t.view_at(addr) {
+        let committed = entry
+            .state
+            .committed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let describe = |i: usize| {
+            if entry.committed(&committed, i) {
+                (MEM_COMMIT, entry.protect[i])
+            } else {
+                (MEM_RESERVE, 0)
+            }
+        };
+        let i = (at - base) / page;
+        let (state, protect) = describe(i);
+        let mut j = i + 1;
+        while j < entry.pages() && describe(j) == (state, protect) {
+            j += 1;
+        }
+        return MEMORY_BASIC_INFORMATION {
+            BaseAddress: at as *mut c_void,
+            AllocationBase: base as *mut c_void,
+            AllocationProtect: entry.alloc_protect,
+            PartitionId: 0,
+            RegionSize: (j - i) * page,
+            State: state,
+            Protect: protect,
+            Type: MEM_MAPPED,
+        };
+    }
+    drop(t);
+    let regions = os_regions();
+    if let Some(&(start, end, protect)) = regions.iter().find(|r| r.0 <= addr && addr < r.1) {
+        return MEMORY_BASIC_INFORMATION {
+            BaseAddress: at as *mut c_void,
+            AllocationBase: start as *mut c_void,
+            AllocationProtect: protect,
+            PartitionId: 0,
+            RegionSize: end - at,
+            State: MEM_COMMIT,
+            Protect: protect,
+            Type: MEM_PRIVATE,
+        };
+    }
+    let next = regions
+        .iter()
+        .map(|r| r.0)
+        .filter(|&s| s > addr)
+        .min()
+        .unwrap_or(usize::MAX & !(page - 1));
+    MEMORY_BASIC_INFORMATION {
+        BaseAddress: at as *mut c_void,
+        AllocationBase: std::ptr::null_mut(),
+        AllocationProtect: 0,
+        PartitionId: 0,
+        RegionSize: next - at,
+        State: MEM_FREE,
+        Protect: PAGE_NOACCESS,
+        Type: 0,
+    }
+}
+
+/// `VirtualQuery`: describes the memory at `addr`. For a view: its base
+/// (`AllocationBase`) and protection when mapped (`AllocationProtect`, with
+/// `PAGE_NOCACHE` for a `SEC_NOCACHE` mapping), the page holding `addr` (`BaseAddress`),
+/// and from there the run of pages in the same state (`RegionSize`): `MEM_COMMIT` with
+/// their protection, or `MEM_RESERVE` with 0 for the pages of a `SEC_RESERVE` mapping
+/// not yet committed; `MEM_MAPPED`. Other memory is described from the system's map
+/// (`MEM_PRIVATE`, or `MEM_FREE` where nothing is mapped). Returns the bytes written, 0
+/// on failure (`ERROR_BAD_LENGTH` for a buffer too small).
+///
+/// # Safety
+/// `info` is NULL or points to `len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn VirtualQuery(
+    addr: *const c_void,
+    info: *mut MEMORY_BASIC_INFORMATION,
+    len: usize,
+) -> usize {
+    ffi(0, || {
+        let size = std::mem::size_of::<MEMORY_BASIC_INFORMATION>();
+        if info.is_null() || len < size {
+            return error::fail(err::BAD_LENGTH);
+        }
+        let mbi = query(addr as usize);
+        // SAFETY: `info` is non-NULL with room for the structure (checked above).
+        unsafe { info.write_unaligned(mbi) };
+        Ok(size)
+    })
+}
+
+/// The pages `addr..addr+len` of the view that holds `addr`, as page indexes of the view
+/// (`ERROR_INVALID_ADDRESS` when no view holds it or the range goes past its end).
+fn pages_of(t: &crate::handles::Table, addr: usize, len: usize) -> Result<(usize, usize, usize)> {
+    let page = page_size();
+    let Some((base, entry)) = t.view_at(addr) else {
+        return error::fail(err::INVALID_ADDRESS);
+    };
+    let from = (addr - base) / page;
+    let end = addr
+        .checked_add(len)
+        .ok_or(error::Win32Error(err::INVALID_ADDRESS))?;
+    let to = (end - base).div_ceil(page);
+    if to > entry.pages() {
+        return error::fail(err::INVALID_ADDRESS);
+    }
+    Ok((base, from, to))
+}
+
+const MEM_COMMIT_TYPE: DWORD = MEM_COMMIT;
+
+fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c_void> {
+    if addr == 0 {
+        // Private allocations are not provided: only views' pages are committed here.
+        return error::fail(err::NOT_SUPPORTED);
+    }
+    if len == 0 {
+        return error::fail(err::INVALID_PARAMETER);
+    }
+    if kind & !(MEM_COMMIT | MEM_RESERVE) != 0 {
+        return error::fail(err::INVALID_PARAMETER);
+    }
+    let mut t = table();
+    let (base, from, to) = pages_of(&t, addr, len)?;
+    if kind != MEM_COMMIT_TYPE {
+        return error::fail(err::INVALID_ADDRESS);
+    }
+    let (new, _) = access::parse_page(protect).map_err(error::Win32Error)?;
+    let entry = t.views.get_mut(&base).expect("the view was just found");
+    if !access::may_commit(entry.page, new) {
+        return error::fail(err::INVALID_PARAMETER);
+    }
+    let state = entry.state.clone();
+    let mut committed = state.committed.lock().unwrap_or_else(|p| p.into_inner());
+    for i in from..to {
+        entry.protect[i] = access::kept(protect);
+    }
+    let first = entry.first_page;
+    for i in from..to {
+        if let Some(c) = committed.get_mut(first + i) {
+            *c = true;
+        }
+    }
+    // Every view of the object in this process sees the pages committed.
+    for other in t.views.values() {
+        if Arc::ptr_eq(&other.state, &state) {
+            other.apply(&committed, 0, other.pages())?;
+        }
+    }
+    Ok((base + from * page_size()) as *mut c_void)
+}
+
+/// `VirtualAlloc`, for views only: `MEM_COMMIT` of pages of a view commits those of a
+/// `SEC_RESERVE` mapping (every view of the object in this process then sees them
+/// committed) and gives them `flProtect` in this view; pages already committed just
+/// take the protection. The protection must be within the view's (no write through a
+/// read-only or copy view, no execute through a view without it:
+/// `ERROR_INVALID_PARAMETER`); the range must lie in the view (`ERROR_INVALID_ADDRESS`,
+/// as `MEM_RESERVE` in a view is); 0 bytes is `ERROR_INVALID_PARAMETER`. Returns the
+/// first committed page. Private allocations (a NULL or non-view address) are not
+/// provided: `ERROR_NOT_SUPPORTED` for NULL, `ERROR_INVALID_ADDRESS` otherwise.
+#[no_mangle]
+pub extern "C" fn VirtualAlloc(
+    addr: *mut c_void,
+    len: usize,
+    kind: DWORD,
+    protect: DWORD,
+) -> *mut c_void {
+    ffi(std::ptr::null_mut(), || {
+        commit(addr as usize, len, kind, protect)
+    })
+}
+
+fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Result<BOOL> {
+    if old.is_null() {
+        return error::fail(err::NOACCESS);
+    }
+    let mut t = table();
+    let (base, from, to) = match pages_of(&t, addr, len.max(1)) {
+        // A range that starts in a view and goes past its end.
+        Err(_) if t.view_at(addr).is_some() => return error::fail(err::INVALID_PARAMETER),
+        r => r?,
+    };
+    let entry = t.views.get_mut(&base).expect("the view was just found");
+    let committed = entry
+        .state
+        .committed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if (from..to).any(|i| !entry.committed(&committed, i)) {
+        return error::fail(err::INVALID_ADDRESS);
+    }
+    let (new, _) = access::parse_page(protect).map_err(error::Win32Error)?;
+    let mapping = entry.state.section.page;
+    if !access::may_protect(mapping, entry.page, new) {
+        return error::fail(err::INVALID_PARAMETER);
+    }
+    let before = entry.protect[from];
+    for i in from..to {
+        entry.protect[i] = access::kept(protect);
+    }
+    entry.apply(&committed, from, to)?;
+    // SAFETY: non-NULL (checked) and writable, by the function's contract.
+    unsafe { *old = before };
+    Ok(TRUE)
+}
+
+/// `VirtualProtect`, for views only: gives the pages of `lpAddress..+dwSize` of a view
+/// the protection `flNewProtect` and stores the first page's old protection. Every page
+/// must be committed (`ERROR_INVALID_ADDRESS`) and in the view (`ERROR_INVALID_PARAMETER`
+/// for a range past its end); the protection must be one the view and its mapping allow
+/// (the view's own always; otherwise nothing more than both allow; nothing else on a
+/// no-access view), else `ERROR_INVALID_PARAMETER`; `lpflOldProtect` NULL is
+/// `ERROR_NOACCESS`. `PAGE_GUARD` is kept and reported (a guard page is not armed:
+/// touching it is an ordinary access); `PAGE_NOCACHE` and `PAGE_WRITECOMBINE` are
+/// dropped, as in Wine. Write-copy on a shared view only reads.
+///
+/// # Safety
+/// `old` is NULL or points to a writable DWORD.
+#[no_mangle]
+pub unsafe extern "C" fn VirtualProtect(
+    addr: *mut c_void,
+    len: usize,
+    protect: DWORD,
+    old: *mut DWORD,
+) -> BOOL {
+    ffi(FALSE, || protect_pages(addr as usize, len, protect, old))
+}
+
+/// `VirtualFree`: views cannot be freed or decommitted (`UnmapViewOfFile` unmaps them):
+/// `ERROR_INVALID_PARAMETER` for a view, as Windows says; other memory is not this
+/// library's (`ERROR_INVALID_ADDRESS`).
+#[no_mangle]
+pub extern "C" fn VirtualFree(addr: *mut c_void, _len: usize, kind: DWORD) -> BOOL {
+    ffi(FALSE, || {
+        if kind != MEM_DECOMMIT && kind != MEM_RELEASE {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        if table().view_at(addr as usize).is_some() {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        error::fail(err::INVALID_ADDRESS)
+    })
+}
