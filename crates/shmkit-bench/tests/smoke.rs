@@ -87,6 +87,10 @@ fn the_suite_runs_end_to_end_and_writes_its_report() {
         ("iceoryx2", "event"),
         ("unix-socket", "block"),
         ("pipe", "block"),
+        ("win32-wait", "single"),
+        ("win32-wait", "any-1"),
+        ("win32-wait", "any-8"),
+        ("win32-wait", "any-64"),
     ] {
         assert!(
             systems.contains(&expected),

@@ -37,7 +37,7 @@ mod linux {
         #[arg(long, value_name = "A,B", value_parser = parse_cpus, default_value = "0,1")]
         cpus: [usize; 2],
         /// Measure only these systems (by report name: flag-spin, flag-futex, iceoryx2,
-        /// unix-socket, pipe, ...); repeatable.
+        /// unix-socket, pipe, win32-wait, ...); repeatable.
         #[arg(long, value_name = "SYSTEM")]
         only: Vec<String>,
         /// Leave out the single-process rates (read, memcpy, mapping life cycle).
