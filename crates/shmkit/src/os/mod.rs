@@ -77,10 +77,14 @@ mod imp;
 pub(crate) use imp::fuzzing;
 #[cfg(target_os = "linux")]
 pub(crate) use imp::inherit;
+// Waits for several objects at once: Linux only (`crate::sync::multi`); Windows programs
+// have the kernel's WaitForMultipleObjects.
 pub(crate) use imp::{
     create, create_sync, inspect, open, open_os, open_sync, remove, Handle, RawView, SyncHandle,
 };
 pub(crate) use imp::{create_channel, open_channel, ChannelHandle};
+#[cfg(target_os = "linux")]
+pub(crate) use imp::{wait_many, wake_all};
 
 /// The kind-specific part of a sync create call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -82,6 +82,35 @@ pub(crate) enum Locked {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NotOwner;
 
+/// Acquiring a mutex the calling thread already holds `u32::MAX` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooDeep;
+
+/// What one look of a multi-object wait (`super::multiwait`) sees of a mutex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Seen {
+    /// Nobody owns it: a wait takes it.
+    Free,
+    /// The caller owns it: a wait takes it once more.
+    Mine,
+    /// Its owner ended holding it: a wait takes it over, abandoned.
+    Abandoned,
+    /// Another thread owns it, and runs (or has not been asked yet).
+    #[default]
+    Busy,
+}
+
+/// A multi-object wait's acquisition, as a wait-all that cannot take every object gives
+/// it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Took {
+    /// Free or the caller's: given back by a release.
+    Acquired,
+    /// Taken over from an owner that ended: given back by putting that owner's
+    /// acquisition back as it was, so that the next waiter is still told it was abandoned.
+    Abandoned { prior: u64, start: u64, sealed: u32 },
+}
+
 /// The words of one mutex.
 pub(crate) struct MutexWords<'a> {
     pub state: &'a AtomicU64,
@@ -254,14 +283,126 @@ impl MutexWords<'_> {
         done
     }
 
-    /// A waiter that gives up may have taken the wake-up of a release: if the mutex is
-    /// free, it hands that wake-up on to another sleeper.
-    fn pass_wake_on(&self, futex: &impl Futex) {
-        let s = self.state.load(SeqCst);
-        if owner(s) == 0 && s & WAITERS != 0 {
-            self.seq.fetch_add(1, SeqCst);
-            futex.wake(self.seq, 1);
+    /// A waiter that leaves without the mutex (a timed-out wait, or a multi-object wait
+    /// that took another object) may have taken the wake-up of a release meant for another
+    /// sleeper, whose release cleared the waiters bit: it hands that wake-up on. A free
+    /// mutex wakes one sleeper (who takes it with the bit set, or sets it again); a mutex
+    /// another thread took since, without the bit, gets the bit, so that its release wakes
+    /// one. (Without this, such a sleeper would wait for its next look, up to
+    /// [`Owners::recheck`]'s slice.)
+    pub(crate) fn pass_wake_on(&self, futex: &impl Futex) {
+        let mut s = self.state.load(SeqCst);
+        loop {
+            if owner(s) == 0 {
+                self.seq.fetch_add(1, SeqCst);
+                futex.wake(self.seq, 1);
+                return;
+            }
+            if s & WAITERS != 0 {
+                return;
+            }
+            match self.state.compare_exchange(s, s | WAITERS, SeqCst, SeqCst) {
+                Ok(_) => return,
+                Err(now) => s = now,
+            }
         }
+    }
+
+    /// Multi-object wait: one look at the mutex for `me`. `before` is the state this
+    /// waiter saw before its last sleep: if the same acquisition is still in place (or at
+    /// once, with `poll`), its owner is asked whether it still runs, as a single wait does.
+    pub(crate) fn look(
+        &self,
+        me: Me,
+        owners: &impl Owners,
+        before: Option<u64>,
+        poll: bool,
+    ) -> (u64, Seen) {
+        let s = self.state.load(SeqCst);
+        let seen = match owner(s) {
+            0 => Seen::Free,
+            t if t == me.tid && self.mine(s, me) => Seen::Mine,
+            // Our id, not our acquisition: a thread that had the id before us ended in it.
+            t if t == me.tid => Seen::Abandoned,
+            _ if (poll || before == Some(s)) && !self.owner_alive(s, owners) => Seen::Abandoned,
+            _ => Seen::Busy,
+        };
+        (s, seen)
+    }
+
+    /// Multi-object wait: takes the mutex from the state `s` that a look saw as `seen`;
+    /// `Ok(None)` (nothing taken) when the state changed since, or for `Busy`. `asked`:
+    /// this waiter set the waiters bit, so it takes the mutex with it (others may sleep).
+    pub(crate) fn take_seen(
+        &self,
+        s: u64,
+        seen: Seen,
+        me: Me,
+        asked: bool,
+    ) -> Result<Option<Took>, TooDeep> {
+        let waiters = asked || s & WAITERS != 0;
+        Ok(match seen {
+            Seen::Busy => None,
+            Seen::Free => self.take(s, me, waiters).then_some(Took::Acquired),
+            Seen::Mine => {
+                // Only the owner changes the depth, and nobody else can release it.
+                let d = self.depth.load(Relaxed);
+                if d == u32::MAX {
+                    return Err(TooDeep);
+                }
+                self.depth.store(d + 1, Relaxed);
+                Some(Took::Acquired)
+            }
+            Seen::Abandoned => {
+                // The dead owner writes nothing more: its record is read before the swap.
+                let start = self.start.load(Relaxed);
+                let sealed = self.sealed.load(Acquire);
+                self.take(s, me, waiters).then_some(Took::Abandoned {
+                    prior: s,
+                    start,
+                    sealed,
+                })
+            }
+        })
+    }
+
+    /// Multi-object wait: gives back what [`take_seen`](Self::take_seen) took (a wait-all
+    /// that could not take every object).
+    pub(crate) fn give_back(&self, took: Took, me: Me, futex: &impl Futex) {
+        match took {
+            Took::Acquired => {
+                let _ = self.unlock(me, futex);
+            }
+            Took::Abandoned {
+                prior,
+                start,
+                sealed,
+            } => {
+                // The dead owner's record first (we own the mutex until the swap, and only
+                // an owner writes it), then its acquisition, with whatever waiters bit the
+                // sleepers set meanwhile. Its owner stays dead: the next look takes it over.
+                self.start.store(start, Relaxed);
+                self.sealed.store(sealed, Release);
+                let mut s = self.state.load(SeqCst);
+                while owner(s) == me.tid {
+                    let back = (prior & !WAITERS) | (s & WAITERS);
+                    match self.state.compare_exchange(s, back, SeqCst, SeqCst) {
+                        Ok(_) => break,
+                        Err(now) => s = now,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Multi-object wait: asks the release of the acquisition `s` to wake the sleepers
+    /// (sets the waiters bit); false when the state changed since `s` was read.
+    pub(crate) fn ask_wake(&self, s: u64) -> bool {
+        s & WAITERS != 0
+            || self
+                .state
+                .compare_exchange(s, s | WAITERS, SeqCst, SeqCst)
+                .is_ok()
     }
 
     /// Releases one level of `me`'s ownership.

@@ -38,6 +38,13 @@ mod guarded;
 pub(crate) mod lockword;
 #[cfg(test)]
 mod lockword_tests;
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub mod multi;
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) mod multiwait;
+#[cfg(test)]
+mod multiwait_tests;
 mod mutex;
 mod semaphore;
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
@@ -294,6 +301,12 @@ macro_rules! object_methods {
             /// Closes the handle (what dropping it does).
             #[doc(alias = "CloseHandle")]
             pub fn close(self) {}
+
+            /// The backend handle (for waits on several objects at once).
+            #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+            pub(crate) fn sync_handle(&self) -> &$crate::os::SyncHandle {
+                &self.object.handle
+            }
         }
 
         impl std::fmt::Debug for $ty {

@@ -207,6 +207,105 @@ impl EventWords<'_> {
     }
 }
 
+/// How a multi-object wait (`super::multiwait`) joins an event: as a registered waiter,
+/// like [`EventWords::wait`]'s, so that a set bumps `seq` and wakes it. `since` is the
+/// `seq` it read before it registered ([`EventWords::register`]); `None` when it is not
+/// registered.
+impl EventWords<'_> {
+    /// Whether the event releases this waiter now: it is set; or, registered, a set since
+    /// `since` handed it a token (auto-reset) or turned the event on (manual-reset, even if
+    /// it was reset again: Windows releases every thread waiting at the moment of a set).
+    pub(crate) fn ready(&self, since: Option<u32>) -> bool {
+        let s = self.state.load(SeqCst);
+        s & SIGNALED != 0
+            || match since {
+                None => false,
+                Some(_) if !self.manual => tokens(s) > 0,
+                Some(seq0) => self.seq.load(SeqCst) != seq0,
+            }
+    }
+
+    /// Registers a waiter; returns the `seq` read first (a set after it releases it).
+    pub(crate) fn register(&self) -> u32 {
+        let since = self.seq.load(SeqCst);
+        self.state.fetch_add(WAITER, SeqCst);
+        since
+    }
+
+    /// Takes what [`ready`](Self::ready) saw, leaving the event if registered: an
+    /// auto-reset event's token (first: a set handed it out) or its signal; a manual-reset
+    /// event is only looked at. False, changing nothing, when it does not release this
+    /// waiter.
+    pub(crate) fn take(&self, since: Option<u32>) -> bool {
+        if self.manual {
+            if !self.ready(since) {
+                return false;
+            }
+            if since.is_some() {
+                self.unregister();
+            }
+            return true;
+        }
+        let mut s = self.state.load(SeqCst);
+        loop {
+            // A page another process wrote may count no waiter: then there is none to drop.
+            let me = if since.is_some() && waiters(s) > 0 {
+                WAITER
+            } else {
+                0
+            };
+            let new = if me != 0 && tokens(s) > 0 {
+                s - TOKEN - me
+            } else if s & SIGNALED != 0 {
+                (s & !SIGNALED) - me
+            } else {
+                return false;
+            };
+            match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// A registered waiter leaves without taking the event. A token a set handed out on
+    /// its account (one token for every waiter: the last is its) goes back as the
+    /// event's signal; tokens left to the other waiters get a wake-up, as this waiter may
+    /// have taken the one meant for them.
+    pub(crate) fn leave(&self, futex: &impl Futex) {
+        if self.manual {
+            self.unregister();
+            return;
+        }
+        let mut s = self.state.load(SeqCst);
+        loop {
+            if waiters(s) == 0 {
+                return;
+            }
+            let mut new = s - WAITER;
+            if tokens(new) > waiters(new) {
+                new = (new - TOKEN) | SIGNALED;
+            }
+            match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                Ok(_) => {
+                    if tokens(new) > 0 {
+                        self.seq.fetch_add(1, SeqCst);
+                        futex.wake(self.seq, 1);
+                    }
+                    return;
+                }
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    fn unregister(&self) {
+        let _ = self
+            .state
+            .fetch_update(SeqCst, SeqCst, |s| (waiters(s) > 0).then(|| s - WAITER));
+    }
+}
+
 const COUNT: u64 = 0xffff_ffff;
 const SEM_WAITER: u64 = 1 << 32;
 
@@ -324,6 +423,59 @@ impl SemaphoreWords<'_> {
                         Err(now) => s = now,
                     }
                 }
+            }
+        }
+    }
+}
+
+/// How a multi-object wait (`super::multiwait`) joins a semaphore: as a registered
+/// waiter, like [`SemaphoreWords::acquire`]'s, so that a release bumps `seq` and wakes it.
+impl SemaphoreWords<'_> {
+    /// Whether a unit is free.
+    pub(crate) fn ready(&self) -> bool {
+        self.state.load(SeqCst) & COUNT > 0
+    }
+
+    /// Registers a waiter.
+    pub(crate) fn register(&self) {
+        self.state.fetch_add(SEM_WAITER, SeqCst);
+    }
+
+    /// Takes a unit, leaving the semaphore if `registered`; false, changing nothing, when
+    /// none is free.
+    pub(crate) fn take(&self, registered: bool) -> bool {
+        let mut s = self.state.load(SeqCst);
+        while s & COUNT > 0 {
+            // A page another process wrote may count no waiter: then there is none to drop.
+            let me = if registered && s >> 32 > 0 {
+                SEM_WAITER
+            } else {
+                0
+            };
+            match self.state.compare_exchange(s, s - 1 - me, SeqCst, SeqCst) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+        false
+    }
+
+    /// A registered waiter leaves without a unit. If units are free and other waiters are
+    /// left, one of them gets a wake-up, as this waiter may have taken the one a release
+    /// meant for it.
+    pub(crate) fn leave(&self, futex: &impl Futex) {
+        let mut s = self.state.load(SeqCst);
+        while s >> 32 > 0 {
+            let new = s - SEM_WAITER;
+            match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
+                Ok(_) => {
+                    if new & COUNT > 0 && new >> 32 > 0 {
+                        self.seq.fetch_add(1, SeqCst);
+                        futex.wake(self.seq, 1);
+                    }
+                    return;
+                }
+                Err(now) => s = now,
             }
         }
     }

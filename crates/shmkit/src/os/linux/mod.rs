@@ -31,7 +31,7 @@ mod view;
 pub(crate) use channel::{create_channel, open_channel, ChannelHandle};
 pub(crate) use mapping::{create, open, remove, Handle};
 pub(crate) use posix::open_os;
-pub(crate) use sync::{create_sync, open_sync, SyncHandle};
+pub(crate) use sync::{create_sync, open_sync, wait_many, wake_all, SyncHandle};
 pub(crate) use view::RawView;
 
 /// What the fuzz targets drive through `crate::fuzzing`.

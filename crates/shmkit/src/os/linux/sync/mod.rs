@@ -9,6 +9,8 @@
 //!   thread ids, never addresses (`owner`).
 //! - Event and semaphore: the state machines of `crate::sync::state`, sleeping on the
 //!   page's `seq` word with shared futexes (`futex`).
+//! - Waits for several objects at once: `crate::sync::multiwait` over the same words,
+//!   sleeping on all their `seq` words at once (`futex_waitv`, in `futex`).
 
 pub(super) mod futex;
 pub(super) mod owner;
@@ -26,9 +28,10 @@ use crate::kind::{Acquire, Kind};
 use crate::name::{label, Name};
 use crate::os::{SyncParams, SyncRequest};
 use crate::sync::lockword::{Locked, MutexWords};
+use crate::sync::multiwait::{self, Item, Woken};
 use crate::sync::state::{EventWords, SemaphoreWords};
 use crate::token::{Origin, Token};
-use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use std::cell::RefCell;
 use std::process::Command;
 use std::sync::atomic::Ordering;
@@ -189,6 +192,28 @@ fn from_entry(entry: Entry, kind: Kind, what: &str) -> Result<SyncHandle> {
     })
 }
 
+/// Waits for any of `items` (with `all`, for all of them) for the calling thread, at most
+/// `timeout` (`None`: forever; zero polls): `crate::sync::multiwait` with the calling
+/// thread as the mutexes' owner, `futex_waitv` sleeps and the owner checks of single waits.
+pub(crate) fn wait_many(items: &[Item<'_>], all: bool, timeout: Option<Duration>) -> Woken {
+    let (deadline, poll) = deadline(timeout);
+    multiwait::wait(
+        items,
+        all,
+        owner::me(),
+        &SharedFutex,
+        &Threads,
+        deadline,
+        poll,
+    )
+}
+
+/// Wakes every thread, of any process, sleeping on `word`.
+pub(crate) fn wake_all(word: &std::sync::atomic::AtomicU32) {
+    use crate::sync::state::Futex;
+    SharedFutex.wake(word, u32::MAX);
+}
+
 /// SPEC 7.5 with 2.6: opens an existing object of kind `kind`.
 pub(crate) fn open_sync(name: &Name, kind: Kind) -> Result<SyncHandle> {
     let entry = object::open(name, kind, true)?;
@@ -274,6 +299,35 @@ impl SyncHandle {
                 )
             });
         self.intact("releasing", done)
+    }
+
+    /// The words a multi-object wait works on (`crate::sync::multiwait`).
+    pub(crate) fn item(&self) -> Item<'_> {
+        match self.kind {
+            Kind::Mutex => Item::Mutex(owner::words(&self.page)),
+            Kind::Event => Item::Event(self.event()),
+            _ => Item::Semaphore(self.semaphore()),
+        }
+    }
+
+    /// After a multi-object wait: an error if this handle's page was lost under it, as
+    /// after any operation.
+    pub(crate) fn check_intact(&self, op: &str) -> Result<()> {
+        self.intact(op, Ok(()))
+    }
+
+    /// Whether `other` is a handle to the same object: the same file.
+    pub(crate) fn same_object(&self, other: &SyncHandle) -> Result<bool> {
+        let id = |h: &SyncHandle| {
+            let fd = match (&h.entry, &h.unnamed) {
+                (Some(e), _) => e.fd.as_fd(),
+                (None, Some(fd)) => fd.as_fd(),
+                (None, None) => return Err(sys_err(Errno::BADF, &h.what())),
+            };
+            let st = rustix::fs::fstat(fd).map_err(|e| sys_err(e, &h.what()))?;
+            Ok((st.st_dev, st.st_ino))
+        };
+        Ok(id(self)? == id(other)?)
     }
 
     pub(crate) fn mutex_owned_by_caller(&self) -> bool {
