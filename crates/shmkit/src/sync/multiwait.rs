@@ -192,10 +192,9 @@ impl<F: Futexes, O: Owners> Waiter<'_, '_, F, O> {
                 .zip(&self.slots)
                 .any(|(item, slot)| matches!(item, Item::Mutex(_)) && !slot.ready);
             let slice = if held {
-                round += 1;
-                self.owners
-                    .recheck(round - 1)
-                    .and_then(|d| Instant::now().checked_add(d))
+                let slice = self.owners.recheck(round);
+                round = round.saturating_add(1);
+                slice.and_then(|d| Instant::now().checked_add(d))
             } else {
                 None
             };

@@ -71,7 +71,14 @@ pub(crate) const FALLBACK_SLICE: Duration = Duration::from_millis(1);
 impl Futexes for SharedFutex {
     fn wait_any(&self, words: &[(&AtomicU32, u32)], deadline: Option<Instant>) -> bool {
         match words {
-            [] => return deadline.is_none_or(|d| left(d).is_some()),
+            // Nothing to be woken by (multiwait never asks for it): a slice of sleep.
+            [] => {
+                let slice = deadline.map_or(FALLBACK_SLICE, |d| {
+                    FALLBACK_SLICE.min(d.saturating_duration_since(Instant::now()))
+                });
+                std::thread::sleep(slice);
+                return deadline.is_none_or(|d| Instant::now() < d);
+            }
             [(word, expected)] => return self.wait(word, *expected, deadline),
             _ => {}
         }
