@@ -11,14 +11,14 @@ use shmkit::sync::{Event, Mutex as SyncMutex, Semaphore};
 use shmkit::Mapping;
 use std::fs::File;
 use std::mem::ManuallyDrop;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ExitStatus};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a handle names.
 #[derive(Clone)]
@@ -216,25 +216,35 @@ impl Drop for FileObject {
 
 /// A process: a child this process started, or the calling process itself; or one
 /// thread of the calling process (what `DuplicateHandle` of `GetCurrentThread()` gives).
+///
+/// Waits sleep on `exit`, a word that a watcher thread raises when the child ends (it
+/// polls the child's pidfd, which becomes readable then; where pidfd_open is missing, it
+/// waits for the child with `waitid(WNOWAIT)`, which leaves it to be reaped): so a wait
+/// for a process is a futex word like a sync object's, and `WaitForMultipleObjects`
+/// sleeps on it with the others. The watcher starts with the first wait. A thread's word
+/// is its `ThreadLife::ended`, raised as the thread exits.
 pub(crate) struct ProcessObject {
     pid: u32,
     state: Mutex<ProcState>,
-    /// For a thread of this process: whether it still runs.
+    exit: Arc<AtomicU32>,
+    /// What the watcher will watch, until it starts.
+    watch: Mutex<Option<Arc<Watch>>>,
+    /// For a thread of this process: its id and whether it still runs.
     thread: Option<Arc<ThreadLife>>,
 }
 
-/// One thread of this process: its id, and whether it has ended.
+/// One thread of this process: its id, and a word raised when it has ended.
 pub(crate) struct ThreadLife {
     tid: u32,
-    ended: AtomicBool,
+    ended: AtomicU32,
 }
 
-/// Marks the thread's `ThreadLife` ended when the thread exits.
+/// Raises the thread's `ThreadLife::ended` when the thread exits.
 struct ThreadGuard(Arc<ThreadLife>);
 
 impl Drop for ThreadGuard {
     fn drop(&mut self) {
-        self.0.ended.store(true, Ordering::Release);
+        shmkit::sync::multi::raise(&self.0.ended);
     }
 }
 
@@ -242,7 +252,7 @@ thread_local! {
     static THIS_THREAD: ThreadGuard = ThreadGuard(Arc::new(ThreadLife {
         // SAFETY: gettid has no preconditions.
         tid: unsafe { libc::gettid() } as u32,
-        ended: AtomicBool::new(false),
+        ended: AtomicU32::new(0),
     }));
 }
 
@@ -250,6 +260,13 @@ struct ProcState {
     /// `None` for the calling process, and once the child has been reaped.
     child: Option<Child>,
     exit: Option<DWORD>,
+}
+
+/// What the watcher of a child that no thread has waited for yet will watch.
+enum Watch {
+    PidFd(OwnedFd),
+    /// No pidfd (a kernel before 5.3): `waitid` on the process id.
+    Pid,
 }
 
 fn exit_code(status: ExitStatus) -> DWORD {
@@ -261,15 +278,63 @@ fn exit_code(status: ExitStatus) -> DWORD {
     }
 }
 
+fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a process id and flags and returns a new descriptor, which
+    // is then owned here.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    // SAFETY: a descriptor just returned to us, owned by nothing else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Blocks until the process ends (not reaping it), then raises `exit`.
+fn watch(watch: &Watch, pid: u32, exit: &AtomicU32) {
+    match watch {
+        Watch::PidFd(fd) => loop {
+            let mut p = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one pollfd, valid for the call.
+            let r = unsafe { libc::poll(&mut p, 1, -1) };
+            if r > 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                break;
+            }
+        },
+        Watch::Pid => loop {
+            // SAFETY: a zeroed siginfo_t is valid, and waitid writes only into it.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: as above; WNOWAIT leaves the child to be reaped by `poll`.
+            let r = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT,
+                )
+            };
+            if r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                break;
+            }
+        },
+    }
+    shmkit::sync::multi::raise(exit);
+}
+
 impl ProcessObject {
     /// A child this process started.
     pub(crate) fn child(child: Child) -> ProcessObject {
+        let pid = child.id();
+        // Opened now, while the child cannot have been reaped: the pidfd is its own.
+        let watch = pidfd_open(pid).map_or(Watch::Pid, Watch::PidFd);
         ProcessObject {
-            pid: child.id(),
+            pid,
             state: Mutex::new(ProcState {
                 child: Some(child),
                 exit: None,
             }),
+            exit: Arc::new(AtomicU32::new(0)),
+            watch: Mutex::new(Some(Arc::new(watch))),
             thread: None,
         }
     }
@@ -282,6 +347,8 @@ impl ProcessObject {
                 child: None,
                 exit: None,
             }),
+            exit: Arc::new(AtomicU32::new(0)),
+            watch: Mutex::new(None),
             thread: None,
         }
     }
@@ -295,6 +362,8 @@ impl ProcessObject {
                 child: None,
                 exit: None,
             }),
+            exit: Arc::new(AtomicU32::new(0)),
+            watch: Mutex::new(None),
             thread: Some(THIS_THREAD.with(|t| t.0.clone())),
         }
     }
@@ -317,7 +386,7 @@ impl ProcessObject {
     /// The exit code, once the process has ended.
     pub(crate) fn poll(&self) -> Option<DWORD> {
         if let Some(t) = &self.thread {
-            return t.ended.load(Ordering::Acquire).then_some(0);
+            return (t.ended.load(Ordering::Acquire) != 0).then_some(0);
         }
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if s.exit.is_none() {
@@ -325,28 +394,40 @@ impl ProcessObject {
                 if let Ok(Some(status)) = child.try_wait() {
                     s.exit = Some(exit_code(status));
                     s.child = None;
+                    // Reaped: its pid may be reused, so a watcher waiting by pid may not
+                    // see it end; the word is raised here too.
+                    shmkit::sync::multi::raise(&self.exit);
                 }
             }
         }
         s.exit
     }
 
-    /// Waits for the process to end; false on timeout.
-    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let mut pause = Duration::from_micros(200);
-        loop {
-            if self.poll().is_some() {
-                return true;
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return false;
-            }
-            let step = deadline.map_or(pause, |d| pause.min(d - now));
-            std::thread::sleep(step);
-            pause = (pause * 2).min(Duration::from_millis(5));
+    /// The word that is non-zero once the process has ended, which waits sleep on
+    /// (raised by [`raise`](shmkit::sync::multi::raise), which wakes them). Starts the
+    /// watcher thread the first time. The calling process's word is never raised.
+    pub(crate) fn exit_word(&self) -> Result<&AtomicU32> {
+        if let Some(t) = &self.thread {
+            return Ok(&t.ended);
         }
+        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = watch.clone() {
+            let (pid, exit) = (self.pid, self.exit.clone());
+            // A thread that cannot start leaves the watch to the next wait: without a
+            // watcher, waits would sleep for ever.
+            std::thread::Builder::new()
+                .name("shmkit-win32-exit-watch".into())
+                .stack_size(64 * 1024)
+                .spawn(move || self::watch(&w, pid, &exit))?;
+            *watch = None;
+        }
+        Ok(&self.exit)
+    }
+
+    /// Waits for the process to end; false on timeout.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
+        use shmkit::sync::multi::{wait_any, Waitable, Woken};
+        Ok(wait_any(&[Waitable::Flag(self.exit_word()?)], timeout)? != Woken::TimedOut)
     }
 }
 

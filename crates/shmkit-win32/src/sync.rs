@@ -1,6 +1,7 @@
 //! Named synchronization objects: `CreateMutex`, `OpenMutex`, `ReleaseMutex`,
 //! `CreateEvent`, `OpenEvent`, `SetEvent`, `ResetEvent`, `CreateSemaphore`,
-//! `OpenSemaphore`, `ReleaseSemaphore`. Waits are in the `wait` module.
+//! `OpenSemaphore`, `ReleaseSemaphore`, and what `SignalObjectAndWait` signals. Waits are
+//! in the `wait` module.
 
 use crate::access::{self, Class};
 use crate::error::{self, ffi, Result};
@@ -103,6 +104,38 @@ fn semaphore(h: HANDLE) -> Result<Arc<Semaphore>> {
     match modifiable(h)? {
         Object::Semaphore(s) => Ok(s),
         _ => error::fail(err::INVALID_HANDLE),
+    }
+}
+
+/// An object `SignalObjectAndWait` can signal.
+pub(crate) enum Signalable {
+    Mutex(Arc<Mutex>),
+    Event(Arc<Event>),
+    Semaphore(Arc<Semaphore>),
+}
+
+/// The object `h` names, if it can be signalled: a mutex, an event or a semaphore
+/// (anything else is `ERROR_INVALID_HANDLE`, as Windows says).
+pub(crate) fn signalable(h: HANDLE) -> Result<Signalable> {
+    match handles::get(h)? {
+        Object::Mutex(m) => Ok(Signalable::Mutex(m)),
+        Object::Event(e) => Ok(Signalable::Event(e)),
+        Object::Semaphore(s) => Ok(Signalable::Semaphore(s)),
+        _ => error::fail(err::INVALID_HANDLE),
+    }
+}
+
+impl Signalable {
+    /// What `ReleaseMutex`, `SetEvent` or `ReleaseSemaphore(h, 1)` does.
+    pub(crate) fn signal(&self) -> Result<()> {
+        match self {
+            Signalable::Mutex(m) => m.release()?,
+            Signalable::Event(e) => e.set()?,
+            Signalable::Semaphore(s) => {
+                s.release(1)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,12 +1,22 @@
-//! `WaitForSingleObject` and `WaitForMultipleObjects` over every waitable handle.
+//! `WaitForSingleObject`, `WaitForMultipleObjects` and `SignalObjectAndWait` over every
+//! waitable handle.
+//!
+//! A wait for one object is that object's own wait (shmkit's mutex, event and semaphore
+//! waits; a process's exit word). A wait for several is `shmkit::sync::multi`: it joins
+//! each object as that object's own waiters do and sleeps on all their futex words at
+//! once (`futex_waitv`), so it wakes as soon as any of them is released, set or ends, as a
+//! single wait does. A process is a word raised when it ends (`objects::ProcessObject`).
 
 use crate::error::{self, ffi, Result};
 use crate::handles;
 use crate::objects::{Object, ProcessObject};
+use crate::sync;
 use crate::types::*;
-use shmkit::sync::{Acquire, Event, EventReset, Mutex, Semaphore};
+use shmkit::sync::multi::{self, Woken};
+use shmkit::sync::{Acquire, Event, Mutex, Semaphore};
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What one successful wait reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +39,11 @@ enum Waitable {
     Signalled,
 }
 
+/// The calling process's word in a multi-object wait: never raised. One word for every
+/// handle to it, so that a wait-all naming it twice is refused, as on Windows.
+static CURRENT: AtomicU32 = AtomicU32::new(0);
+
+/// The one place a handle becomes something to wait for.
 fn waitable(h: HANDLE) -> Result<Waitable> {
     if h == INVALID_HANDLE_VALUE {
         return Ok(Waitable::Current);
@@ -39,6 +54,7 @@ fn waitable(h: HANDLE) -> Result<Waitable> {
         return error::fail(code);
     }
     match object {
+        Object::Process(p) if p.is_current() => Ok(Waitable::Current),
         Object::Process(p) | Object::Thread(p) => Ok(Waitable::Process(p)),
         Object::Mutex(m) => Ok(Waitable::Mutex(m)),
         Object::Event(e) => Ok(Waitable::Event(e)),
@@ -54,7 +70,7 @@ impl Waitable {
     /// Waits up to `timeout` (`None`: forever); `None` when it timed out.
     fn wait(&self, timeout: Option<Duration>) -> Result<Option<Signal>> {
         match self {
-            Waitable::Process(p) => Ok(p.wait(timeout).then_some(Signal::Signalled)),
+            Waitable::Process(p) => Ok(p.wait(timeout)?.then_some(Signal::Signalled)),
             Waitable::Mutex(m) => Ok(match m.acquire(timeout)? {
                 Acquire::Acquired => Some(Signal::Signalled),
                 Acquire::Abandoned => Some(Signal::Abandoned),
@@ -83,34 +99,30 @@ impl Waitable {
         }
     }
 
-    /// Takes the object if it is signalled now, without blocking.
-    fn try_take(&self) -> Result<Option<Signal>> {
-        match self {
-            Waitable::Process(p) => Ok(p.poll().map(|_| Signal::Signalled)),
-            Waitable::Mutex(_) | Waitable::Event(_) | Waitable::Semaphore(_) => {
-                self.wait(Some(Duration::ZERO))
-            }
-            Waitable::Current => Ok(None),
-            Waitable::Signalled => Ok(Some(Signal::Signalled)),
-        }
-    }
-
-    /// Gives back what a successful `try_take` took (for wait-all, when another object
-    /// of the set is not ready).
-    fn give_back(&self) {
-        let _ = match self {
-            Waitable::Mutex(m) => m.release(),
-            Waitable::Semaphore(s) => s.release(1).map(|_| ()),
-            Waitable::Event(e) if e.reset_kind() == EventReset::Auto => e.set(),
-            Waitable::Event(_) | Waitable::Process(_) | Waitable::Current | Waitable::Signalled => {
-                Ok(())
-            }
-        };
+    /// The object as a member of a multi-object wait; `always` is a raised word of the
+    /// wait's own, for an object that is always signalled.
+    fn member<'a>(&'a self, always: &'a AtomicU32) -> Result<multi::Waitable<'a>> {
+        Ok(match self {
+            Waitable::Process(p) => multi::Waitable::Flag(p.exit_word()?),
+            Waitable::Mutex(m) => multi::Waitable::Mutex(m),
+            Waitable::Event(e) => multi::Waitable::Event(e),
+            Waitable::Semaphore(s) => multi::Waitable::Semaphore(s),
+            Waitable::Current => multi::Waitable::Flag(&CURRENT),
+            Waitable::Signalled => multi::Waitable::Flag(always),
+        })
     }
 }
 
 fn timeout_of(ms: DWORD) -> Option<Duration> {
     (ms != INFINITE).then(|| Duration::from_millis(u64::from(ms)))
+}
+
+fn single(w: &Waitable, ms: DWORD) -> Result<DWORD> {
+    Ok(match w.wait(timeout_of(ms))? {
+        Some(Signal::Signalled) => WAIT_OBJECT_0,
+        Some(Signal::Abandoned) => WAIT_ABANDONED_0,
+        None => WAIT_TIMEOUT,
+    })
 }
 
 /// `WaitForSingleObject`: waits until the object is signalled or `dwMilliseconds` pass
@@ -122,59 +134,27 @@ fn timeout_of(ms: DWORD) -> Option<Duration> {
 /// which cannot be waited for).
 #[no_mangle]
 pub extern "C" fn WaitForSingleObject(h: HANDLE, ms: DWORD) -> DWORD {
-    ffi(WAIT_FAILED, || {
-        let w = waitable(h)?;
-        Ok(match w.wait(timeout_of(ms))? {
-            Some(Signal::Signalled) => WAIT_OBJECT_0,
-            Some(Signal::Abandoned) => WAIT_ABANDONED_0,
-            None => WAIT_TIMEOUT,
-        })
-    })
-}
-
-/// One pass over the set: the index of the first signalled object (wait-any), or
-/// whether all were taken together (wait-all).
-fn poll_set(set: &[Waitable], all: bool) -> Result<Option<(usize, Signal)>> {
-    if !all {
-        for (i, w) in set.iter().enumerate() {
-            if let Some(s) = w.try_take()? {
-                return Ok(Some((i, s)));
-            }
-        }
-        return Ok(None);
-    }
-    let mut taken = Vec::with_capacity(set.len());
-    let mut abandoned = false;
-    for w in set {
-        match w.try_take() {
-            Ok(Some(s)) => {
-                abandoned |= s == Signal::Abandoned;
-                taken.push(w);
-            }
-            other => {
-                for t in taken.into_iter().rev() {
-                    t.give_back();
-                }
-                return other.map(|_| None);
-            }
-        }
-    }
-    let signal = if abandoned {
-        Signal::Abandoned
-    } else {
-        Signal::Signalled
-    };
-    Ok(Some((0, signal)))
+    ffi(WAIT_FAILED, || single(&waitable(h)?, ms))
 }
 
 /// `WaitForMultipleObjects`: waits for any one (`bWaitAll` FALSE) or all of up to
-/// `MAXIMUM_WAIT_OBJECTS` (64) objects. Returns `WAIT_OBJECT_0 + i` for the first
-/// signalled object `i` (wait-any) or `WAIT_OBJECT_0` (wait-all); `WAIT_ABANDONED_0 + i`
-/// for an abandoned mutex; `WAIT_TIMEOUT`; `WAIT_FAILED` with `ERROR_INVALID_PARAMETER`
-/// for a bad count and `ERROR_INVALID_HANDLE` for a bad handle. A wait-all returns only
-/// once it holds every object, but unlike Windows it does not take them in one atomic
-/// step: it polls, taking the objects one by one, and when one is not ready it gives back
-/// those it took and tries again; other threads may see those objects taken meanwhile.
+/// `MAXIMUM_WAIT_OBJECTS` (64) objects, or until `dwMilliseconds` pass. Returns
+/// `WAIT_OBJECT_0 + i` for the lowest-numbered signalled object `i` (wait-any; only that
+/// one is taken) or `WAIT_OBJECT_0` (wait-all: all were taken); `WAIT_ABANDONED_0 + i`
+/// when the object taken is a mutex whose owner died holding it (wait-all:
+/// `WAIT_ABANDONED_0` when one of them is); `WAIT_TIMEOUT`; `WAIT_FAILED` with
+/// `ERROR_INVALID_PARAMETER` for a count of 0 or above 64, a NULL array, or a wait-all
+/// that names one object twice (the same handle, or two handles to one object), and
+/// `ERROR_INVALID_HANDLE` (or `ERROR_ACCESS_DENIED` for a mapping) for a bad handle
+/// anywhere in the array, before anything is taken.
+///
+/// The wait sleeps on all the objects at once and returns within microseconds of the
+/// release, set or end that satisfies it. A wait-all takes nothing until every object is
+/// signalled: meanwhile it owns none of its mutexes, takes no semaphore unit and consumes
+/// no auto-reset event. Taking them all is not one atomic step, as on Windows: should
+/// another thread take one of them between the wait's check and its take, the wait gives
+/// back what it took (in the instant between, that thread may see one of them taken, or
+/// a semaphore one unit lower) and waits on.
 ///
 /// # Safety
 /// `handles` points to `count` handles.
@@ -191,62 +171,187 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
         }
         // SAFETY: `handles` holds `count` handles, by the function's contract.
         let list = unsafe { std::slice::from_raw_parts(handles, count as usize) };
-        // "The array may not contain multiple copies of the same handle": Windows refuses
-        // it for a wait-all (a wait-any returns the first).
-        if wait_all != 0 && list.iter().enumerate().any(|(i, h)| list[..i].contains(h)) {
-            return error::fail(err::INVALID_PARAMETER);
-        }
         let set = list
             .iter()
             .map(|&h| waitable(h))
             .collect::<Result<Vec<_>>>()?;
         if set.len() == 1 {
-            return Ok(match set[0].wait(timeout_of(ms))? {
-                Some(Signal::Signalled) => WAIT_OBJECT_0,
-                Some(Signal::Abandoned) => WAIT_ABANDONED_0,
-                None => WAIT_TIMEOUT,
-            });
+            return single(&set[0], ms);
         }
-        let deadline = timeout_of(ms).map(|t| Instant::now() + t);
-        let mut pause = Duration::from_micros(100);
-        loop {
-            if let Some((i, s)) = poll_set(&set, wait_all != 0)? {
-                let base = if s == Signal::Abandoned {
-                    WAIT_ABANDONED_0
-                } else {
-                    WAIT_OBJECT_0
-                };
-                return Ok(base + i as DWORD);
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return Ok(WAIT_TIMEOUT);
-            }
-            std::thread::sleep(deadline.map_or(pause, |d| pause.min(d - now)));
-            pause = (pause * 2).min(Duration::from_millis(2));
-        }
+        // One raised word per always-signalled object: two files are two objects.
+        let always: Vec<AtomicU32> = set.iter().map(|_| AtomicU32::new(1)).collect();
+        let members = set
+            .iter()
+            .zip(&always)
+            .map(|(w, a)| w.member(a))
+            .collect::<Result<Vec<_>>>()?;
+        // "The array may not contain multiple copies of the same handle", nor of the same
+        // object: a wait-all naming one twice is ERROR_INVALID_PARAMETER (a wait-any is
+        // fine), which `wait_all` checks.
+        let woken = if wait_all != 0 {
+            multi::wait_all(&members, timeout_of(ms))?
+        } else {
+            multi::wait_any(&members, timeout_of(ms))?
+        };
+        Ok(match woken {
+            Woken::Signalled(i) => WAIT_OBJECT_0 + i as DWORD,
+            Woken::Abandoned(i) => WAIT_ABANDONED_0 + i as DWORD,
+            Woken::TimedOut => WAIT_TIMEOUT,
+        })
+    })
+}
+
+/// `SignalObjectAndWait`: signals `hObjectToSignal` (releases a mutex once, releases one
+/// unit of a semaphore, or sets an event), then waits for `hObjectToWaitOn` as
+/// [`WaitForSingleObject`] does, and returns what that wait returns.
+///
+/// Both handles are checked first: one to signal that is not a mutex, a semaphore or an
+/// event is `ERROR_INVALID_HANDLE`, and one to wait for that cannot be waited for fails as
+/// `WaitForSingleObject` would, before anything is signalled. A signal that fails — a
+/// mutex the calling thread does not own (`ERROR_NOT_OWNER`), a semaphore at its maximum
+/// (`ERROR_TOO_MANY_POSTS`) — fails the call, and nothing is waited for. `bAlertable` is
+/// accepted and has no effect: nothing queues APCs here, so `WAIT_IO_COMPLETION` never
+/// comes. Windows signals and starts the wait in one step; here the wait starts right
+/// after the signal, which no object's state can tell apart (a set or release is kept
+/// until someone takes it).
+#[no_mangle]
+pub extern "C" fn SignalObjectAndWait(
+    signal: HANDLE,
+    wait_on: HANDLE,
+    ms: DWORD,
+    _alertable: BOOL,
+) -> DWORD {
+    ffi(WAIT_FAILED, || {
+        let target = sync::signalable(signal)?;
+        let w = waitable(wait_on)?;
+        target.signal()?;
+        single(&w, ms)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::CreateEventA;
+    use crate::sync::{CreateEventA, CreateMutexA, CreateSemaphoreA, ReleaseMutex};
+
+    fn event(manual: BOOL, set: BOOL) -> HANDLE {
+        // SAFETY: a NULL SECURITY_ATTRIBUTES and a NULL name are allowed.
+        let h = unsafe { CreateEventA(std::ptr::null(), manual, set, std::ptr::null()) };
+        assert!(!h.is_null());
+        h
+    }
+
+    fn wait(handles: &[HANDLE], all: BOOL, ms: DWORD) -> (DWORD, DWORD) {
+        error::set(0);
+        // SAFETY: `handles` holds `len()` handles.
+        let r =
+            unsafe { WaitForMultipleObjects(handles.len() as DWORD, handles.as_ptr(), all, ms) };
+        (r, error::get())
+    }
 
     /// Issue row: a wait-all given the same handle twice succeeded; Windows fails it with
     /// ERROR_INVALID_PARAMETER. A wait-any with a duplicate is fine.
     #[test]
     fn a_wait_all_with_a_handle_twice_is_an_invalid_parameter() {
-        // SAFETY: a NULL SECURITY_ATTRIBUTES and a NULL name are allowed.
-        let h = unsafe { CreateEventA(std::ptr::null(), TRUE, TRUE, std::ptr::null()) };
-        assert!(!h.is_null());
+        let h = event(TRUE, TRUE);
         let twice = [h, h];
-        // SAFETY: `twice` holds 2 handles.
-        let r = unsafe { WaitForMultipleObjects(2, twice.as_ptr(), TRUE, 0) };
-        assert_eq!((r, error::get()), (WAIT_FAILED, err::INVALID_PARAMETER));
-        // SAFETY: as above.
-        let r = unsafe { WaitForMultipleObjects(2, twice.as_ptr(), FALSE, 0) };
-        assert_eq!(r, WAIT_OBJECT_0);
+        assert_eq!(wait(&twice, TRUE, 0), (WAIT_FAILED, err::INVALID_PARAMETER));
+        assert_eq!(wait(&twice, FALSE, 0).0, WAIT_OBJECT_0);
         assert_eq!(crate::handles::CloseHandle(h), TRUE);
+    }
+
+    /// Windows refuses two handles to one object in a wait-all too (Wine accepts them).
+    #[test]
+    fn a_wait_all_with_one_object_under_two_handles_is_an_invalid_parameter() {
+        let h = event(TRUE, TRUE);
+        let mut copy: HANDLE = std::ptr::null_mut();
+        let me = INVALID_HANDLE_VALUE;
+        // SAFETY: `copy` is a writable HANDLE.
+        let ok = unsafe { crate::handles::DuplicateHandle(me, h, me, &mut copy, 0, FALSE, 2) };
+        assert_eq!(ok, TRUE);
+        assert_eq!(
+            wait(&[h, copy], TRUE, 0),
+            (WAIT_FAILED, err::INVALID_PARAMETER)
+        );
+        assert_eq!(wait(&[h, copy], FALSE, 0).0, WAIT_OBJECT_0);
+        assert_eq!(
+            wait(&[me, me], TRUE, 0),
+            (WAIT_FAILED, err::INVALID_PARAMETER)
+        );
+        let other = event(TRUE, TRUE);
+        assert_eq!(
+            wait(&[h, other], TRUE, 0).0,
+            WAIT_OBJECT_0,
+            "two objects are fine"
+        );
+        for x in [h, copy, other] {
+            assert_eq!(crate::handles::CloseHandle(x), TRUE);
+        }
+    }
+
+    #[test]
+    fn bad_counts_arrays_and_handles_fail_before_anything_is_taken() {
+        let e = event(FALSE, TRUE);
+        assert_eq!(wait(&[], FALSE, 0), (WAIT_FAILED, err::INVALID_PARAMETER));
+        let many = vec![e; 65];
+        assert_eq!(wait(&many, FALSE, 0), (WAIT_FAILED, err::INVALID_PARAMETER));
+        error::set(0);
+        // SAFETY: a NULL array is what is tested; the function must not read it.
+        let r = unsafe { WaitForMultipleObjects(1, std::ptr::null(), FALSE, 0) };
+        assert_eq!((r, error::get()), (WAIT_FAILED, err::INVALID_PARAMETER));
+        let bogus = 0x1234 as HANDLE;
+        assert_eq!(
+            wait(&[e, bogus], FALSE, 0),
+            (WAIT_FAILED, err::INVALID_HANDLE)
+        );
+        assert_eq!(
+            wait(&[e], FALSE, 0).0,
+            WAIT_OBJECT_0,
+            "the event was not consumed"
+        );
+        assert_eq!(crate::handles::CloseHandle(e), TRUE);
+    }
+
+    #[test]
+    fn signal_object_and_wait_checks_both_handles_before_it_signals() {
+        let e = event(FALSE, FALSE);
+        let target = event(FALSE, TRUE);
+        error::set(0);
+        assert_eq!(
+            SignalObjectAndWait(e, 0x1234 as HANDLE, 0, FALSE),
+            WAIT_FAILED
+        );
+        assert_eq!(error::get(), err::INVALID_HANDLE);
+        assert_eq!(WaitForSingleObject(e, 0), WAIT_TIMEOUT, "not signalled");
+        assert_eq!(
+            SignalObjectAndWait(INVALID_HANDLE_VALUE, target, 0, FALSE),
+            WAIT_FAILED
+        );
+        assert_eq!(
+            error::get(),
+            err::INVALID_HANDLE,
+            "a process cannot be signalled"
+        );
+        assert_eq!(SignalObjectAndWait(e, target, 0, FALSE), WAIT_OBJECT_0);
+        assert_eq!(WaitForSingleObject(e, 0), WAIT_OBJECT_0, "signalled");
+        // SAFETY: NULL attributes and name.
+        let m = unsafe { CreateMutexA(std::ptr::null(), FALSE, std::ptr::null()) };
+        assert_eq!(SignalObjectAndWait(m, e, 0, FALSE), WAIT_FAILED);
+        assert_eq!(error::get(), err::NOT_OWNER);
+        // SAFETY: NULL attributes and name.
+        let s = unsafe { CreateSemaphoreA(std::ptr::null(), 1, 1, std::ptr::null()) };
+        assert_eq!(SignalObjectAndWait(s, e, 0, FALSE), WAIT_FAILED);
+        assert_eq!(error::get(), err::TOO_MANY_POSTS);
+        assert_eq!(WaitForSingleObject(m, 0), WAIT_OBJECT_0);
+        assert_eq!(
+            SignalObjectAndWait(m, m, 0, FALSE),
+            WAIT_OBJECT_0,
+            "released, retaken"
+        );
+        assert_eq!(ReleaseMutex(m), TRUE);
+        assert_eq!(ReleaseMutex(m), FALSE);
+        for h in [e, target, m, s] {
+            assert_eq!(crate::handles::CloseHandle(h), TRUE);
+        }
     }
 }
