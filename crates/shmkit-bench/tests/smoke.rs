@@ -70,7 +70,26 @@ fn the_suite_runs_end_to_end_and_writes_its_report() {
         serde_json::from_slice(&std::fs::read(&json).unwrap()).expect("the report is JSON");
     assert_eq!(
         keys(&report),
-        ["latency", "lifecycle", "memcpy_gbps", "throughput"]
+        ["latency", "lifecycle", "memcpy_gbps", "throughput", "wake"]
+    );
+    let wake: Vec<(&str, u64)> = report["wake"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(keys(r), ["handles", "p50_ns", "p99_ns", "wait"]);
+            assert!(r["p50_ns"].as_f64().unwrap() > 0.0, "{r}");
+            (r["wait"].as_str().unwrap(), r["handles"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        wake,
+        [
+            ("WaitForSingleObject", 1),
+            ("WaitForMultipleObjects", 1),
+            ("WaitForMultipleObjects", 8),
+            ("WaitForMultipleObjects", 64)
+        ]
     );
     let latency = report["latency"].as_array().unwrap();
     let systems: BTreeSet<(&str, &str)> = latency
@@ -87,10 +106,6 @@ fn the_suite_runs_end_to_end_and_writes_its_report() {
         ("iceoryx2", "event"),
         ("unix-socket", "block"),
         ("pipe", "block"),
-        ("win32-wait", "single"),
-        ("win32-wait", "any-1"),
-        ("win32-wait", "any-8"),
-        ("win32-wait", "any-64"),
     ] {
         assert!(
             systems.contains(&expected),

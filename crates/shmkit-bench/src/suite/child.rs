@@ -25,6 +25,10 @@ pub enum Task {
     StreamConnect,
     /// The single-process rates: read, memcpy, mapping life cycle.
     Solo,
+    /// The side of a wake-up measurement that waits, and reports ([`super::wake`]).
+    WakeWait,
+    /// The side of a wake-up measurement that sets the event.
+    WakeSignal,
 }
 
 impl Task {
@@ -79,6 +83,13 @@ pub enum ChildReport {
     Latency(Vec<SizeLatency>),
     /// The receiver's rate, GB/s.
     Stream(f64),
+    /// The wake-up latencies of one wait, nanoseconds.
+    Wake {
+        /// 50th percentile.
+        p50: f64,
+        /// 99th percentile.
+        p99: f64,
+    },
     /// The single-process rates.
     Solo {
         /// Reading every byte of a 1 MiB buffer, GB/s.
@@ -141,6 +152,9 @@ fn run(spec: &Spec) -> (ChildReport, Option<Box<dyn Endpoint>>) {
         let _ = say("ready");
         return (solo(spec.scale), None);
     }
+    if matches!(spec.task, Task::WakeWait | Task::WakeSignal) {
+        return (wake(spec), None);
+    }
     let Some(system) = find_system(spec.task, &spec.system, &spec.mode) else {
         return (
             ChildReport::Error(format!("no system {} {}", spec.system, spec.mode)),
@@ -181,10 +195,27 @@ fn run(spec: &Spec) -> (ChildReport, Option<Box<dyn Endpoint>>) {
         Task::LatencyConnect => initiate(end.as_mut(), spec.scale).map(ChildReport::Latency),
         Task::StreamListen => receive_stream(end.as_mut(), spec.scale).map(ChildReport::Stream),
         Task::StreamConnect => send_stream(end.as_mut(), spec.scale).map(|()| ChildReport::Done),
-        Task::Solo => unreachable!("handled above"),
+        Task::Solo | Task::WakeWait | Task::WakeSignal => unreachable!("handled above"),
     };
     let report = result.unwrap_or_else(|e| ChildReport::Error(e.to_string()));
     (report, Some(end))
+}
+
+fn wake(spec: &Spec) -> ChildReport {
+    use super::wake;
+    let done = if spec.task == Task::WakeWait {
+        wake::waiter(&spec.name, &spec.mode, spec.scale, || {
+            let _ = say("ready");
+        })
+        .map(|sorted| ChildReport::Wake {
+            p50: stats::percentile(&sorted, 50.0),
+            p99: stats::percentile(&sorted, 99.0),
+        })
+    } else {
+        let _ = say("ready");
+        wake::signaller(&spec.name, &spec.mode, spec.scale).map(|()| ChildReport::Done)
+    };
+    done.unwrap_or_else(|e| ChildReport::Error(e.to_string()))
 }
 
 fn bad_data(what: &str, i: usize, size: usize) -> io::Error {

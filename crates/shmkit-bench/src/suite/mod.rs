@@ -34,5 +34,5 @@ pub mod stream;
 pub mod system;
 pub mod systems;
 pub mod table;
-pub mod win32;
+pub mod wake;
 pub mod work;

@@ -14,6 +14,22 @@ pub struct Report {
     pub memcpy_gbps: f64,
     /// The mapping life cycle.
     pub lifecycle: Lifecycle,
+    /// The wake-up latency of shmkit-win32's waits, one row per wait.
+    pub wake: Vec<WakeRow>,
+}
+
+/// How long after a `SetEvent` in another process a sleeping wait returns, in
+/// nanoseconds ([`super::wake`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WakeRow {
+    /// `"WaitForSingleObject"` or `"WaitForMultipleObjects"` (wait-any).
+    pub wait: String,
+    /// The handles it waits for (the one set is the last).
+    pub handles: usize,
+    /// Median.
+    pub p50_ns: f64,
+    /// 99th percentile.
+    pub p99_ns: f64,
 }
 
 /// One-way latency (half the round trip) of one system, mode and size, in nanoseconds.

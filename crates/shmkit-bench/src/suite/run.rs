@@ -4,10 +4,10 @@
 
 use super::child::{ChildReport, SizeLatency, Spec, Task};
 use super::plan::{Scale, SIZES, STREAM_SIZE};
-use super::report::{Distribution, LatencyRow, Lifecycle, Report, ThroughputRow};
+use super::report::{Distribution, LatencyRow, Lifecycle, Report, ThroughputRow, WakeRow};
 use super::system::{Link, System};
 use super::systems::{latency_systems, stream_systems};
-use super::{iox, os, stats};
+use super::{iox, os, stats, wake};
 use std::io::{self, BufRead, BufReader, Read};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -66,6 +66,8 @@ pub struct Outcome {
 struct RunResults {
     latency: Vec<(String, String, Vec<SizeLatency>)>,
     stream: Vec<(String, f64)>,
+    /// Per wait of [`wake::WAITS`]: (p50, p99).
+    wake: Vec<(Option<usize>, f64, f64)>,
     solo: Option<ChildReport>,
 }
 
@@ -97,7 +99,13 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Event)) -> io::Result<Outcom
     let wanted = |s: &System| opts.only.is_empty() || opts.only.iter().any(|o| o == s.system);
     let latency: Vec<System> = latency_systems().into_iter().filter(wanted).collect();
     let stream: Vec<System> = stream_systems().into_iter().filter(wanted).collect();
-    let per_run = latency.len() + stream.len() + usize::from(!opts.skip_solo);
+    let waits: &[Option<usize>] =
+        if opts.only.is_empty() || opts.only.iter().any(|o| o == wake::SYSTEM) {
+            &wake::WAITS
+        } else {
+            &[]
+        };
+    let per_run = latency.len() + stream.len() + waits.len() + usize::from(!opts.skip_solo);
     progress(Event::Total((opts.runs * per_run) as u64));
     let ctx = Ctx {
         exe: &exe,
@@ -131,6 +139,18 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Event)) -> io::Result<Outcom
                 },
             );
         }
+        for &w in waits {
+            step(
+                format!("{} {} wake-up", wake::SYSTEM, wake::mode(w)),
+                &mut || match ctx.wake(w, run)? {
+                    ChildReport::Wake { p50, p99 } => {
+                        results.wake.push((w, p50, p99));
+                        Ok(())
+                    }
+                    other => Err(format!("unexpected report {other:?}")),
+                },
+            );
+        }
         for sys in &stream {
             step(
                 format!("{} streaming", sys.label()),
@@ -153,7 +173,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Event)) -> io::Result<Outcom
     }
     let leftovers = iox::remove_run_files(&scratch.0);
     drop(scratch);
-    let (report, distributions) = medians(&latency, &stream, &runs);
+    let (report, distributions) = medians(&latency, &stream, waits, &runs);
     Ok(Outcome {
         report,
         distributions,
@@ -171,7 +191,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn spec(&self, task: Task, sys: Option<&System>, name: &str, fds: Vec<i32>) -> Spec {
         let cpu = match task {
-            Task::LatencyListen | Task::StreamListen => self.opts.cpus[1],
+            Task::LatencyListen | Task::StreamListen | Task::WakeSignal => self.opts.cpus[1],
             _ => self.opts.cpus[0],
         };
         Spec {
@@ -210,13 +230,37 @@ impl Ctx<'_> {
         } else {
             (Task::LatencyListen, Task::LatencyConnect)
         };
+        let first = self.spec(listen, Some(sys), &name, raw.clone());
+        let second = self.spec(connect, Some(sys), &name, raw);
+        // The children have their copies; the parent's go once both started.
+        self.two(&first, &second, move || drop(fds))
+    }
+
+    /// A wake-up measurement of the wait `w`; returns the waiter's report.
+    fn wake(&self, w: Option<usize>, run: usize) -> Result<ChildReport, String> {
+        let name = format!("sb{}r{run}-wake-{}", std::process::id(), wake::mode(w));
+        let mut first = self.spec(Task::WakeWait, None, &name, Vec::new());
+        let mut second = self.spec(Task::WakeSignal, None, &name, Vec::new());
+        for spec in [&mut first, &mut second] {
+            spec.system = wake::SYSTEM.to_owned();
+            spec.mode = wake::mode(w);
+        }
+        self.two(&first, &second, || {})
+    }
+
+    /// Starts `first`, then, once it is ready, `second` (then `started` runs); returns the
+    /// report of the one that reports.
+    fn two(
+        &self,
+        first: &Spec,
+        second: &Spec,
+        started: impl FnOnce(),
+    ) -> Result<ChildReport, String> {
         let deadline = Instant::now() + self.opts.scale.deadline();
-        let mut first =
-            ChildProc::spawn(self.exe, &self.spec(listen, Some(sys), &name, raw.clone()))?;
+        let mut first = ChildProc::spawn(self.exe, first)?;
         first.wait_ready(deadline)?;
-        let mut second = ChildProc::spawn(self.exe, &self.spec(connect, Some(sys), &name, raw))?;
-        // The children have their copies; the parent's go now.
-        drop(fds);
+        let mut second = ChildProc::spawn(self.exe, second)?;
+        started();
         let (a, b) = collect(&mut first, &mut second, deadline)?;
         first.finish(deadline)?;
         second.finish(deadline)?;
@@ -423,9 +467,29 @@ impl Drop for ChildProc {
 fn medians(
     latency: &[System],
     stream: &[System],
+    waits: &[Option<usize>],
     runs: &[RunResults],
 ) -> (Report, Vec<Distribution>) {
     let mut report = Report::default();
+    for &w in waits {
+        let per_run: Vec<(f64, f64)> = runs
+            .iter()
+            .flat_map(|r| r.wake.iter())
+            .filter(|(x, _, _)| *x == w)
+            .map(|&(_, p50, p99)| (p50, p99))
+            .collect();
+        if !per_run.is_empty() {
+            let med = |f: fn(&(f64, f64)) -> f64| {
+                stats::median(&per_run.iter().map(f).collect::<Vec<_>>())
+            };
+            report.wake.push(WakeRow {
+                wait: wake::api(w).to_owned(),
+                handles: w.unwrap_or(1),
+                p50_ns: med(|r| r.0),
+                p99_ns: med(|r| r.1),
+            });
+        }
+    }
     let mut dists = Vec::new();
     for sys in latency {
         let per_run: Vec<&Vec<SizeLatency>> = runs

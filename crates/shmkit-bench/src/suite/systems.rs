@@ -16,10 +16,6 @@ pub fn latency_systems() -> Vec<System> {
         super::iox::LATENCY_EVENT,
         super::stream::UNIX_SOCKET,
         super::stream::PIPE,
-        super::win32::SINGLE,
-        super::win32::ANY_1,
-        super::win32::ANY_8,
-        super::win32::ANY_64,
     ]
 }
 

@@ -88,6 +88,24 @@ pub fn markdown(report: &Report) -> String {
         size_label(super::plan::STREAM_SIZE),
         report.memcpy_gbps
     );
+    if !report.wake.is_empty() {
+        let _ = write!(
+            out,
+            "\nWake-up of shmkit-win32's waits (another process's SetEvent, the waiter asleep \
+             {} ms, to the wait's return), µs\n\n| wait | handles | p50 | p99 |\n|---|---|---|---|\n",
+            super::wake::GAP.as_millis()
+        );
+        for row in &report.wake {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                row.wait,
+                row.handles,
+                micros(row.p50_ns),
+                micros(row.p99_ns)
+            );
+        }
+    }
     let l = &report.lifecycle;
     let _ = write!(
         out,
