@@ -175,6 +175,34 @@ fn child_entry() {
                 "still there".into()
             }));
         }
+        // As "fork-drop", with both ends of a channel: the child drops its copies (their
+        // destructors run), then the parent sends, receives and reports what it got.
+        "fork-drop-channel" => {
+            let mut rx = shmkit::channel::Receiver::create(arg(0), 4096).unwrap();
+            let mut tx = shmkit::channel::Sender::open(arg(0)).unwrap();
+            // SAFETY: as in "fork-drop": one thread; the child only drops and leaves.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                drop((rx, tx));
+                // SAFETY: _exit ends the forked child at once, as fork's contract wants.
+                unsafe { libc::_exit(0) };
+            }
+            let mut status = 0;
+            // SAFETY: waits for the child just forked.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            let timeout = std::time::Duration::from_secs(10);
+            report(describe(
+                tx.send_timeout(b"after the fork", timeout),
+                |()| "sent".into(),
+            ));
+            report(describe(rx.recv_timeout(timeout), |m| match m {
+                Some(m) => String::from_utf8_lossy(&m).into_owned(),
+                None => "timed out".into(),
+            }));
+            drop(tx);
+            report(describe(rx.recv_timeout(timeout), |_| "a message".into()));
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -710,5 +738,17 @@ fn a_forked_child_never_removes_its_parents_names() {
     assert!(
         lines[1].starts_with("err NotFound 2"),
         "the parent's own close removes it: {r}"
+    );
+}
+
+#[test]
+fn a_forked_child_dropping_its_copies_of_a_channels_ends_never_detaches_its_parents() {
+    let name = unique("fork-channel");
+    let r = run("fork-drop-channel", &[&name], |_| {});
+    let lines: Vec<&str> = r.lines().collect();
+    assert_eq!(lines[..2], ["sent", "after the fork"], "{r}");
+    assert!(
+        lines[2].starts_with("err Disconnected"),
+        "the parent's own sender closing still disconnects: {r}"
     );
 }

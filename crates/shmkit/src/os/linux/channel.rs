@@ -29,7 +29,7 @@ use super::sigbus::GuardedRange;
 use super::store;
 use super::sync::futex::SharedFutex;
 use super::sync::owner::{self, Threads};
-use super::sys::{lock::byte, Errno};
+use super::sys::{self, lock::byte, Errno};
 use crate::channel::control::{
     Control, Receiving, HEAD_AT, MAGIC, MAGIC_AT, MAX_MESSAGE_AT, MAX_PRODUCERS, PRODUCERS_AT,
     SIZE_AT, TAIL_AT,
@@ -85,6 +85,9 @@ pub(crate) struct ChannelHandle {
     end: End,
     /// Whether `end`'s byte is this handle's: an end refused as Busy has nothing to detach.
     attached: bool,
+    /// The process that attached the end: a forked child's copy of the handle never
+    /// detaches its parent's end (it would close the parent's channel under it).
+    pid: u32,
     what: String,
     entry: Entry,
 }
@@ -221,6 +224,7 @@ fn attach(entry: Entry, end: End, what: String) -> Result<ChannelHandle> {
         control,
         end,
         attached: false,
+        pid: 0,
         what,
         entry,
     };
@@ -246,7 +250,8 @@ impl ChannelHandle {
             Ok(e) => {
                 self.end = e;
                 self.attached = true;
-                self.pid_word().store(std::process::id(), Ordering::Relaxed);
+                self.pid = sys::pid();
+                self.pid_word().store(self.pid, Ordering::Relaxed);
                 match e {
                     End::Receiver => self.control.set_receiving(Receiving::Attached),
                     End::Sender(_) => self.control.set_sender_ever(),
@@ -371,6 +376,11 @@ impl Ends for ChannelHandle {
 
 impl Drop for ChannelHandle {
     fn drop(&mut self) {
+        // A forked copy of an attached end only unmaps: the end, its byte lock (shared
+        // with the parent's open file description) and its pid word stay the parent's.
+        if self.attached && self.pid != sys::pid() {
+            self.attached = false;
+        }
         // Detach first, then tell the other side, which looks at the byte locks.
         let fd = self.entry.fd.as_fd();
         let words = self.control.words();
