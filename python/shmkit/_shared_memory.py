@@ -13,7 +13,9 @@ _NAME_PREFIX = "psm_"
 _SAFE_NAME_LENGTH = 14
 
 
-def _make_name():
+def _make_filename():
+    """A fresh name for an unnamed block, made as CPython makes its own (an unnamed
+    create that finds the name taken asks for another)."""
     return _NAME_PREFIX + secrets.token_hex((_SAFE_NAME_LENGTH - len(_NAME_PREFIX)) // 2)
 
 
@@ -53,7 +55,7 @@ class SharedMemory:
         self._buf = None
         if create and name is None:
             while True:
-                candidate = _make_name()
+                candidate = _make_filename()
                 try:
                     mapping = Mapping.create_new(candidate, size)
                     break

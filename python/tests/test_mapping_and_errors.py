@@ -1,6 +1,7 @@
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -142,15 +143,22 @@ def test_every_library_error_kind_has_a_class():
 
 
 def _cli():
+    """The shmkit command: $SHMKIT_CLI (scripts/lane-python builds it and sets it, and
+    then it must exist), else a debug build of this checkout, else one on PATH."""
+    given = os.environ.get("SHMKIT_CLI")
+    if given:
+        assert os.access(given, os.X_OK), f"SHMKIT_CLI={given} is not an executable"
+        return given
     here = os.path.dirname(os.path.abspath(__file__))
     built = os.path.join(here, "..", "..", "target", "debug", "shmkit")
-    return os.environ.get("SHMKIT_CLI") or (built if os.path.exists(built) else shutil.which("shmkit"))
+    cli = built if os.path.exists(built) else shutil.which("shmkit")
+    if cli is None:
+        pytest.skip("the shmkit command is not built (cargo build -p shmkit-cli)")
+    return cli
 
 
 def test_python_and_the_cli_share_one_object(name):
     cli = _cli()
-    if cli is None:
-        pytest.skip("the shmkit command is not built (cargo build -p shmkit-cli)")
     s = shmkit.SharedMemory(name, create=True, size=64)
     s.buf[:6] = b"python"
     out = subprocess.run([cli, "read", name, "--len", "6"], capture_output=True, timeout=60)
@@ -162,3 +170,56 @@ def test_python_and_the_cli_share_one_object(name):
     assert w.returncode == 0, w.stderr
     assert bytes(s.buf[8:12]) == b"rust"
     s.close()
+
+
+def test_python_and_the_cli_share_a_channel(name):
+    cli = _cli()
+    rx = shmkit.Receiver.create(name, 1 << 16)
+    for text in ("one", "two"):
+        out = subprocess.run([cli, "send", name, text], capture_output=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+    assert [bytes(rx.recv(timeout=10)) for _ in range(2)] == [b"one", b"two"]
+    rx.close()
+
+    tx = shmkit.Sender.create(name + ".back", 1 << 16)
+    tx.send(b"from python")
+    tx.send(bytes([0, 255, 10]))
+    out = subprocess.run(
+        [cli, "recv", name + ".back", "--count", "2", "--hex", "--timeout", "10s"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [b"from python".hex().encode(), b"00ff0a"]
+    tx.close()
+
+
+def test_python_opens_a_mutex_the_cli_holds_and_it_goes_with_the_holder(name):
+    cli = _cli()
+    holder = subprocess.Popen(
+        [cli, "create", name, "--kind", "mutex", "--hold"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                mx = shmkit.Mutex.open(name)
+                break
+            except FileNotFoundError:
+                assert holder.poll() is None, holder.stderr.read()
+                assert time.monotonic() < deadline, "the CLI never created the mutex"
+                time.sleep(0.02)
+        with pytest.raises(shmkit.Error) as e:
+            shmkit.Event.open(name)
+        assert e.value.kind == "WrongType"  # the CLI made a mutex, not an event
+        assert mx.acquire(timeout=10)
+        mx.release()
+        mx.close()
+    finally:
+        holder.stdin.close()  # the holder lets go
+        holder.wait(60)
+    with pytest.raises(FileNotFoundError):
+        shmkit.Mutex.open(name)
