@@ -6,53 +6,14 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::{compile, crate_dir};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Where libshmkit_win32.so and .a are: beside this test's `deps/` when cargo built them
-/// there (`cargo build`, or `cargo test` after one), else built once by a nested cargo
-/// into a directory of its own (`cargo test` alone builds only the rlib).
-fn lib_dir() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let has_libs = |d: &Path| {
-            d.join("libshmkit_win32.so").is_file() && d.join("libshmkit_win32.a").is_file()
-        };
-        let exe = std::env::current_exe().expect("test executable path");
-        let beside = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>")
-            .to_path_buf();
-        if has_libs(&beside) {
-            return beside;
-        }
-        let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libshmkit-win32");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "shmkit-win32", "--manifest-path"])
-            .arg(crate_dir().join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .status()
-            .expect("run cargo to build libshmkit_win32");
-        assert!(status.success(), "building libshmkit_win32 failed");
-        let dir = target.join("debug");
-        assert!(
-            has_libs(&dir),
-            "libshmkit_win32.so and .a are not in {}",
-            dir.display()
-        );
-        dir
-    })
-    .clone()
-}
 
 fn out_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-api");
@@ -69,30 +30,6 @@ fn suffix() -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// Compiles `sources` into `out` with `compiler` and the flags; panics with the
-/// compiler's output on failure.
-fn compile(compiler: &str, args: &[&str], out: &Path) {
-    let lib = lib_dir();
-    let output = Command::new(compiler)
-        .args(["-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"])
-        .arg("-I")
-        .arg(crate_dir().join("include"))
-        .args(args)
-        .arg("-L")
-        .arg(&lib)
-        .arg("-lshmkit_win32")
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-o")
-        .arg(out)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {compiler} (the C API tests need it): {e}"));
-    assert!(
-        output.status.success(),
-        "{compiler} {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 fn source(name: &str) -> String {

@@ -6,48 +6,19 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::{compile, crate_dir};
+
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A uid and gid that no account uses, for "another user".
 const OTHER_UID: u32 = 54_323;
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Where libshmkit_win32.so is (see tests/c_api.rs: beside `deps/`, or built here).
-fn lib_dir() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let has_lib = |d: &Path| d.join("libshmkit_win32.so").is_file();
-        let exe = std::env::current_exe().expect("test executable path");
-        let beside = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>")
-            .to_path_buf();
-        if has_lib(&beside) {
-            return beside;
-        }
-        let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libshmkit-win32-security");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "shmkit-win32", "--manifest-path"])
-            .arg(crate_dir().join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .status()
-            .expect("run cargo to build libshmkit_win32");
-        assert!(status.success(), "building libshmkit_win32 failed");
-        target.join("debug")
-    })
-    .clone()
-}
 
 /// The helper program, built once.
 fn holder() -> PathBuf {
@@ -56,24 +27,8 @@ fn holder() -> PathBuf {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-api-security");
         std::fs::create_dir_all(&dir).expect("build directory");
         let out = dir.join("security_holder");
-        let lib = lib_dir();
-        let output = Command::new("cc")
-            .args(["-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-I"])
-            .arg(crate_dir().join("include"))
-            .arg(crate_dir().join("tests/c/security_holder.c"))
-            .arg("-L")
-            .arg(&lib)
-            .arg("-lshmkit_win32")
-            .arg(format!("-Wl,-rpath,{}", lib.display()))
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .expect("cc (the C API tests need it)");
-        assert!(
-            output.status.success(),
-            "cc failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let source = crate_dir().join("tests/c/security_holder.c");
+        compile("cc", &[source.to_str().expect("a UTF-8 path")], &out);
         out
     })
     .clone()
