@@ -5,9 +5,11 @@
 //! `MapViewOfFile` gives a view, what the view needs of the mapping handle and of the
 //! mapping's protection, and which protections `VirtualProtect` may give a view's pages.
 //!
-//! The rules are those Wine 8 applies (the C API lane compares with Wine); where Wine
-//! differs from Windows the function says so. Everything here is pure: no handle table,
-//! no system call.
+//! The rules are Windows' wherever a conformance test that runs on Windows records them
+//! (the tests of Wine and ReactOS); elsewhere they are those Wine 8 applies (the C API
+//! lane compares with Wine). Where Wine 8 departs from the Windows rule adopted here,
+//! the function says so, and the fidelity programs list the case in
+//! tests/c/fidelity_wine.h. Everything here is pure: no handle table, no system call.
 
 use crate::types::{err, DWORD};
 
@@ -18,6 +20,7 @@ pub(crate) const STANDARD_RIGHTS_REQUIRED: DWORD = 0x000F_0000;
 const STANDARD_RIGHTS_READ: DWORD = READ_CONTROL;
 const STANDARD_RIGHTS_WRITE: DWORD = READ_CONTROL;
 const STANDARD_RIGHTS_EXECUTE: DWORD = READ_CONTROL;
+pub(crate) const ACCESS_SYSTEM_SECURITY: DWORD = 0x0100_0000;
 pub(crate) const MAXIMUM_ALLOWED: DWORD = 0x0200_0000;
 pub(crate) const GENERIC_READ: DWORD = 0x8000_0000;
 pub(crate) const GENERIC_WRITE: DWORD = 0x4000_0000;
@@ -51,6 +54,7 @@ const PROCESS_GENERIC_EXECUTE: DWORD = STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE | 0
 // Files.
 pub(crate) const FILE_READ_DATA: DWORD = 0x0001;
 pub(crate) const FILE_WRITE_DATA: DWORD = 0x0002;
+pub(crate) const FILE_EXECUTE: DWORD = 0x0020;
 pub(crate) const FILE_GENERIC_READ: DWORD = 0x0012_0089;
 pub(crate) const FILE_GENERIC_WRITE: DWORD = 0x0012_0116;
 pub(crate) const FILE_GENERIC_EXECUTE: DWORD = 0x0012_00A0;
@@ -174,6 +178,29 @@ pub(crate) const fn granted(class: Class, desired: DWORD) -> DWORD {
         a |= g.all;
     }
     a
+}
+
+/// Why opening an object of `class` by name for `desired` access is refused, if it is.
+///
+/// A mutex, as Windows opens it: access 0 is `ERROR_ACCESS_DENIED`, and so is any right
+/// a mutex does not have (every bit but `MUTANT_QUERY_STATE`, the standard rights,
+/// `MAXIMUM_ALLOWED` and the generic rights); `ACCESS_SYSTEM_SECURITY` is
+/// `ERROR_PRIVILEGE_NOT_HELD`. Wine 8 opens every one of these.
+///
+/// Events, semaphores and mappings are opened for any access, 0 included (Wine; no
+/// conformance test records what Windows does with them).
+pub(crate) const fn open_refused(class: Class, desired: DWORD) -> Option<DWORD> {
+    const VALID: DWORD = MUTANT_ALL_ACCESS
+        | MAXIMUM_ALLOWED
+        | GENERIC_READ
+        | GENERIC_WRITE
+        | GENERIC_EXECUTE
+        | GENERIC_ALL;
+    match class {
+        Class::Mutex if desired & ACCESS_SYSTEM_SECURITY != 0 => Some(err::PRIVILEGE_NOT_HELD),
+        Class::Mutex if desired == 0 || desired & !VALID != 0 => Some(err::ACCESS_DENIED),
+        _ => None,
+    }
 }
 
 /// The access of a file handle from `CreateFile`'s `dwDesiredAccess`.
@@ -308,7 +335,8 @@ pub(crate) struct Section {
 ///   `PAGE_EXECUTE_WRITECOPY` (so 0, `PAGE_NOACCESS`, `PAGE_EXECUTE`, two at once, and any
 ///   modifier — `PAGE_GUARD`, `PAGE_NOCACHE`, `PAGE_WRITECOMBINE` — are refused), or an
 ///   unknown bit;
-/// - `SEC_IMAGE` with `SEC_COMMIT`, `SEC_RESERVE` or `SEC_LARGE_PAGES`;
+/// - `SEC_IMAGE` with `SEC_COMMIT`, `SEC_RESERVE`, `SEC_LARGE_PAGES` or
+///   `SEC_WRITECOMBINE`;
 /// - otherwise attributes without exactly one of `SEC_COMMIT` and `SEC_RESERVE` (none
 ///   at all means `SEC_COMMIT`): `SEC_COMMIT|SEC_RESERVE`, `SEC_NOCACHE` or
 ///   `SEC_WRITECOMBINE` or `SEC_LARGE_PAGES` alone;
@@ -328,7 +356,7 @@ pub(crate) fn parse_section(fl_protect: DWORD, file: bool) -> Result<Section, DW
     let large = sec & SEC_LARGE_PAGES != 0;
     let image = sec & SEC_IMAGE != 0;
     let valid = if image {
-        !commit && !reserve && !large
+        !commit && !reserve && !large && sec & SEC_WRITECOMBINE == 0
     } else {
         sec == 0 || (commit != reserve && (!large || (commit && !file)))
     };
@@ -344,15 +372,18 @@ pub(crate) fn parse_section(fl_protect: DWORD, file: bool) -> Result<Section, DW
 }
 
 /// What `CreateFileMapping` needs of the file handle's access: `FILE_READ_DATA` for
-/// every mapping, and `FILE_WRITE_DATA` too for a read-write one (not an image). Wine
-/// does not ask for `FILE_EXECUTE` for the execute protections (Windows does), nor does
-/// this library.
+/// every mapping, `FILE_WRITE_DATA` too for a read-write one and `FILE_EXECUTE` too for
+/// an executable one (not for an image), else `ERROR_ACCESS_DENIED`, as Windows checks
+/// it. Wine 8 asks for no `FILE_EXECUTE`.
 pub(crate) const fn file_rights_needed(section: &Section) -> DWORD {
+    let mut needed = FILE_READ_DATA;
     if section.page.writes_shared() && !section.image {
-        FILE_READ_DATA | FILE_WRITE_DATA
-    } else {
-        FILE_READ_DATA
+        needed |= FILE_WRITE_DATA;
     }
+    if section.page.executes() && !section.image {
+        needed |= FILE_EXECUTE;
+    }
+    needed
 }
 
 /// The access a handle from `CreateFileMapping` is granted for a mapping of `page`
@@ -404,19 +435,40 @@ pub(crate) const fn view_rights_needed(page: Page) -> DWORD {
     }
 }
 
-/// `MapViewOfFile`'s check: the protection of a view asked for with `desired` through a
-/// handle with `access`, or `ERROR_ACCESS_DENIED` when the handle lacks a right the view
-/// needs. The mapping's own protection is not checked again (Wine): it decided the
-/// rights of the handle `CreateFileMapping` returned, but a handle opened or duplicated
-/// with `FILE_MAP_WRITE` maps a read-write view even of a `PAGE_READONLY` mapping
-/// (Windows refuses that view with `ERROR_ACCESS_DENIED`).
-pub(crate) fn check_view(desired: DWORD, access: DWORD) -> Result<Page, DWORD> {
+/// `MapViewOfFile`'s check, as Windows makes it: the protection of a view asked for
+/// with `desired` through a handle with `access` of a mapping of `mapping` protection
+/// (`None` when this process does not know it: a mapping another process made, opened
+/// by name; its views are checked against the handle's rights only).
+/// `ERROR_ACCESS_DENIED` when the handle lacks a right the view needs; then
+/// `ERROR_INVALID_PARAMETER` (`STATUS_SECTION_PROTECTION`) when the mapping's protection
+/// does not allow the view: write through a read-only or write-copy mapping, execute
+/// through one that is not executable (a handle opened or duplicated with more rights
+/// than its mapping's protection gives). Wine 8 checks the handle's rights only and maps
+/// those views.
+pub(crate) fn check_view(
+    desired: DWORD,
+    access: DWORD,
+    mapping: Option<Page>,
+) -> Result<Page, DWORD> {
     let page = view_page(desired);
     let needed = view_rights_needed(page);
     if access & needed != needed {
         return Err(err::ACCESS_DENIED);
     }
+    if let Some(mapping) = mapping {
+        if !section_allows(mapping, page) {
+            return Err(err::INVALID_PARAMETER);
+        }
+    }
     Ok(page)
+}
+
+/// Whether a mapping of `mapping` protection admits a view of `view` protection: what
+/// the view may do (read, write through to the object, execute; write-copy counts as
+/// read) the mapping may do too.
+pub(crate) const fn section_allows(mapping: Page, view: Page) -> bool {
+    let (m, v) = (abilities(mapping), abilities(view));
+    m & v == v
 }
 
 /// The `Protect` a view of `page` reports, with its modifiers (`PAGE_NOCACHE` for a
@@ -425,8 +477,8 @@ pub(crate) const fn reported(page: Page, nocache: bool) -> DWORD {
     page.value() | if nocache { PAGE_NOCACHE } else { 0 }
 }
 
-/// What a protection lets a page do, for [`may_protect`]: read, write through, write
-/// privately, execute.
+/// What a protection lets a page do, for [`may_protect`] and [`section_allows`]: read,
+/// write through, write privately, execute.
 const fn abilities(page: Page) -> u8 {
     const R: u8 = 1;
     const W: u8 = 2;
@@ -466,9 +518,25 @@ pub(crate) const fn may_commit(view: Page, new: Page) -> bool {
 }
 
 /// The protection pages keep and report after `VirtualAlloc`/`VirtualProtect` gave them
-/// `value`: `PAGE_GUARD` stays, `PAGE_NOCACHE` and `PAGE_WRITECOMBINE` are dropped (Wine).
-pub(crate) const fn kept(value: DWORD) -> DWORD {
-    value & !(PAGE_NOCACHE | PAGE_WRITECOMBINE)
+/// `value` in a view mapped with `alloc_protect` (its `AllocationProtect`): `PAGE_GUARD`
+/// stays; `PAGE_NOCACHE` and `PAGE_WRITECOMBINE` are the view's, not the page's: those
+/// of `alloc_protect` stay (a `SEC_NOCACHE` view's pages keep reporting `PAGE_NOCACHE`),
+/// those asked for are dropped, as recent Windows does.
+pub(crate) const fn kept(value: DWORD, alloc_protect: DWORD) -> DWORD {
+    const CACHE: DWORD = PAGE_NOCACHE | PAGE_WRITECOMBINE;
+    (value & !CACHE) | (alloc_protect & CACHE)
+}
+
+/// What a page of `protect` reports once it was written: a write-copy page that was
+/// written holds a private copy and reports `PAGE_READWRITE` (`PAGE_EXECUTE_READWRITE`
+/// for execute-write-copy), as on Windows; Wine 8 keeps reporting write-copy.
+pub(crate) const fn written(protect: DWORD) -> DWORD {
+    let modifiers = protect & !0xFF;
+    match protect & 0xFF {
+        PAGE_WRITECOPY => PAGE_READWRITE | modifiers,
+        PAGE_EXECUTE_WRITECOPY => PAGE_EXECUTE_READWRITE | modifiers,
+        _ => protect,
+    }
 }
 
 /// Parses a `VirtualProtect`/`VirtualAlloc` page protection: one base protection,
@@ -538,6 +606,37 @@ mod tests {
     }
 
     #[test]
+    fn a_mutex_opens_only_for_its_own_rights() {
+        // The rights test_mutex (Wine's kernel32 sync.c) opens one by one on Windows.
+        let mut failed = 0u32;
+        for i in 0..32 {
+            if open_refused(Class::Mutex, 1 << i).is_some() {
+                failed |= 1 << i;
+            }
+        }
+        assert_eq!(failed, 0x0de0_fffe);
+        assert_eq!(open_refused(Class::Mutex, 0), Some(err::ACCESS_DENIED));
+        assert_eq!(
+            open_refused(Class::Mutex, ACCESS_SYSTEM_SECURITY),
+            Some(err::PRIVILEGE_NOT_HELD)
+        );
+        assert_eq!(
+            open_refused(Class::Mutex, SYNCHRONIZE | EVENT_MODIFY_STATE),
+            Some(err::ACCESS_DENIED)
+        );
+        assert_eq!(open_refused(Class::Mutex, MUTANT_ALL_ACCESS), None);
+        assert_eq!(
+            open_refused(Class::Mutex, GENERIC_READ | GENERIC_WRITE),
+            None
+        );
+        assert_eq!(open_refused(Class::Mutex, MAXIMUM_ALLOWED), None);
+        // Events, semaphores and mappings: as Wine, any access.
+        assert_eq!(open_refused(Class::Event, 0), None);
+        assert_eq!(open_refused(Class::Semaphore, 0x4), None);
+        assert_eq!(open_refused(Class::Mapping, 0), None);
+    }
+
+    #[test]
     fn create_takes_one_protection_and_commit_or_reserve() {
         for p in PAGES {
             for sec in [
@@ -557,6 +656,8 @@ mod tests {
                 SEC_RESERVE | SEC_LARGE_PAGES,
                 SEC_IMAGE | SEC_COMMIT,
                 SEC_IMAGE | SEC_RESERVE,
+                SEC_IMAGE | SEC_WRITECOMBINE,
+                SEC_IMAGE | SEC_LARGE_PAGES,
                 0x0080_0000,
                 0x0010_0000,
                 0x2000_0000,
@@ -600,12 +701,23 @@ mod tests {
         let needs = |p: DWORD| file_rights_needed(&parse_section(p, true).unwrap());
         assert_eq!(needs(PAGE_READONLY), FILE_READ_DATA);
         assert_eq!(needs(PAGE_WRITECOPY), FILE_READ_DATA);
-        assert_eq!(needs(PAGE_EXECUTE_READ), FILE_READ_DATA);
+        assert_eq!(needs(PAGE_EXECUTE_READ), FILE_READ_DATA | FILE_EXECUTE);
+        assert_eq!(needs(PAGE_EXECUTE_WRITECOPY), FILE_READ_DATA | FILE_EXECUTE);
         assert_eq!(
             needs(PAGE_EXECUTE_READWRITE),
-            FILE_READ_DATA | FILE_WRITE_DATA
+            FILE_READ_DATA | FILE_WRITE_DATA | FILE_EXECUTE
         );
         assert_eq!(needs(PAGE_READWRITE | SEC_IMAGE), FILE_READ_DATA);
+        assert_eq!(needs(PAGE_EXECUTE_READ | SEC_IMAGE), FILE_READ_DATA);
+        // A file opened for reading maps no execute protection (FILE_GENERIC_READ has
+        // no FILE_EXECUTE); with GENERIC_EXECUTE too it does.
+        let read = file_access(GENERIC_READ);
+        assert_ne!(read & needs(PAGE_EXECUTE_READ), needs(PAGE_EXECUTE_READ));
+        let read_exec = file_access(GENERIC_READ | GENERIC_EXECUTE);
+        assert_eq!(
+            read_exec & needs(PAGE_EXECUTE_READ),
+            needs(PAGE_EXECUTE_READ)
+        );
     }
 
     #[test]
@@ -634,59 +746,75 @@ mod tests {
     #[test]
     fn views_need_the_handles_rights() {
         assert_eq!(
-            check_view(FILE_MAP_WRITE, SECTION_MAP_WRITE),
+            check_view(FILE_MAP_WRITE, SECTION_MAP_WRITE, None),
             Ok(Page::ReadWrite)
         );
         assert_eq!(
-            check_view(FILE_MAP_READ, SECTION_MAP_WRITE),
-            Err(err::ACCESS_DENIED)
-        );
-        assert_eq!(check_view(0, SECTION_MAP_WRITE), Err(err::ACCESS_DENIED));
-        assert_eq!(check_view(0, SECTION_MAP_READ), Ok(Page::NoAccess));
-        assert_eq!(
-            check_view(FILE_MAP_WRITE, SECTION_MAP_READ),
+            check_view(FILE_MAP_READ, SECTION_MAP_WRITE, None),
             Err(err::ACCESS_DENIED)
         );
         assert_eq!(
-            check_view(FILE_MAP_COPY, SECTION_QUERY),
+            check_view(0, SECTION_MAP_WRITE, None),
+            Err(err::ACCESS_DENIED)
+        );
+        assert_eq!(check_view(0, SECTION_MAP_READ, None), Ok(Page::NoAccess));
+        assert_eq!(
+            check_view(FILE_MAP_WRITE, SECTION_MAP_READ, None),
             Err(err::ACCESS_DENIED)
         );
         assert_eq!(
-            check_view(FILE_MAP_COPY, SECTION_MAP_READ),
+            check_view(FILE_MAP_COPY, SECTION_QUERY, None),
+            Err(err::ACCESS_DENIED)
+        );
+        assert_eq!(
+            check_view(FILE_MAP_COPY, SECTION_MAP_READ, None),
             Ok(Page::WriteCopy)
         );
         let rw = SECTION_MAP_READ | SECTION_MAP_WRITE;
         assert_eq!(
-            check_view(FILE_MAP_READ | FILE_MAP_EXECUTE, rw),
+            check_view(FILE_MAP_READ | FILE_MAP_EXECUTE, rw, None),
             Err(err::ACCESS_DENIED)
         );
         assert_eq!(
             check_view(
                 FILE_MAP_READ | FILE_MAP_EXECUTE,
-                SECTION_MAP_READ | SECTION_MAP_EXECUTE
+                SECTION_MAP_READ | SECTION_MAP_EXECUTE,
+                None
             ),
             Ok(Page::ExecuteRead)
         );
         assert_eq!(
             check_view(
                 FILE_MAP_WRITE | FILE_MAP_EXECUTE,
-                SECTION_MAP_READ | SECTION_MAP_EXECUTE
+                SECTION_MAP_READ | SECTION_MAP_EXECUTE,
+                None
             ),
             Err(err::ACCESS_DENIED)
         );
         // What a created handle may map follows the mapping's protection.
         let ro = created_mapping_access(Page::ReadOnly);
-        assert_eq!(check_view(FILE_MAP_WRITE, ro), Err(err::ACCESS_DENIED));
-        assert_eq!(check_view(FILE_MAP_COPY, ro), Ok(Page::WriteCopy));
+        assert_eq!(
+            check_view(FILE_MAP_WRITE, ro, Some(Page::ReadOnly)),
+            Err(err::ACCESS_DENIED)
+        );
+        assert_eq!(
+            check_view(FILE_MAP_COPY, ro, Some(Page::ReadOnly)),
+            Ok(Page::WriteCopy)
+        );
         let xr = created_mapping_access(Page::ExecuteRead);
         assert_eq!(
-            check_view(FILE_MAP_COPY | FILE_MAP_EXECUTE, xr),
+            check_view(
+                FILE_MAP_COPY | FILE_MAP_EXECUTE,
+                xr,
+                Some(Page::ExecuteRead)
+            ),
             Ok(Page::ExecuteWriteCopy)
         );
         assert_eq!(
             check_view(
                 FILE_MAP_READ | FILE_MAP_EXECUTE,
-                created_mapping_access(Page::ReadWrite)
+                created_mapping_access(Page::ReadWrite),
+                None
             ),
             Err(err::ACCESS_DENIED)
         );
@@ -696,6 +824,79 @@ mod tests {
             reported(Page::ReadWrite, true),
             PAGE_READWRITE | PAGE_NOCACHE
         );
+    }
+
+    #[test]
+    fn views_stay_within_the_mappings_protection() {
+        // A handle with every right (duplicated or opened so) of a mapping whose
+        // protection does not allow the view: STATUS_SECTION_PROTECTION, 87.
+        let all = SECTION_ALL_ACCESS;
+        let ro = Some(Page::ReadOnly);
+        assert_eq!(
+            check_view(FILE_MAP_WRITE, all, ro),
+            Err(err::INVALID_PARAMETER)
+        );
+        assert_eq!(
+            check_view(FILE_MAP_READ | FILE_MAP_EXECUTE, all, ro),
+            Err(err::INVALID_PARAMETER)
+        );
+        assert_eq!(check_view(FILE_MAP_COPY, all, ro), Ok(Page::WriteCopy));
+        assert_eq!(check_view(FILE_MAP_READ, all, ro), Ok(Page::ReadOnly));
+        assert_eq!(check_view(0, all, ro), Ok(Page::NoAccess));
+        assert_eq!(
+            check_view(FILE_MAP_WRITE, all, Some(Page::WriteCopy)),
+            Err(err::INVALID_PARAMETER)
+        );
+        assert_eq!(
+            check_view(FILE_MAP_COPY | FILE_MAP_EXECUTE, all, Some(Page::ReadWrite)),
+            Err(err::INVALID_PARAMETER)
+        );
+        assert_eq!(
+            check_view(
+                FILE_MAP_WRITE | FILE_MAP_EXECUTE,
+                all,
+                Some(Page::ExecuteReadWrite)
+            ),
+            Ok(Page::ExecuteReadWrite)
+        );
+        assert_eq!(
+            check_view(FILE_MAP_WRITE, all, Some(Page::ExecuteWriteCopy)),
+            Err(err::INVALID_PARAMETER)
+        );
+        // The handle's rights are checked first.
+        assert_eq!(
+            check_view(FILE_MAP_WRITE, SECTION_MAP_READ, ro),
+            Err(err::ACCESS_DENIED)
+        );
+        // Unknown protection: the handle's rights only.
+        assert_eq!(check_view(FILE_MAP_WRITE, all, None), Ok(Page::ReadWrite));
+    }
+
+    #[test]
+    fn cache_modifiers_are_the_views_and_written_copies_read_write() {
+        assert_eq!(kept(PAGE_READONLY, PAGE_READWRITE), PAGE_READONLY);
+        assert_eq!(
+            kept(PAGE_READONLY | PAGE_NOCACHE, PAGE_READWRITE),
+            PAGE_READONLY
+        );
+        assert_eq!(
+            kept(PAGE_READONLY, PAGE_READWRITE | PAGE_NOCACHE),
+            PAGE_READONLY | PAGE_NOCACHE
+        );
+        assert_eq!(
+            kept(
+                PAGE_READWRITE | PAGE_GUARD | PAGE_WRITECOMBINE,
+                PAGE_READWRITE
+            ),
+            PAGE_READWRITE | PAGE_GUARD
+        );
+        assert_eq!(written(PAGE_WRITECOPY), PAGE_READWRITE);
+        assert_eq!(written(PAGE_EXECUTE_WRITECOPY), PAGE_EXECUTE_READWRITE);
+        assert_eq!(
+            written(PAGE_WRITECOPY | PAGE_NOCACHE),
+            PAGE_READWRITE | PAGE_NOCACHE
+        );
+        assert_eq!(written(PAGE_READONLY), PAGE_READONLY);
     }
 
     #[test]

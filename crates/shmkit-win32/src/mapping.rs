@@ -44,6 +44,28 @@ fn known_sections() -> std::sync::MutexGuard<'static, HashMap<String, Weak<Secti
     known
 }
 
+/// The sections of mappings opened by name that this process did not know (another
+/// process made them): their protection is not known here, so their views are checked
+/// against the handle's rights only.
+fn unknown_sections() -> std::sync::MutexGuard<'static, Vec<Weak<SectionState>>> {
+    static UNKNOWN: std::sync::OnceLock<Mutex<Vec<Weak<SectionState>>>> =
+        std::sync::OnceLock::new();
+    let mut unknown = UNKNOWN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    unknown.retain(|w| w.strong_count() > 0);
+    unknown
+}
+
+/// The protection the mapping of `state` was made with, when this process knows it.
+fn known_protection(state: &Arc<SectionState>) -> Option<Page> {
+    let unknown = unknown_sections()
+        .iter()
+        .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(state)));
+    (!unknown).then_some(state.section.page)
+}
+
 /// The state of the section `mapping` names: the one this process knows for its name,
 /// or a new one made of `section`.
 fn section_state(mapping: &Mapping, name: Option<&str>, section: Section) -> Arc<SectionState> {
@@ -92,7 +114,7 @@ fn create(
     };
     if section.image {
         // Images are mapped as the loader would, which this library does not do: a file
-        // that is not one is refused as Windows refuses it; so is memory (Wine).
+        // that is not one is refused as Windows refuses it, and so is memory.
         let image = backing.as_ref().is_some_and(|f| is_image(f.file()));
         return error::fail(if image {
             err::NOT_SUPPORTED
@@ -101,9 +123,9 @@ fn create(
         });
     }
     let mut options = Mapping::options();
-    // The library's object is read-write whenever its backing can be: handles, not the
-    // object, decide what a view may do (a handle duplicated with FILE_MAP_WRITE maps a
-    // read-write view of a PAGE_READONLY mapping, as in Wine).
+    // The library's object is read-write whenever its backing can be: the handle's
+    // rights and the section's protection decide what a view may do
+    // (access::check_view), not the object.
     let protection = if writable {
         Protection::ReadWrite
     } else {
@@ -207,7 +229,13 @@ fn open(desired: DWORD, inherit: BOOL, name: Option<String>) -> Result<HANDLE> {
         Err(e) => return Err(e.into()),
     };
     let section = SectionState::of_protection(mapping.protection());
+    let was_known = known_sections()
+        .get(&name)
+        .is_some_and(|w| w.strong_count() > 0);
     let state = section_state(&mapping, Some(&name), section);
+    if !was_known {
+        unknown_sections().push(Arc::downgrade(&state));
+    }
     let object = MappingObject { mapping, state };
     Ok(handles::insert_with_access(
         Object::Mapping(Arc::new(object)),
@@ -218,10 +246,11 @@ fn open(desired: DWORD, inherit: BOOL, name: Option<String>) -> Result<HANDLE> {
 
 /// `OpenFileMappingA`: opens the mapping object `name` with `dwDesiredAccess`;
 /// `ERROR_FILE_NOT_FOUND` when there is none, `ERROR_INVALID_PARAMETER` for a NULL name.
-/// The handle's access decides its views (see `MapViewOfFile`): `FILE_MAP_WRITE` for
-/// read-write ones, `FILE_MAP_READ` for the others, `SECTION_MAP_EXECUTE` too for
-/// executable ones; `FILE_MAP_COPY` alone stands for `FILE_MAP_READ`. Access 0 opens a
-/// handle that maps nothing (Wine; Windows refuses it with `ERROR_ACCESS_DENIED`).
+/// The handle's access decides its views, within the mapping's protection (see
+/// `MapViewOfFile`): `FILE_MAP_WRITE` for read-write ones, `FILE_MAP_READ` for the
+/// others, `SECTION_MAP_EXECUTE` too for executable ones; `FILE_MAP_COPY` alone stands
+/// for `FILE_MAP_READ`. Access 0 opens a handle that maps nothing (Wine; no conformance
+/// test records Windows' answer).
 ///
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
@@ -255,7 +284,8 @@ fn map(
     len: usize,
 ) -> Result<*mut c_void> {
     let (mapping, granted) = handles::mapping(h)?;
-    let page = access::check_view(desired, granted).map_err(error::Win32Error)?;
+    let protection = known_protection(&mapping.state);
+    let page = access::check_view(desired, granted, protection).map_err(error::Win32Error)?;
     let core_access = if page.writes_shared() {
         Access::ReadWrite
     } else if page.copies() {
@@ -274,8 +304,10 @@ fn map(
 /// read-write, exactly `FILE_MAP_COPY` copy-on-write, `FILE_MAP_READ` read-only, and
 /// `FILE_MAP_EXECUTE` adds execute; none of these maps a no-access view. The handle
 /// needs `FILE_MAP_WRITE` for a read-write view, `FILE_MAP_READ` for the others and
-/// `SECTION_MAP_EXECUTE` too for an executable one; the mapping must be read-write for a
-/// read-write view and executable for an executable one (`ERROR_ACCESS_DENIED`).
+/// `SECTION_MAP_EXECUTE` too for an executable one (`ERROR_ACCESS_DENIED`); the
+/// mapping must be read-write for a read-write view and executable for an executable
+/// one (`ERROR_INVALID_PARAMETER`, as Windows says for a handle opened or duplicated
+/// with more rights than its mapping's protection gives; Wine 8 maps such views).
 /// Returns the view's base address, NULL on failure. The view stays valid after its
 /// handle closes.
 #[no_mangle]

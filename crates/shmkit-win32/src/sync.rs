@@ -48,8 +48,9 @@ fn create<T>(
 }
 
 /// Opens a sync object by name: the handle is granted `desired` (generic rights mapped
-/// to the kind's own). Access 0 opens a handle that can do nothing (Wine; Windows
-/// refuses it with `ERROR_ACCESS_DENIED`).
+/// to the kind's own). A mutex is refused access 0 and rights it does not have, as
+/// Windows refuses them (`access::open_refused`); an event or a semaphore opened with
+/// access 0 is a handle that can do nothing (Wine).
 fn open<T>(
     desired: DWORD,
     inherit: BOOL,
@@ -61,6 +62,9 @@ fn open<T>(
         return error::fail(err::INVALID_PARAMETER);
     };
     let object = wrap(Arc::new(open(&name)?));
+    if let Some(e) = access::open_refused(object.class(), desired) {
+        return error::fail(e);
+    }
     let access = access::granted(object.class(), desired);
     Ok(handles::insert_with_access(object, inherit != 0, access))
 }
@@ -193,7 +197,9 @@ pub unsafe extern "C" fn CreateMutexW(
 }
 
 /// `OpenMutexA`: opens the mutex `name`; `ERROR_FILE_NOT_FOUND` when there is none,
-/// `ERROR_INVALID_PARAMETER` for a NULL name.
+/// `ERROR_INVALID_PARAMETER` for a NULL name; `ERROR_ACCESS_DENIED` for access 0 or a
+/// right a mutex does not have, `ERROR_PRIVILEGE_NOT_HELD` for
+/// `ACCESS_SYSTEM_SECURITY`, as on Windows (Wine 8 opens the mutex).
 ///
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.

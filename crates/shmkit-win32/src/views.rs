@@ -66,9 +66,48 @@ fn prot_of(protect: DWORD, view: Page) -> i32 {
     prot
 }
 
+/// Whether the page at `addr` (of a copy-on-write view) holds a private copy: it was
+/// written since it was mapped. /proc/self/pagemap tells: a page present or swapped out
+/// that is not a page of the object's file (bit 61) is the view's own. Unknown (false)
+/// when the map cannot be read.
+fn copied(addr: usize) -> bool {
+    use std::os::unix::fs::FileExt;
+    // Opened each time: a descriptor kept open would still name this process in a child
+    // forked from it.
+    let Ok(map) = std::fs::File::open("/proc/self/pagemap") else {
+        return false;
+    };
+    let mut entry = [0u8; 8];
+    if map
+        .read_exact_at(&mut entry, (addr / page_size() * 8) as u64)
+        .is_err()
+    {
+        return false;
+    }
+    let entry = u64::from_le_bytes(entry);
+    let (present, swapped, file) = (entry >> 63 & 1, entry >> 62 & 1, entry >> 61 & 1);
+    (present == 1 || swapped == 1) && file == 0
+}
+
 impl ViewEntry {
     fn base(&self) -> usize {
         self.view.as_ptr() as usize
+    }
+
+    /// What page `i` (committed) reports: its protection, or for a write-copy page of a
+    /// copy-on-write view that was written, the read-write protection of its private
+    /// copy (as Windows reports it).
+    fn reported(&self, i: usize) -> DWORD {
+        let protect = self.protect[i];
+        let copy = matches!(
+            protect & 0xFF,
+            access::PAGE_WRITECOPY | access::PAGE_EXECUTE_WRITECOPY
+        );
+        if copy && self.page.copies() && copied(self.base() + i * page_size()) {
+            access::written(protect)
+        } else {
+            protect
+        }
     }
 
     fn pages(&self) -> usize {
@@ -188,7 +227,7 @@ fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
             .unwrap_or_else(|p| p.into_inner());
         let describe = |i: usize| {
             if entry.committed(&committed, i) {
-                (MEM_COMMIT, entry.protect[i])
+                (MEM_COMMIT, entry.reported(i))
             } else {
                 (MEM_RESERVE, 0)
             }
@@ -246,8 +285,9 @@ fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
 /// (`AllocationBase`) and protection when mapped (`AllocationProtect`, with
 /// `PAGE_NOCACHE` for a `SEC_NOCACHE` mapping), the page holding `addr` (`BaseAddress`),
 /// and from there the run of pages in the same state (`RegionSize`): `MEM_COMMIT` with
-/// their protection, or `MEM_RESERVE` with 0 for the pages of a `SEC_RESERVE` mapping
-/// not yet committed; `MEM_MAPPED`. Other memory is described from the system's map
+/// their protection (a write-copy page of a copy-on-write view that was written reports
+/// `PAGE_READWRITE`, or `PAGE_EXECUTE_READWRITE`, as on Windows), or `MEM_RESERVE` with
+/// 0 for the pages of a `SEC_RESERVE` mapping not yet committed; `MEM_MAPPED`. Other memory is described from the system's map
 /// (`MEM_PRIVATE`, or `MEM_FREE` where nothing is mapped). Returns the bytes written, 0
 /// on failure (`ERROR_BAD_LENGTH` for a buffer too small).
 ///
@@ -315,7 +355,7 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
     let state = entry.state.clone();
     let mut committed = state.committed.lock().unwrap_or_else(|p| p.into_inner());
     for i in from..to {
-        entry.protect[i] = access::kept(protect);
+        entry.protect[i] = access::kept(protect, entry.alloc_protect);
     }
     let first = entry.first_page;
     for i in from..to {
@@ -377,9 +417,9 @@ fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Re
     if !access::may_protect(mapping, entry.page, new) {
         return error::fail(err::INVALID_PARAMETER);
     }
-    let before = entry.protect[from];
+    let before = entry.reported(from);
     for i in from..to {
-        entry.protect[i] = access::kept(protect);
+        entry.protect[i] = access::kept(protect, entry.alloc_protect);
     }
     entry.apply(&committed, from, to)?;
     // SAFETY: non-NULL (checked) and writable, by the function's contract.
@@ -394,8 +434,10 @@ fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Re
 /// (the view's own always; otherwise nothing more than both allow; nothing else on a
 /// no-access view), else `ERROR_INVALID_PARAMETER`; `lpflOldProtect` NULL is
 /// `ERROR_NOACCESS`. `PAGE_GUARD` is kept and reported (a guard page is not armed:
-/// touching it is an ordinary access); `PAGE_NOCACHE` and `PAGE_WRITECOMBINE` are
-/// dropped, as in Wine. Write-copy on a shared view only reads.
+/// touching it is an ordinary access); `PAGE_NOCACHE` and `PAGE_WRITECOMBINE` are the
+/// view's: those asked for are dropped, a `SEC_NOCACHE` view's pages keep
+/// `PAGE_NOCACHE`. Write-copy on a shared view only reads. The old protection of a
+/// write-copy page that was written is read-write (its private copy's).
 ///
 /// # Safety
 /// `old` is NULL or points to a writable DWORD.

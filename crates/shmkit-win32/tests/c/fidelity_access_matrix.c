@@ -6,12 +6,22 @@
  * VirtualQuery says of the view, or "error N" (GetLastError). The lane runs it natively
  * and under Wine and requires the two transcripts to agree cell for cell.
  *
+ * Two kinds of cell are known departures of Wine 8 (fidelity_wine.h): an execute
+ * protection over a file handle without FILE_EXECUTE ("file-execute": Windows refuses
+ * the mapping, Wine makes it; the views of such a mapping are not tried), and a view
+ * that the handle's rights allow but the mapping's protection does not
+ * ("section-protection": Windows refuses it with 87, Wine maps it, or for a writable view
+ * over a file opened without write access says ERROR_ACCESS_DENIED). Their lines state
+ * the Windows outcome, which the library must give natively and Wine its own.
+ *
  * Usage: fidelity_access_matrix SUFFIX  (SUFFIX makes every name unique to the run)
  * Exit status: 0 (the cells are compared, not judged here); 1 when the setup fails.
  */
 #include <windows.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "fidelity_wine.h"
 
 struct named {
     DWORD value;
@@ -214,6 +224,104 @@ static HANDLE open_data(DWORD access) {
                        NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
 }
 
+/* The protection an execute protection is without execute; 0 for the others. */
+static DWORD without_execute(DWORD protect) {
+    switch (protect) {
+    case PAGE_EXECUTE_READ: return PAGE_READONLY;
+    case PAGE_EXECUTE_READWRITE: return PAGE_READWRITE;
+    case PAGE_EXECUTE_WRITECOPY: return PAGE_WRITECOPY;
+    default: return 0;
+    }
+}
+
+static HANDLE create_mapping(const struct named *backing, DWORD flags, HANDLE *file);
+
+/* Whether CreateFileMapping of `backing` with `protect | sec` is the "file-execute"
+ * departure: an execute protection over a file handle without FILE_EXECUTE, where the
+ * same mapping without execute is made (Wine 8 asks no more than that; Windows asks
+ * FILE_EXECUTE too). */
+static int create_departs(const struct named *backing, DWORD protect, DWORD sec) {
+    HANDLE file, h;
+    int made;
+    if (backing->value == 0 || (backing->value & (GENERIC_EXECUTE | GENERIC_ALL | FILE_EXECUTE)))
+        return 0;
+    if (!without_execute(protect)) return 0;
+    h = create_mapping(backing, without_execute(protect) | sec, &file);
+    made = h != NULL;
+    if (h) CloseHandle(h);
+    if (file != INVALID_HANDLE_VALUE) CloseHandle(file);
+    return made;
+}
+
+/* What a page protection lets a page do: read 1, write through 2, execute 4
+ * (write-copy counts as read). */
+static DWORD abilities(DWORD protect) {
+    switch (protect) {
+    case PAGE_READONLY:
+    case PAGE_WRITECOPY: return 1;
+    case PAGE_READWRITE: return 3;
+    case PAGE_EXECUTE:
+    case PAGE_EXECUTE_READ:
+    case PAGE_EXECUTE_WRITECOPY: return 5;
+    case PAGE_EXECUTE_READWRITE: return 7;
+    default: return 0;
+    }
+}
+
+/* The protection of a view asked for with `access` (as Windows gives it). */
+static DWORD view_protect(DWORD access) {
+    BOOL exec = (access & FILE_MAP_EXECUTE) != 0;
+    access &= ~FILE_MAP_EXECUTE;
+    if (access == FILE_MAP_COPY) return exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
+    if (access & FILE_MAP_WRITE) return exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
+    if (access & FILE_MAP_READ) return exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
+    return PAGE_NOACCESS;
+}
+
+/* Whether the backing may be written: memory, or the file opened with write access. */
+static int file_writes(const struct named *backing) {
+    return backing->value == 0 ||
+           (backing->value & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA)) != 0;
+}
+
+/* The section rights of a handle duplicated (or, `opened`, opened) with `access`. */
+static DWORD section_rights(DWORD access, int opened) {
+    DWORD a = access & 0x0FFFFFFF;
+    if (opened && access == FILE_MAP_COPY) return SECTION_MAP_READ;
+    if (access & GENERIC_READ) a |= SECTION_QUERY | SECTION_MAP_READ;
+    if (access & GENERIC_WRITE) a |= SECTION_MAP_WRITE;
+    if (access & GENERIC_EXECUTE) a |= SECTION_MAP_EXECUTE;
+    if (access & GENERIC_ALL) a |= SECTION_ALL_ACCESS;
+    return a;
+}
+
+/* Whether MapViewOfFile with `view` through a handle duplicated or opened with
+ * `handle` access, of a mapping of `protect`, is the "section-protection" departure: the
+ * handle has the rights the view needs, the mapping's protection does not allow it. */
+static int view_departs(DWORD protect, DWORD handle, int opened, DWORD view) {
+    DWORD page = view_protect(view), rights = section_rights(handle, opened);
+    DWORD needed = (abilities(page) & 2) ? SECTION_MAP_WRITE : SECTION_MAP_READ;
+    if (abilities(page) & 4) needed |= SECTION_MAP_EXECUTE;
+    return (rights & needed) == needed && (abilities(page) & abilities(protect)) != abilities(page);
+}
+
+/* A view cell that is the "section-protection" departure: Windows says 87; Wine 8 maps
+ * the view, or says ERROR_ACCESS_DENIED for a writable one over a file opened without
+ * write access (`file_writes` 0). */
+static void departing_view(void *p, DWORD view, int file_writes) {
+    const char *wine = (abilities(view_protect(view)) & 2) && !file_writes ? "error 5" : "ok";
+    char got[32];
+    cells++;
+    if (p) {
+        strcpy_s(got, sizeof got, "ok");
+        UnmapViewOfFile(p);
+    } else {
+        sprintf_s(got, sizeof got, "error %u", (unsigned)GetLastError());
+    }
+    wine_departs("section-protection", got, "error 87", wine);
+    fflush(stdout);
+}
+
 /* CreateFileMapping of `backing` with `flags`: the mapping, or NULL. */
 static HANDLE create_mapping(const struct named *backing, DWORD flags, HANDLE *file) {
     *file = INVALID_HANDLE_VALUE;
@@ -237,12 +345,22 @@ static void creates(void) {
             for (s = 0; s < N(secs); s++) {
                 HANDLE file, h;
                 DWORD e;
+                int departs = create_departs(&backings[b], protects[p].value, secs[s].value);
                 SetLastError(0xdeadbeef);
                 h = create_mapping(&backings[b], protects[p].value | secs[s].value, &file);
                 e = GetLastError();
                 cells++;
                 printf("create %s protect=%s sec=%s: ", backings[b].name, protects[p].name, secs[s].name);
-                if (h) {
+                if (departs) {
+                    char got[32];
+                    if (h) {
+                        strcpy_s(got, sizeof got, "ok");
+                        CloseHandle(h);
+                    } else {
+                        sprintf_s(got, sizeof got, "error %u", (unsigned)e);
+                    }
+                    wine_departs("file-execute", got, "error 5", "ok");
+                } else if (h) {
                     printf("ok\n");
                     CloseHandle(h);
                 } else {
@@ -270,6 +388,7 @@ static void views(void) {
                 if (backings[b].value != 0 && sec != 0 && sec != SEC_COMMIT && sec != SEC_RESERVE &&
                     sec != (SEC_COMMIT | SEC_NOCACHE) && sec != (SEC_COMMIT | SEC_WRITECOMBINE))
                     continue;
+                if (create_departs(&backings[b], protects[p].value, sec)) continue;
                 h = create_mapping(&backings[b], protects[p].value | sec, &file);
                 if (!h) {
                     if (file != INVALID_HANDLE_VALUE) CloseHandle(file);
@@ -296,7 +415,12 @@ static void views(void) {
                             printf("view %s protect=%s sec=%s handle=%s view=%s: ", backings[b].name,
                                    protects[p].name, secs[s].name, handle_accesses[a].name,
                                    view_accesses[v].name);
-                            outcome_of_map(MapViewOfFile(dup, view_accesses[v].value, 0, 0, 0));
+                            if (view_departs(protects[p].value, handle_accesses[a].value, 0,
+                                             view_accesses[v].value))
+                                departing_view(MapViewOfFile(dup, view_accesses[v].value, 0, 0, 0),
+                                               view_accesses[v].value, file_writes(&backings[b]));
+                            else
+                                outcome_of_map(MapViewOfFile(dup, view_accesses[v].value, 0, 0, 0));
                         }
                         CloseHandle(dup);
                     }
@@ -342,7 +466,10 @@ static void opens(void) {
             for (v = 0; v < N(view_accesses); v++) {
                 printf("view open protect=%s handle=%s view=%s: ", created[c].name,
                        handle_accesses[a].name, view_accesses[v].name);
-                outcome_of_map(MapViewOfFile(o, view_accesses[v].value, 0, 0, 0));
+                if (view_departs(created[c].value, handle_accesses[a].value, 1, view_accesses[v].value))
+                    departing_view(MapViewOfFile(o, view_accesses[v].value, 0, 0, 0), view_accesses[v].value, 1);
+                else
+                    outcome_of_map(MapViewOfFile(o, view_accesses[v].value, 0, 0, 0));
             }
             CloseHandle(o);
         }

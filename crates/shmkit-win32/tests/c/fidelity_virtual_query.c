@@ -7,12 +7,19 @@
  * printed as offsets from the view's base. The lane runs it natively and under Wine and
  * requires the transcripts to agree. No reserved or no-access page is ever touched.
  *
+ * What a write-copy page reports once written is a known departure of Wine 8
+ * ("written-copy" in fidelity_wine.h): Windows reports the private copy read-write, Wine
+ * keeps write-copy. Those lines state the Windows outcome, which the library must give
+ * natively and Wine its own.
+ *
  * Usage: fidelity_virtual_query SUFFIX
  * Exit status: 0; 1 when the setup fails.
  */
 #include <windows.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "fidelity_wine.h"
 
 #ifndef MEM_DECOMMIT
 #define MEM_DECOMMIT 0x4000
@@ -77,22 +84,39 @@ static const char *type_name(DWORD t) {
     }
 }
 
-/* "label: query +OFFSET" and what VirtualQuery says there, offsets from `base`. */
-static void query(const char *label, char *base, size_t offset) {
+/* What VirtualQuery says at `base + offset`, offsets from `base`, into `buf`. */
+static const char *describe(char *buf, size_t size, char *base, size_t offset) {
     MEMORY_BASIC_INFORMATION mbi;
     char prot[64], aprot[64];
     SIZE_T n;
     memset(&mbi, 0, sizeof mbi);
     n = VirtualQuery(base + offset, &mbi, sizeof mbi);
-    printf("%s: query +0x%x: ", label, (unsigned)offset);
     if (n != sizeof mbi) {
-        printf("error %u\n", (unsigned)GetLastError());
-        return;
+        sprintf_s(buf, size, "error %u", (unsigned)GetLastError());
+        return buf;
     }
-    printf("BaseAddress=+0x%x AllocationBase=%s Protect=%s AllocationProtect=%s State=%s Type=%s RegionSize=0x%x\n",
-           (unsigned)((char *)mbi.BaseAddress - base), mbi.AllocationBase == base ? "view" : "other",
-           protect_name(mbi.Protect, prot, sizeof prot), protect_name(mbi.AllocationProtect, aprot, sizeof aprot),
-           state_name(mbi.State), type_name(mbi.Type), (unsigned)mbi.RegionSize);
+    sprintf_s(buf, size, "BaseAddress=+0x%x AllocationBase=%s Protect=%s AllocationProtect=%s State=%s Type=%s RegionSize=0x%x",
+              (unsigned)((char *)mbi.BaseAddress - base), mbi.AllocationBase == base ? "view" : "other",
+              protect_name(mbi.Protect, prot, sizeof prot), protect_name(mbi.AllocationProtect, aprot, sizeof aprot),
+              state_name(mbi.State), type_name(mbi.Type), (unsigned)mbi.RegionSize);
+    return buf;
+}
+
+/* "label: query +OFFSET" and what VirtualQuery says there, offsets from `base`. */
+static void query(const char *label, char *base, size_t offset) {
+    char buf[256];
+    describe(buf, sizeof buf, base, offset);
+    printf("%s: query +0x%x: %s\n", label, (unsigned)offset, buf);
+}
+
+/* The same, for a case where Wine 8 departs: `windows` is what Windows says there,
+ * `wine` what Wine says. */
+static void query_departing(const char *label, char *base, size_t offset, const char *id,
+                            const char *windows, const char *wine) {
+    char buf[256];
+    describe(buf, sizeof buf, base, offset);
+    printf("%s: query +0x%x: ", label, (unsigned)offset);
+    wine_departs(id, buf, windows, wine);
 }
 
 static void print_ptr_result(const char *label, void *got, void *want) {
@@ -411,10 +435,13 @@ static void shapes(void) {
     DeleteFileA(path);
 }
 
-/* Copy-on-write views keep their writes; shared views see each other's. */
+/* Copy-on-write views keep their writes; shared views see each other's. What a
+ * written write-copy page reports. */
 static void copies(void) {
     HANDLE m = memory_mapping(PAGE_READWRITE, 0x10000);
     char *shared, *other, *copy;
+    DWORD old = 0;
+    char oldname[64], got[80];
     if (!m) return;
     shared = MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, 0);
     other = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
@@ -423,18 +450,110 @@ static void copies(void) {
         printf("setup: copies: error %u\n", (unsigned)GetLastError());
         return;
     }
+    query("copy view before a write", copy, 0);
     shared[0] = 1;
     printf("copy: a shared write is seen by the read view: %d, by the copy view: %d\n", other[0], copy[0]);
+    query("copy view after a shared write", copy, 0);
     copy[0] = 2;
     copy[1] = 3;
     printf("copy: a copy write stays in the copy view: shared %d %d, copy %d %d\n", shared[0], shared[1],
            copy[0], copy[1]);
-    query("copy view after a write", copy, 0);
+    query_departing("copy view after a write", copy, 0, "written-copy",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=READWRITE AllocationProtect=WRITECOPY "
+                    "State=COMMIT Type=MAPPED RegionSize=0x1000",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=WRITECOPY AllocationProtect=WRITECOPY "
+                    "State=COMMIT Type=MAPPED RegionSize=0x10000");
+    query("copy view after a write", copy, 0x1000);
     shared[PAGE] = 4;
     printf("copy: a shared write to a page the copy view has not written: %d\n", copy[PAGE]);
+    query("copy view after a shared write to a page it has not written", copy, 0x1000);
+
+    /* VirtualProtect of the written page: its old protection is its copy's. */
+    printf("copy VirtualProtect of the written page READONLY: ");
+    if (VirtualProtect(copy, PAGE, PAGE_READONLY, &old)) {
+        sprintf_s(got, sizeof got, "ok old=%s", protect_name(old, oldname, sizeof oldname));
+        wine_departs("written-copy", got, "ok old=READWRITE", "ok old=WRITECOPY");
+    } else {
+        printf("error %u\n", (unsigned)GetLastError());
+    }
+    query("copy view after VirtualProtect READONLY", copy, 0);
+    printf("copy: the written page still holds: %d %d\n", copy[0], copy[1]);
+    printf("copy VirtualProtect of the written page WRITECOPY: ");
+    if (VirtualProtect(copy, PAGE, PAGE_WRITECOPY, &old)) {
+        printf("ok old=%s\n", protect_name(old, oldname, sizeof oldname));
+    } else {
+        printf("error %u\n", (unsigned)GetLastError());
+    }
+    query_departing("copy view after VirtualProtect WRITECOPY", copy, 0, "written-copy",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=READWRITE AllocationProtect=WRITECOPY "
+                    "State=COMMIT Type=MAPPED RegionSize=0x1000",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=WRITECOPY AllocationProtect=WRITECOPY "
+                    "State=COMMIT Type=MAPPED RegionSize=0x10000");
     UnmapViewOfFile(shared);
     UnmapViewOfFile(other);
     UnmapViewOfFile(copy);
+    CloseHandle(m);
+
+    /* Execute-write-copy. */
+    m = memory_mapping(PAGE_EXECUTE_READWRITE, 0x10000);
+    if (!m) {
+        printf("setup: copies execute mapping: error %u\n", (unsigned)GetLastError());
+        return;
+    }
+    copy = MapViewOfFile(m, FILE_MAP_COPY | FILE_MAP_EXECUTE, 0, 0, 0);
+    if (!copy) {
+        printf("setup: copies execute view: error %u\n", (unsigned)GetLastError());
+        CloseHandle(m);
+        return;
+    }
+    query("execute copy view before a write", copy, 0);
+    copy[PAGE] = 5;
+    query_departing("execute copy view after a write to its second page", copy, 0, "written-copy",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=EXECUTE_WRITECOPY "
+                    "AllocationProtect=EXECUTE_WRITECOPY State=COMMIT Type=MAPPED RegionSize=0x1000",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=EXECUTE_WRITECOPY "
+                    "AllocationProtect=EXECUTE_WRITECOPY State=COMMIT Type=MAPPED RegionSize=0x10000");
+    query_departing("execute copy view after a write to its second page", copy, PAGE, "written-copy",
+                    "BaseAddress=+0x1000 AllocationBase=view Protect=EXECUTE_READWRITE "
+                    "AllocationProtect=EXECUTE_WRITECOPY State=COMMIT Type=MAPPED RegionSize=0x1000",
+                    "BaseAddress=+0x1000 AllocationBase=view Protect=EXECUTE_WRITECOPY "
+                    "AllocationProtect=EXECUTE_WRITECOPY State=COMMIT Type=MAPPED RegionSize=0xf000");
+    UnmapViewOfFile(copy);
+    CloseHandle(m);
+}
+
+/* A SEC_NOCACHE view's pages keep PAGE_NOCACHE through VirtualAlloc and VirtualProtect. */
+static void nocache(void) {
+    HANDLE m = memory_mapping(PAGE_READWRITE | SEC_RESERVE | SEC_NOCACHE, 0x10000);
+    char *v;
+    void *p;
+    DWORD old = 0;
+    char oldname[64];
+    if (!m) {
+        printf("setup: nocache mapping: error %u\n", (unsigned)GetLastError());
+        return;
+    }
+    v = MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, 0);
+    if (!v) {
+        printf("setup: nocache view: error %u\n", (unsigned)GetLastError());
+        CloseHandle(m);
+        return;
+    }
+    query("nocache fresh", v, 0);
+    p = VirtualAlloc(v, 0x2000, MEM_COMMIT, PAGE_READONLY);
+    print_ptr_result("nocache commit 0x2000 READONLY", p, v);
+    query("nocache after commit", v, 0);
+    p = VirtualAlloc(v + 0x2000, 0x1000, MEM_COMMIT, PAGE_READWRITE | PAGE_NOCACHE);
+    print_ptr_result("nocache commit +0x2000 READWRITE|NOCACHE", p, v + 0x2000);
+    query("nocache after commit", v, 0x2000);
+    printf("nocache VirtualProtect READWRITE: ");
+    if (VirtualProtect(v, 0x1000, PAGE_READWRITE, &old)) {
+        printf("ok old=%s\n", protect_name(old, oldname, sizeof oldname));
+    } else {
+        printf("error %u\n", (unsigned)GetLastError());
+    }
+    query("nocache after VirtualProtect", v, 0);
+    UnmapViewOfFile(v);
     CloseHandle(m);
 }
 
@@ -449,5 +568,6 @@ int main(int argc, char *argv[]) {
     protections();
     shapes();
     copies();
+    nocache();
     return 0;
 }
