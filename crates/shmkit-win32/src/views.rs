@@ -47,8 +47,8 @@ pub(crate) fn page_size() -> usize {
 }
 
 /// The Linux protection of pages of `protect` in a view mapped with `view` protection:
-/// write-copy pages are writable only in a copy-on-write view (a shared view keeps
-/// them read-only: its writes would reach the object).
+/// write-copy pages are writable only in a copy-on-write view (in a shared or read-only
+/// view they are read-only until their first write gives them a private copy: `cow`).
 fn prot_of(protect: DWORD, view: Page) -> i32 {
     let Ok((page, _)) = access::parse_page(protect) else {
         return libc::PROT_NONE;
@@ -64,6 +64,191 @@ fn prot_of(protect: DWORD, view: Page) -> i32 {
         prot |= libc::PROT_EXEC;
     }
     prot
+}
+
+/// Write-copy pages of views that are not copy-on-write (a shared or read-only view whose
+/// pages `VirtualProtect` or `VirtualAlloc` made write-copy), as Windows has them: the
+/// page reads the object until it is first written; that write gives the view a private
+/// copy of it, which the write then changes (the object is untouched).
+///
+/// Linux side: such a page is mapped read-only, and registered here. A SIGSEGV on a
+/// registered page maps a private copy of it in its place (a new anonymous page, the
+/// bytes copied, `mremap` over the page: async-signal-safe calls only) and returns, so
+/// the write runs again on the copy. Any other SIGSEGV goes to the action installed
+/// before (or the default one, which ends the process), as if this handler did not exist.
+mod cow {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+
+    /// Pages registered at once, at most (more are left read-only).
+    const SLOTS: usize = 4096;
+    /// Flags in a slot's low bits (the page address is page-aligned).
+    const EXEC: usize = 1;
+    const BUSY: usize = 2;
+    const DONE: usize = 4;
+    const FLAGS: usize = EXEC | BUSY | DONE;
+
+    static PAGES: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+    static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
+    static PAGE: AtomicUsize = AtomicUsize::new(4096);
+
+    fn install() {
+        PREVIOUS.get_or_init(|| {
+            PAGE.store(super::page_size(), Ordering::Relaxed);
+            // SAFETY: `sigaction` with a zeroed, then filled, action struct; the handler
+            // reads atomics and makes async-signal-safe calls only.
+            unsafe {
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = handler
+                    as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+                    as usize;
+                new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut new.sa_mask);
+                let mut old: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(libc::SIGSEGV, &new, &mut old);
+                old
+            }
+        });
+    }
+
+    /// Registers the page at `page` (mapped read-only) as write-copy: its first write
+    /// makes a private copy, executable when `exec`. False when no slot is free.
+    pub(super) fn register(page: usize, exec: bool) -> bool {
+        install();
+        let value = page | if exec { EXEC } else { 0 };
+        unregister(page, page + 1);
+        for slot in &PAGES {
+            if slot
+                .compare_exchange(0, value, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Forgets the pages of `start..end` (their protection changed, or they are
+    /// unmapped).
+    pub(super) fn unregister(start: usize, end: usize) {
+        for slot in &PAGES {
+            loop {
+                let v = slot.load(Ordering::Acquire);
+                let page = v & !FLAGS;
+                if v == 0 || page < start || page >= end {
+                    break;
+                }
+                if v & BUSY != 0 {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                if slot
+                    .compare_exchange(v, 0, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo for an SA_SIGINFO handler.
+        let addr = unsafe { (*info).si_addr() } as usize;
+        let size = PAGE.load(Ordering::Relaxed);
+        let page = addr & !(size - 1);
+        for slot in &PAGES {
+            let v = slot.load(Ordering::Acquire);
+            if v == 0 || v & !FLAGS != page {
+                continue;
+            }
+            if v & (BUSY | DONE) != 0 {
+                // Another thread is copying it, or has: the write runs again on the copy.
+                while slot.load(Ordering::Acquire) & BUSY != 0 {
+                    std::hint::spin_loop();
+                }
+                return;
+            }
+            if slot
+                .compare_exchange(v, v | BUSY, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                return;
+            }
+            let copied = copy_page(page, size, v & EXEC != 0);
+            slot.store(
+                if copied { (v & !BUSY) | DONE } else { v },
+                Ordering::Release,
+            );
+            if copied {
+                return;
+            }
+            break;
+        }
+        pass_on(sig, info, ctx);
+    }
+
+    /// Puts a private, writable copy of the page at `page` in its place.
+    fn copy_page(page: usize, size: usize, exec: bool) -> bool {
+        // SAFETY: a new anonymous page, filled from the registered page (mapped, readable)
+        // and moved over it; the view that holds the page unmaps it with the rest later.
+        unsafe {
+            let new = libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if new == libc::MAP_FAILED {
+                return false;
+            }
+            std::ptr::copy_nonoverlapping(page as *const u8, new.cast::<u8>(), size);
+            let prot = libc::PROT_READ | libc::PROT_WRITE | if exec { libc::PROT_EXEC } else { 0 };
+            if libc::mprotect(new, size, prot) != 0 {
+                libc::munmap(new, size);
+                return false;
+            }
+            let moved = libc::mremap(
+                new,
+                size,
+                size,
+                libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
+                page as *mut libc::c_void,
+            );
+            if moved == libc::MAP_FAILED {
+                libc::munmap(new, size);
+                return false;
+            }
+            true
+        }
+    }
+
+    /// Hands a fault that is not ours to the action installed before.
+    fn pass_on(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        let Some(prev) = PREVIOUS.get() else { return };
+        let action = prev.sa_sigaction;
+        if action == libc::SIG_DFL || action == libc::SIG_IGN {
+            // Restore it and return: the faulting instruction runs again and gets the
+            // default action (the end of the process), as without us.
+            // SAFETY: `prev` is an action the kernel gave us.
+            unsafe { libc::sigaction(sig, prev, std::ptr::null_mut()) };
+            return;
+        }
+        // SAFETY: calling the previous handler as the kernel would have, with the same
+        // arguments, according to its SA_SIGINFO flag.
+        unsafe {
+            if prev.sa_flags & libc::SA_SIGINFO != 0 {
+                let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    std::mem::transmute(action);
+                f(sig, info, ctx);
+            } else {
+                let f: extern "C" fn(libc::c_int) = std::mem::transmute(action);
+                f(sig);
+            }
+        }
+    }
 }
 
 /// Whether the page at `addr` (of a copy-on-write view) holds a private copy: it was
@@ -99,14 +284,30 @@ impl ViewEntry {
     /// copy (as Windows reports it).
     fn reported(&self, i: usize) -> DWORD {
         let protect = self.protect[i];
-        let copy = matches!(
-            protect & 0xFF,
-            access::PAGE_WRITECOPY | access::PAGE_EXECUTE_WRITECOPY
-        );
-        if copy && self.page.copies() && copied(self.base() + i * page_size()) {
+        if self.written_copy(i) {
             access::written(protect)
         } else {
             protect
+        }
+    }
+
+    /// Whether page `i` is write-copy and was written (holds its private copy).
+    fn written_copy(&self, i: usize) -> bool {
+        is_write_copy(self.protect[i]) && copied(self.base() + i * page_size())
+    }
+
+    /// Registers the write-copy pages of `from..to` of a view that is not copy-on-write
+    /// (and not yet copied) for a copy on their first write; forgets the others.
+    fn register_copies(&self, from: usize, to: usize) {
+        let page = page_size();
+        for i in from..to {
+            let at = self.base() + i * page;
+            if is_write_copy(self.protect[i]) && !self.page.copies() && !copied(at) {
+                let exec = self.protect[i] & 0xFF == access::PAGE_EXECUTE_WRITECOPY;
+                cow::register(at, exec);
+            } else {
+                cow::unregister(at, at + 1);
+            }
         }
     }
 
@@ -125,10 +326,13 @@ impl ViewEntry {
         let mut i = from;
         while i < to {
             let prot = |i: usize| {
-                if self.committed(committed, i) {
-                    prot_of(self.protect[i], self.page)
-                } else {
+                if !self.committed(committed, i) {
                     libc::PROT_NONE
+                } else if !self.page.copies() && self.written_copy(i) {
+                    // The private copy of a write-copy page of a shared view.
+                    prot_of(access::written(self.protect[i]), Page::ReadWrite)
+                } else {
+                    prot_of(self.protect[i], self.page)
                 }
             };
             let p = prot(i);
@@ -148,6 +352,21 @@ impl ViewEntry {
         }
         Ok(())
     }
+}
+
+impl Drop for ViewEntry {
+    fn drop(&mut self) {
+        // Its pages are unmapped with it: none may stay registered for a copy.
+        cow::unregister(self.base(), self.base() + self.view.len());
+    }
+}
+
+/// Whether `protect` is write-copy or execute-write-copy.
+fn is_write_copy(protect: DWORD) -> bool {
+    matches!(
+        protect & 0xFF,
+        access::PAGE_WRITECOPY | access::PAGE_EXECUTE_WRITECOPY
+    )
 }
 
 /// Registers a view just mapped, giving its pages the protection they report.
@@ -363,6 +582,7 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
             *c = true;
         }
     }
+    entry.register_copies(from, to);
     // Every view of the object in this process sees the pages committed.
     for other in t.views.values() {
         if Arc::ptr_eq(&other.state, &state) {
@@ -421,6 +641,7 @@ fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Re
     for i in from..to {
         entry.protect[i] = access::kept(protect, entry.alloc_protect);
     }
+    entry.register_copies(from, to);
     entry.apply(&committed, from, to)?;
     // SAFETY: non-NULL (checked) and writable, by the function's contract.
     unsafe { *old = before };
@@ -436,7 +657,9 @@ fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Re
 /// `ERROR_NOACCESS`. `PAGE_GUARD` is kept and reported (a guard page is not armed:
 /// touching it is an ordinary access); `PAGE_NOCACHE` and `PAGE_WRITECOMBINE` are the
 /// view's: those asked for are dropped, a `SEC_NOCACHE` view's pages keep
-/// `PAGE_NOCACHE`. Write-copy on a shared view only reads. The old protection of a
+/// `PAGE_NOCACHE`. A write-copy page of a shared or read-only view reads the object
+/// until its first write, which gives the view a private copy of it (the object and
+/// its other views do not see the write), as on Windows. The old protection of a
 /// write-copy page that was written is read-write (its private copy's).
 ///
 /// # Safety

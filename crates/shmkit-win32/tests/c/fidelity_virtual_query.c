@@ -9,8 +9,10 @@
  *
  * What a write-copy page reports once written is a known departure of Wine 8
  * ("written-copy" in fidelity_wine.h): Windows reports the private copy read-write, Wine
- * keeps write-copy. Those lines state the Windows outcome, which the library must give
- * natively and Wine its own.
+ * keeps write-copy; so is where the write to a write-copy page of a shared or read-only
+ * view goes ("shared-copy": Windows gives the view a private copy, Wine writes the
+ * mapping). Those lines state the Windows outcome, which the library must give natively
+ * and Wine its own.
  *
  * Usage: fidelity_virtual_query SUFFIX
  * Exit status: 0; 1 when the setup fails.
@@ -522,6 +524,54 @@ static void copies(void) {
     CloseHandle(m);
 }
 
+/* Write-copy pages of a shared and of a read-only view (VirtualProtect made them so):
+ * the first write gives the view a private copy. */
+static void shared_copies(void) {
+    HANDLE m = memory_mapping(PAGE_READWRITE, 0x10000);
+    char *shared, *other, *ro;
+    DWORD old = 0;
+    char got[80];
+    if (!m) return;
+    shared = MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, 0);
+    other = MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, 0);
+    ro = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
+    if (!shared || !other || !ro) {
+        printf("setup: shared copies: error %u\n", (unsigned)GetLastError());
+        return;
+    }
+    shared[0] = 1;
+    print_bool("shared view VirtualProtect of two pages WRITECOPY",
+               VirtualProtect(shared, 2 * PAGE, PAGE_WRITECOPY, &old));
+    query("shared view before a write", shared, 0);
+    printf("shared view reads the mapping: %d\n", shared[0]);
+    shared[0] = 7;
+    printf("shared view after a write to its write-copy page: ");
+    sprintf_s(got, sizeof got, "view %d, mapping %d", shared[0], other[0]);
+    wine_departs("shared-copy", got, "view 7, mapping 1", "view 7, mapping 7");
+    query_departing("shared view after a write", shared, 0, "written-copy",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=READWRITE AllocationProtect=READWRITE "
+                    "State=COMMIT Type=MAPPED RegionSize=0x1000",
+                    "BaseAddress=+0x0 AllocationBase=view Protect=WRITECOPY AllocationProtect=READWRITE "
+                    "State=COMMIT Type=MAPPED RegionSize=0x2000");
+    query("shared view after a write", shared, PAGE);
+    query("shared view after a write", shared, 2 * PAGE);
+
+    print_bool("read-only view VirtualProtect WRITECOPY", VirtualProtect(ro + 3 * PAGE, PAGE, PAGE_WRITECOPY, &old));
+    ro[3 * PAGE] = 5;
+    printf("read-only view after a write to its write-copy page: ");
+    sprintf_s(got, sizeof got, "view %d, mapping %d", ro[3 * PAGE], other[3 * PAGE]);
+    wine_departs("shared-copy", got, "view 5, mapping 0", "view 5, mapping 5");
+    query_departing("read-only view after a write", ro, 3 * PAGE, "written-copy",
+                    "BaseAddress=+0x3000 AllocationBase=view Protect=READWRITE AllocationProtect=READONLY "
+                    "State=COMMIT Type=MAPPED RegionSize=0x1000",
+                    "BaseAddress=+0x3000 AllocationBase=view Protect=WRITECOPY AllocationProtect=READONLY "
+                    "State=COMMIT Type=MAPPED RegionSize=0x1000");
+    UnmapViewOfFile(shared);
+    UnmapViewOfFile(other);
+    UnmapViewOfFile(ro);
+    CloseHandle(m);
+}
+
 /* A SEC_NOCACHE view's pages keep PAGE_NOCACHE through VirtualAlloc and VirtualProtect. */
 static void nocache(void) {
     HANDLE m = memory_mapping(PAGE_READWRITE | SEC_RESERVE | SEC_NOCACHE, 0x10000);
@@ -568,6 +618,7 @@ int main(int argc, char *argv[]) {
     protections();
     shapes();
     copies();
+    shared_copies();
     nocache();
     return 0;
 }

@@ -58,6 +58,12 @@ static const struct wine_departure wine_departures[] = {
      "it keeps reporting PAGE_WRITECOPY (PAGE_EXECUTE_WRITECOPY)",
      "Wine dlls/kernel32/tests/virtual.c, test_CreateFileMapping_protection and test_mapping "
      "(todo_wine)"},
+    {"shared-copy",
+     "a write to a page of a shared or read-only view that VirtualProtect made write-copy "
+     "gives the view a private copy: the mapping and its other views do not see it",
+     "the write reaches the mapping",
+     "Wine dlls/kernel32/tests/virtual.c, test_mappings: the file is not modified by "
+     "test_mapping's writes (todo_wine)"},
 };
 
 #define WINE_DEPARTURES (sizeof(wine_departures) / sizeof(wine_departures[0]))
