@@ -58,6 +58,25 @@ fn unknown_sections() -> std::sync::MutexGuard<'static, Vec<Weak<SectionState>>>
     unknown
 }
 
+/// The sections of file-backed mappings this process made.
+fn file_sections() -> std::sync::MutexGuard<'static, Vec<Weak<SectionState>>> {
+    static FILES: std::sync::OnceLock<Mutex<Vec<Weak<SectionState>>>> = std::sync::OnceLock::new();
+    let mut files = FILES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    files.retain(|w| w.strong_count() > 0);
+    files
+}
+
+/// Whether the mapping of `state` is backed by a file (one this process made, or one
+/// opened by name that it made).
+pub(crate) fn is_file_backed(state: &Arc<SectionState>) -> bool {
+    file_sections()
+        .iter()
+        .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(state)))
+}
+
 /// The protection the mapping of `state` was made with, when this process knows it.
 fn known_protection(state: &Arc<SectionState>) -> Option<Page> {
     let unknown = unknown_sections()
@@ -146,6 +165,9 @@ fn create(
     let mapping = options.create()?;
     let existed = mapping.already_existed();
     let state = section_state(&mapping, name.as_deref(), section);
+    if file_backed && !existed {
+        file_sections().push(Arc::downgrade(&state));
+    }
     let object = Arc::new(MappingObject { mapping, state });
     if let Some(backing) = &backing {
         crate::objects::note_backing(backing.file(), &object);

@@ -568,6 +568,10 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
     }
     let (new, _) = access::parse_page(protect).map_err(error::Win32Error)?;
     let entry = t.views.get_mut(&base).expect("the view was just found");
+    if crate::mapping::is_file_backed(&entry.state) {
+        // A file's pages are always committed; Windows refuses to commit them again.
+        return error::fail(err::ACCESS_DENIED);
+    }
     if !access::may_commit(entry.page, new) {
         return error::fail(err::INVALID_PARAMETER);
     }
@@ -600,7 +604,8 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
 /// `ERROR_INVALID_PARAMETER`); the range must lie in the view (`ERROR_INVALID_ADDRESS`,
 /// as `MEM_RESERVE` in a view is); 0 bytes is `ERROR_INVALID_PARAMETER`. Returns the
 /// first committed page. Private allocations (a NULL or non-view address) are not
-/// provided: `ERROR_NOT_SUPPORTED` for NULL, `ERROR_INVALID_ADDRESS` otherwise.
+/// provided: `ERROR_NOT_SUPPORTED` for NULL, `ERROR_INVALID_ADDRESS` otherwise. A view of
+/// a file-backed mapping is `ERROR_ACCESS_DENIED`, as on Windows.
 #[no_mangle]
 pub extern "C" fn VirtualAlloc(
     addr: *mut c_void,

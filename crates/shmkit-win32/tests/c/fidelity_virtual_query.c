@@ -420,6 +420,11 @@ static void shapes(void) {
         v = MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, 0);
         if (v) {
             query("shape file of 0x1800 bytes, SEC_RESERVE", v, 0);
+            print_ptr_result("shape file VirtualAlloc MEM_COMMIT READWRITE",
+                             VirtualAlloc(v, PAGE, MEM_COMMIT, PAGE_READWRITE), v);
+            print_ptr_result("shape file VirtualAlloc MEM_COMMIT READONLY",
+                             VirtualAlloc(v + PAGE, PAGE, MEM_COMMIT, PAGE_READONLY), v + PAGE);
+            query("shape file after VirtualAlloc", v, 0);
             UnmapViewOfFile(v);
         }
         CloseHandle(m);
@@ -429,6 +434,8 @@ static void shapes(void) {
         v = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
         if (v) {
             query("shape file, SEC_NOCACHE", v, 0);
+            print_ptr_result("shape file, SEC_NOCACHE, VirtualAlloc MEM_COMMIT READONLY",
+                             VirtualAlloc(v, PAGE, MEM_COMMIT, PAGE_READONLY), v);
             UnmapViewOfFile(v);
         }
         CloseHandle(m);
