@@ -182,24 +182,29 @@ pub(crate) const fn granted(class: Class, desired: DWORD) -> DWORD {
 
 /// Why opening an object of `class` by name for `desired` access is refused, if it is.
 ///
-/// A mutex, as Windows opens it: access 0 is `ERROR_ACCESS_DENIED`, and so is any right
-/// a mutex does not have (every bit but `MUTANT_QUERY_STATE`, the standard rights,
-/// `MAXIMUM_ALLOWED` and the generic rights); `ACCESS_SYSTEM_SECURITY` is
-/// `ERROR_PRIVILEGE_NOT_HELD`. Wine 8 opens every one of these.
+/// A mutex, an event or a semaphore, as Windows opens one (its object manager checks the
+/// access against the kind's rights before anything else): access 0 is
+/// `ERROR_ACCESS_DENIED`, and so is any right the kind does not have (every bit but its
+/// specific rights, the standard rights, `MAXIMUM_ALLOWED` and the generic rights);
+/// `ACCESS_SYSTEM_SECURITY` is `ERROR_PRIVILEGE_NOT_HELD`. Wine 8 opens every one of
+/// these. (Wine's conformance test of mutexes records Windows' answers for each bit.)
 ///
-/// Events, semaphores and mappings are opened for any access, 0 included (Wine; no
-/// conformance test records what Windows does with them).
+/// Mappings are opened for any access, 0 included, as Wine does.
 pub(crate) const fn open_refused(class: Class, desired: DWORD) -> Option<DWORD> {
-    const VALID: DWORD = MUTANT_ALL_ACCESS
-        | MAXIMUM_ALLOWED
-        | GENERIC_READ
-        | GENERIC_WRITE
-        | GENERIC_EXECUTE
-        | GENERIC_ALL;
-    match class {
-        Class::Mutex if desired & ACCESS_SYSTEM_SECURITY != 0 => Some(err::PRIVILEGE_NOT_HELD),
-        Class::Mutex if desired == 0 || desired & !VALID != 0 => Some(err::ACCESS_DENIED),
-        _ => None,
+    const GENERIC: DWORD =
+        MAXIMUM_ALLOWED | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL;
+    let all = match class {
+        Class::Mutex => MUTANT_ALL_ACCESS,
+        Class::Event => EVENT_ALL_ACCESS,
+        Class::Semaphore => SEMAPHORE_ALL_ACCESS,
+        _ => return None,
+    };
+    if desired & ACCESS_SYSTEM_SECURITY != 0 {
+        Some(err::PRIVILEGE_NOT_HELD)
+    } else if desired == 0 || desired & !(all | GENERIC) != 0 {
+        Some(err::ACCESS_DENIED)
+    } else {
+        None
     }
 }
 
@@ -630,9 +635,20 @@ mod tests {
             None
         );
         assert_eq!(open_refused(Class::Mutex, MAXIMUM_ALLOWED), None);
-        // Events, semaphores and mappings: as Wine, any access.
-        assert_eq!(open_refused(Class::Event, 0), None);
-        assert_eq!(open_refused(Class::Semaphore, 0x4), None);
+        // Events and semaphores by the same rule, with their own rights.
+        assert_eq!(open_refused(Class::Event, 0), Some(err::ACCESS_DENIED));
+        assert_eq!(open_refused(Class::Event, EVENT_ALL_ACCESS), None);
+        assert_eq!(open_refused(Class::Event, EVENT_MODIFY_STATE), None);
+        assert_eq!(
+            open_refused(Class::Semaphore, 0x4),
+            Some(err::ACCESS_DENIED)
+        );
+        assert_eq!(open_refused(Class::Semaphore, SEMAPHORE_MODIFY_STATE), None);
+        assert_eq!(
+            open_refused(Class::Semaphore, ACCESS_SYSTEM_SECURITY | SYNCHRONIZE),
+            Some(err::PRIVILEGE_NOT_HELD)
+        );
+        // Mappings: as Wine, any access.
         assert_eq!(open_refused(Class::Mapping, 0), None);
     }
 

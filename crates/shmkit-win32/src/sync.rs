@@ -48,9 +48,8 @@ fn create<T>(
 }
 
 /// Opens a sync object by name: the handle is granted `desired` (generic rights mapped
-/// to the kind's own). A mutex is refused access 0 and rights it does not have, as
-/// Windows refuses them (`access::open_refused`); an event or a semaphore opened with
-/// access 0 is a handle that can do nothing (Wine).
+/// to the kind's own). Access 0 and rights the kind does not have are refused, as
+/// Windows refuses them (`access::open_refused`).
 fn open<T>(
     desired: DWORD,
     inherit: BOOL,

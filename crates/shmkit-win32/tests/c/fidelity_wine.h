@@ -8,7 +8,7 @@
  * ReactOS's) records what Windows does; where Wine 8 does otherwise, the program prints
  * for that case one line that states the Windows outcome and names the departure:
  *
- *     open mutex access=0: error 5, as Windows; Wine 8 differs (open-mutex-access)
+ *     open mutex access=0: error 5, as Windows; Wine 8 differs (open-access)
  *
  * Natively the outcome must be the Windows one; under Wine (the program built with
  * _WIN32, which only the Windows build is, and the lane runs that build only under Wine)
@@ -35,10 +35,12 @@ struct wine_departure {
 };
 
 static const struct wine_departure wine_departures[] = {
-    {"open-mutex-access",
-     "OpenMutex with access 0, or with a right a mutex does not have, fails with "
-     "ERROR_ACCESS_DENIED (ACCESS_SYSTEM_SECURITY: ERROR_PRIVILEGE_NOT_HELD)",
-     "the mutex is opened", "Wine dlls/kernel32/tests/sync.c, test_mutex (todo_wine)"},
+    {"open-access",
+     "OpenMutex, OpenEvent and OpenSemaphore with access 0, or with a right the kind does "
+     "not have, fail with ERROR_ACCESS_DENIED (ACCESS_SYSTEM_SECURITY: "
+     "ERROR_PRIVILEGE_NOT_HELD): the object manager's check, the same for every kind",
+     "the object is opened",
+     "Wine dlls/kernel32/tests/sync.c, test_mutex (todo_wine), for mutexes"},
     {"file-execute",
      "CreateFileMapping with an execute protection over a file handle without FILE_EXECUTE "
      "fails with ERROR_ACCESS_DENIED",
