@@ -8,24 +8,10 @@
  * conversions round-trip a handle.
  * Usage: fidelity_handles SUFFIX (object names carry it).
  */
-#include <windows.h>
+#include "fidelity.h"
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-static void check(int ok, const char *what) {
-    printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-    if (!ok)
-        failures++;
-}
-
-static void expect_error(int failed, DWORD code, const char *what) {
-    DWORD got = GetLastError();
-    printf("%s: %s (error %u)\n", what, failed && got == code ? "ok" : "FAIL", (unsigned)got);
-    if (!failed || got != code)
-        failures++;
-}
 
 static HANDLE tag(HANDLE h, int bits) {
     return (HANDLE)((ULONG_PTR)h | (ULONG_PTR)bits);

@@ -11,26 +11,12 @@
  * observes, which Windows, Wine and this library agree on.
  * Usage: fidelity_security SUFFIX (object names carry it).
  */
-#include <windows.h>
+#include "fidelity.h"
 #include <sddl.h>
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
 static const char *suffix;
-
-static void check(int ok, const char *what) {
-    printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-    if (!ok)
-        failures++;
-}
-
-static void expect_error(int failed, DWORD code, const char *what) {
-    DWORD got = GetLastError();
-    printf("%s: %s (error %u)\n", what, failed && got == code ? "ok" : "FAIL", (unsigned)got);
-    if (!failed || got != code)
-        failures++;
-}
 
 /* Creates a mapping, a mutex, an event and a semaphore with `sa`, checks each is new,
  * opens each by name (when `open` is set), and closes everything. */

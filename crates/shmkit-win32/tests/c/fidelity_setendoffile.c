@@ -5,24 +5,10 @@
  * refused and what is not a file handle is ERROR_INVALID_HANDLE.
  * Usage: fidelity_setendoffile SUFFIX (the test file's name carries it).
  */
-#include <windows.h>
+#include "fidelity.h"
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-static void check(int ok, const char *what) {
-    printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-    if (!ok)
-        failures++;
-}
-
-static void expect_error(BOOL ret, DWORD code, const char *what) {
-    DWORD got = GetLastError();
-    printf("%s: %s (returned %d, error %u)\n", what, !ret && got == code ? "ok" : "FAIL", ret, (unsigned)got);
-    if (ret || got != code)
-        failures++;
-}
 
 static DWORD size_of(HANDLE f) {
     return GetFileSize(f, NULL);
@@ -67,7 +53,7 @@ int main(int argc, char **argv) {
 
     SetFilePointer(file, 0x10000, NULL, FILE_BEGIN);
     SetLastError(0xdeadbeef);
-    expect_error(SetEndOfFile(file), ERROR_USER_MAPPED_FILE, "cut while a mapping object exists");
+    expect_error(!SetEndOfFile(file), ERROR_USER_MAPPED_FILE, "cut while a mapping object exists");
     check(size_of(file) == 0x20000, "the size is still 128 KiB");
 
     other = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
@@ -75,7 +61,7 @@ int main(int argc, char **argv) {
     check(other != INVALID_HANDLE_VALUE, "open the file a second time");
     SetFilePointer(other, 100, NULL, FILE_BEGIN);
     SetLastError(0xdeadbeef);
-    expect_error(SetEndOfFile(other), ERROR_USER_MAPPED_FILE, "cut through the other handle");
+    expect_error(!SetEndOfFile(other), ERROR_USER_MAPPED_FILE, "cut through the other handle");
 
     view = (char *)MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, 0);
     check(view != NULL, "map a view");
@@ -83,7 +69,7 @@ int main(int argc, char **argv) {
     check(CloseHandle(mapping), "close the mapping handle (the view stays)");
 
     SetLastError(0xdeadbeef);
-    expect_error(SetEndOfFile(file), ERROR_USER_MAPPED_FILE, "cut while a view is mapped");
+    expect_error(!SetEndOfFile(file), ERROR_USER_MAPPED_FILE, "cut while a view is mapped");
     SetFilePointer(file, 0x30000, NULL, FILE_BEGIN);
     check(SetEndOfFile(file), "extend while a view is mapped");
     check(size_of(file) == 0x30000, "the size is 192 KiB");
@@ -110,10 +96,10 @@ int main(int argc, char **argv) {
     check(size_of(file) == 10, "the size is still 10");
 
     SetLastError(0xdeadbeef);
-    expect_error(SetEndOfFile(NULL), ERROR_INVALID_HANDLE, "a NULL handle");
+    expect_error(!SetEndOfFile(NULL), ERROR_INVALID_HANDLE, "a NULL handle");
     mapping = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, NULL);
     SetLastError(0xdeadbeef);
-    expect_error(SetEndOfFile(mapping), ERROR_INVALID_HANDLE, "a mapping handle");
+    expect_error(!SetEndOfFile(mapping), ERROR_INVALID_HANDLE, "a mapping handle");
     CloseHandle(mapping);
 
     SetFilePointer(file, 0, NULL, FILE_BEGIN);
