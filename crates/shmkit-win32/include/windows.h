@@ -667,4 +667,7 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #define wvsprintf wvsprintfA
 #endif
 
+/* ---- the API's other parts, each in its SDK-named header ---------------------------- */
+#include "processthreadsapi.h"
+
 #endif /* SHMKIT_WINDOWS_H */

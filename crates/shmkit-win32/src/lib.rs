@@ -7,7 +7,7 @@
 //! docs/SPEC.md, and every failure sets the Win32 last-error code docs/SPEC.md gives.
 //!
 //! The library keeps a process-wide table of handles. A handle value names one entry:
-//! a mapping, a file, a mutex, an event, a semaphore, a process or its main thread.
+//! a mapping, a file, a mutex, an event, a semaphore, a process or a thread.
 //! Views are tracked by their address, for `UnmapViewOfFile`, `FlushViewOfFile` and
 //! `VirtualQuery`. Values are never reused, so a closed handle stays invalid
 //! (`ERROR_INVALID_HANDLE`) for the life of the process.
@@ -55,6 +55,8 @@ mod strings;
 #[cfg(target_os = "linux")]
 mod sync;
 #[cfg(target_os = "linux")]
+mod thread;
+#[cfg(target_os = "linux")]
 mod types;
 #[cfg(target_os = "linux")]
 mod views;
@@ -74,6 +76,7 @@ pub use {
     security::*,
     strings::*,
     sync::*,
+    thread::*,
     types::*,
     views::*,
     wait::*,

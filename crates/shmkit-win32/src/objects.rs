@@ -233,10 +233,36 @@ pub(crate) struct ProcessObject {
     thread: Option<Arc<ThreadLife>>,
 }
 
-/// One thread of this process: its id, and a word raised when it has ended.
+/// One thread of this process: its id, its exit code, and a word raised when it has
+/// ended (after the exit code is stored).
 pub(crate) struct ThreadLife {
     tid: u32,
     ended: AtomicU32,
+    /// The exit code: the routine's return value or `ExitThread`'s code for a thread of
+    /// `CreateThread`; 0 for other threads.
+    code: AtomicU32,
+}
+
+impl ThreadLife {
+    /// The calling thread's life (the same for every call in one thread).
+    pub(crate) fn this_thread() -> Arc<ThreadLife> {
+        THIS_THREAD.with(|t| t.0.clone())
+    }
+
+    /// The thread's id.
+    pub(crate) fn tid(&self) -> u32 {
+        self.tid
+    }
+
+    /// Records the code the thread ends with; the word is raised later, as it exits.
+    pub(crate) fn set_exit_code(&self, code: DWORD) {
+        self.code.store(code, Ordering::Release);
+    }
+
+    /// The exit code once the thread has ended.
+    pub(crate) fn exit_code(&self) -> Option<DWORD> {
+        (self.ended.load(Ordering::Acquire) != 0).then(|| self.code.load(Ordering::Acquire))
+    }
 }
 
 /// Raises the thread's `ThreadLife::ended` when the thread exits.
@@ -253,6 +279,7 @@ thread_local! {
         // SAFETY: gettid has no preconditions.
         tid: unsafe { libc::gettid() } as u32,
         ended: AtomicU32::new(0),
+        code: AtomicU32::new(0),
     }));
 }
 
@@ -260,6 +287,8 @@ struct ProcState {
     /// `None` for the calling process, and once the child has been reaped.
     child: Option<Child>,
     exit: Option<DWORD>,
+    /// The exit code `TerminateProcess` gave the child, reported instead of the signal's.
+    terminated: Option<DWORD>,
 }
 
 /// What the watcher of a child that no thread has waited for yet will watch.
@@ -332,6 +361,7 @@ impl ProcessObject {
             state: Mutex::new(ProcState {
                 child: Some(child),
                 exit: None,
+                terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(Some(Arc::new(watch))),
@@ -346,6 +376,7 @@ impl ProcessObject {
             state: Mutex::new(ProcState {
                 child: None,
                 exit: None,
+                terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(None),
@@ -356,16 +387,49 @@ impl ProcessObject {
     /// The calling thread (what `DuplicateHandle` of `GetCurrentThread()` gives): it is
     /// signalled when the thread ends.
     pub(crate) fn current_thread() -> ProcessObject {
+        ProcessObject::thread(ThreadLife::this_thread())
+    }
+
+    /// A thread of this process (one `CreateThread` started): signalled when it ends.
+    pub(crate) fn thread(life: Arc<ThreadLife>) -> ProcessObject {
         ProcessObject {
             pid: std::process::id(),
             state: Mutex::new(ProcState {
                 child: None,
                 exit: None,
+                terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(None),
-            thread: Some(THIS_THREAD.with(|t| t.0.clone())),
+            thread: Some(life),
         }
+    }
+
+    /// For a thread of this process, its life; `None` for a process (or a child's main
+    /// thread).
+    pub(crate) fn thread_life(&self) -> Option<&Arc<ThreadLife>> {
+        self.thread.as_ref()
+    }
+
+    /// `TerminateProcess` of a child: kills it (SIGKILL) and makes `code` its exit code.
+    /// A child that has already ended keeps its own code. The caller has checked that
+    /// this is a child, not the calling process.
+    pub(crate) fn terminate(&self, code: DWORD) -> Result<()> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.exit.is_some() {
+            return Ok(());
+        }
+        if let Some(child) = s.child.as_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                s.exit = Some(exit_code(status));
+                s.child = None;
+                shmkit::sync::multi::raise(&self.exit);
+                return Ok(());
+            }
+            child.kill()?;
+            s.terminated = Some(code);
+        }
+        Ok(())
     }
 
     pub(crate) fn is_current(&self) -> bool {
@@ -386,13 +450,14 @@ impl ProcessObject {
     /// The exit code, once the process has ended.
     pub(crate) fn poll(&self) -> Option<DWORD> {
         if let Some(t) = &self.thread {
-            return (t.ended.load(Ordering::Acquire) != 0).then_some(0);
+            return t.exit_code();
         }
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if s.exit.is_none() {
+            let terminated = s.terminated;
             if let Some(child) = s.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    s.exit = Some(exit_code(status));
+                    s.exit = Some(terminated.unwrap_or_else(|| exit_code(status)));
                     s.child = None;
                     // Reaped: its pid may be reused, so a watcher waiting by pid may not
                     // see it end; the word is raised here too.

@@ -362,3 +362,25 @@ pub extern "C" fn Sleep(ms: DWORD) {
     }
     std::thread::sleep(Duration::from_millis(u64::from(ms)));
 }
+
+/// `TerminateProcess`: ends a process at once with exit code `code`. For the calling
+/// process (its pseudo handle, or a handle to it) no exit handler runs and the C
+/// runtime's buffers are not written out, as on Windows (`_exit`). For a child started
+/// by `CreateProcess` the child is killed (SIGKILL) and then reports `code` (waits for it
+/// end when it has gone); a child that had already ended keeps its own code. Any other
+/// handle is `ERROR_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn TerminateProcess(h: HANDLE, code: DWORD) -> BOOL {
+    ffi(FALSE, || {
+        let p = match handles::get(h)? {
+            Object::Process(p) => p,
+            _ => return error::fail(err::INVALID_HANDLE),
+        };
+        if p.is_current() {
+            // SAFETY: _exit ends the process; it never returns.
+            unsafe { libc::_exit(code as c_int) }
+        }
+        p.terminate(code)?;
+        Ok(TRUE)
+    })
+}
