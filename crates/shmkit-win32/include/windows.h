@@ -669,5 +669,6 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 
 /* ---- the API's other parts, each in its SDK-named header ---------------------------- */
 #include "processthreadsapi.h"
+#include "synchapi.h"
 
 #endif /* SHMKIT_WINDOWS_H */

@@ -29,6 +29,8 @@ mod cmdline;
 #[cfg(target_os = "linux")]
 mod console;
 #[cfg(target_os = "linux")]
+mod critical;
+#[cfg(target_os = "linux")]
 mod dll;
 #[cfg(target_os = "linux")]
 mod environment;
@@ -66,6 +68,7 @@ mod wait;
 #[cfg(target_os = "linux")]
 pub use {
     console::*,
+    critical::*,
     dll::*,
     error::{GetLastError, SetLastError},
     file::*,
