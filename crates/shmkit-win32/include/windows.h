@@ -670,5 +670,12 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 /* ---- the API's other parts, each in its SDK-named header ---------------------------- */
 #include "processthreadsapi.h"
 #include "synchapi.h"
+#include "heapapi.h"
+#include "sysinfoapi.h"
+#include "profileapi.h"
+#include "processenv.h"
+#include "fileapi.h"
+#include "winbase.h"
+#include "interlockedapi.h"
 
 #endif /* SHMKIT_WINDOWS_H */

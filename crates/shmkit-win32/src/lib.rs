@@ -39,7 +39,11 @@ mod error;
 #[cfg(target_os = "linux")]
 mod file;
 #[cfg(target_os = "linux")]
+mod filesystem;
+#[cfg(target_os = "linux")]
 mod handles;
+#[cfg(target_os = "linux")]
+mod heap;
 #[cfg(target_os = "linux")]
 mod inherit;
 #[cfg(target_os = "linux")]
@@ -57,6 +61,8 @@ mod strings;
 #[cfg(target_os = "linux")]
 mod sync;
 #[cfg(target_os = "linux")]
+mod system;
+#[cfg(target_os = "linux")]
 mod thread;
 #[cfg(target_os = "linux")]
 mod types;
@@ -72,13 +78,16 @@ pub use {
     dll::*,
     error::{GetLastError, SetLastError},
     file::*,
+    filesystem::*,
     handles::{CloseHandle, DuplicateHandle, GetHandleInformation, SetHandleInformation},
+    heap::*,
     mapping::*,
     module::*,
     process::*,
     security::*,
     strings::*,
     sync::*,
+    system::*,
     thread::*,
     types::*,
     views::*,

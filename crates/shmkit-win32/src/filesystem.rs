@@ -1,0 +1,379 @@
+//! Files by name: `GetTempPath`, `GetTempFileName`, `CopyFile`, `MoveFile(Ex)`, in A and
+//! W forms. Paths are Windows paths as `CreateFile` takes them (backslashes become
+//! slashes).
+
+use crate::error::{self, code_of_io, ffi, Result};
+use crate::strings;
+use crate::types::*;
+use std::ffi::{c_char, CString};
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// `ERROR_NOT_SAME_DEVICE`.
+const ERROR_NOT_SAME_DEVICE: DWORD = 17;
+/// `ERROR_BUFFER_OVERFLOW`.
+const ERROR_BUFFER_OVERFLOW: DWORD = 111;
+/// `ERROR_DIRECTORY`: the directory name is invalid.
+const ERROR_DIRECTORY: DWORD = 267;
+const MAX_PATH: usize = 260;
+
+const MOVEFILE_REPLACE_EXISTING: DWORD = 0x1;
+const MOVEFILE_COPY_ALLOWED: DWORD = 0x2;
+const MOVEFILE_DELAY_UNTIL_REBOOT: DWORD = 0x4;
+const MOVEFILE_WRITE_THROUGH: DWORD = 0x8;
+
+/// The directory for temporary files, with its final separator: `TMP`, `TEMP` or
+/// `TMPDIR` (the first that is set and not empty), else `/tmp/`.
+fn temp_path() -> String {
+    let mut dir = ["TMP", "TEMP", "TMPDIR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "/tmp".to_owned());
+    if !dir.ends_with('/') && !dir.ends_with('\\') {
+        dir.push('/');
+    }
+    dir
+}
+
+/// Copies `units` and a NUL into `out` (`cap` units) as `GetTempPath` does: the length
+/// without the NUL, or the size needed with it (the buffer untouched) when it is short.
+///
+/// # Safety
+/// `out` is NULL or holds `cap` writable units.
+unsafe fn give<T: Copy + Default>(units: &[T], out: *mut T, cap: DWORD) -> DWORD {
+    let n = units.len();
+    if out.is_null() || n + 1 > cap as usize {
+        return (n + 1) as DWORD;
+    }
+    // SAFETY: `cap >= n + 1` writable units, by the caller's contract.
+    unsafe {
+        std::ptr::copy_nonoverlapping(units.as_ptr(), out, n);
+        out.add(n).write(T::default());
+    }
+    n as DWORD
+}
+
+/// `GetTempPathA`: the directory for temporary files, ending with a separator (`TMP`,
+/// `TEMP`, `TMPDIR`, else `/tmp/`): its length without the NUL, or when `nBufferLength`
+/// is too small the size needed with the NUL.
+///
+/// # Safety
+/// `buffer` is NULL or holds `size` writable characters.
+#[no_mangle]
+pub unsafe extern "C" fn GetTempPathA(size: DWORD, buffer: *mut c_char) -> DWORD {
+    let bytes: Vec<c_char> = temp_path().bytes().map(|b| b as c_char).collect();
+    // SAFETY: by the function's contract.
+    unsafe { give(&bytes, buffer, size) }
+}
+
+/// `GetTempPathW`: [`GetTempPathA`] with wide characters.
+///
+/// # Safety
+/// As for [`GetTempPathA`], with wide characters.
+#[no_mangle]
+pub unsafe extern "C" fn GetTempPathW(size: DWORD, buffer: *mut WCHAR) -> DWORD {
+    let mut units = strings::to_wide(&temp_path());
+    units.pop();
+    // SAFETY: by the function's contract.
+    unsafe { give(&units, buffer, size) }
+}
+
+/// A seed for the numbers of new temporary files: varies from call to call and from
+/// process to process.
+fn seed() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    t ^ std::process::id().wrapping_mul(2_654_435_761)
+}
+
+/// `GetTempFileName`'s work: the name `<dir><pre><hex>.tmp` (the prefix's first three
+/// characters, the number in upper-case hex) and the number; with `unique` 0, the
+/// file is created (empty) under the first free number.
+fn temp_file_name(
+    dir: Option<String>,
+    prefix: Option<String>,
+    unique: u32,
+) -> Result<(String, u32)> {
+    let Some(mut dir) = dir else {
+        return error::fail(err::INVALID_PARAMETER);
+    };
+    if !dir.is_empty() && !dir.ends_with('/') && !dir.ends_with('\\') {
+        dir.push('/');
+    }
+    let prefix: String = prefix.unwrap_or_default().chars().take(3).collect();
+    let name = |n: u32| format!("{dir}{prefix}{n:X}.tmp");
+    if name(0xFFFF).len() >= MAX_PATH {
+        return error::fail(ERROR_BUFFER_OVERFLOW);
+    }
+    let unique = unique & 0xFFFF;
+    if unique != 0 {
+        return Ok((name(unique), unique));
+    }
+    let mut n = seed() & 0xFFFF;
+    for _ in 0..0xFFFF {
+        if n == 0 {
+            n = 1;
+        }
+        let candidate = name(n);
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(strings::path_of(candidate.clone().into_bytes()))
+        {
+            Ok(_) => return Ok((candidate, n)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => n = (n + 1) & 0xFFFF,
+            Err(e) => {
+                return error::fail(match e.raw_os_error() {
+                    Some(libc::ENOENT) | Some(libc::ENOTDIR) => ERROR_DIRECTORY,
+                    _ => code_of_io(&e),
+                })
+            }
+        }
+    }
+    error::fail(err::FILE_EXISTS)
+}
+
+/// `GetTempFileNameA`: a name for a temporary file in `lpPathName`,
+/// `<path>\<pre><uuuu>.tmp` with the first three characters of `lpPrefixString` and a
+/// hexadecimal number (upper case), written to `lpTempFileName` (`MAX_PATH` characters).
+/// With `uUnique` 0 the number is one no file of that directory has, and the file is
+/// created, empty, as on Windows (each call makes a new one); otherwise the number is
+/// `uUnique`'s low 16 bits and nothing is created. Returns the number; 0 on failure:
+/// `ERROR_DIRECTORY` for a directory that does not exist, `ERROR_BUFFER_OVERFLOW` for a
+/// path too long for `MAX_PATH`, `ERROR_INVALID_PARAMETER` for a NULL path or buffer.
+///
+/// # Safety
+/// `dir` and `prefix` are NULL or NUL-terminated; `out` NULL or `MAX_PATH` writable
+/// characters.
+#[no_mangle]
+pub unsafe extern "C" fn GetTempFileNameA(
+    dir: LPCSTR,
+    prefix: LPCSTR,
+    unique: u32,
+    out: *mut c_char,
+) -> u32 {
+    ffi(0, || {
+        if out.is_null() {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        // SAFETY: by the function's contract.
+        let (dir, prefix) = unsafe { (strings::narrow(dir)?, strings::narrow(prefix)?) };
+        let (name, n) = temp_file_name(dir, prefix, unique)?;
+        let bytes: Vec<c_char> = name.bytes().map(|b| b as c_char).collect();
+        // SAFETY: the name is shorter than MAX_PATH (checked), `out` holds MAX_PATH.
+        unsafe { give(&bytes, out, MAX_PATH as DWORD) };
+        Ok(n)
+    })
+}
+
+/// `GetTempFileNameW`: [`GetTempFileNameA`] with wide strings.
+///
+/// # Safety
+/// As for [`GetTempFileNameA`], with wide strings.
+#[no_mangle]
+pub unsafe extern "C" fn GetTempFileNameW(
+    dir: LPCWSTR,
+    prefix: LPCWSTR,
+    unique: u32,
+    out: *mut WCHAR,
+) -> u32 {
+    ffi(0, || {
+        if out.is_null() {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        // SAFETY: by the function's contract.
+        let (dir, prefix) = unsafe { (strings::wide(dir)?, strings::wide(prefix)?) };
+        let (name, n) = temp_file_name(dir, prefix, unique)?;
+        let mut units = strings::to_wide(&name);
+        units.pop();
+        // SAFETY: as in GetTempFileNameA.
+        unsafe { give(&units, out, MAX_PATH as DWORD) };
+        Ok(n)
+    })
+}
+
+fn path(p: Option<Vec<u8>>) -> Result<PathBuf> {
+    match p {
+        Some(p) if !p.is_empty() => Ok(strings::path_of(p)),
+        _ => error::fail(err::PATH_NOT_FOUND),
+    }
+}
+
+/// Copies the file `from` to `to` (replacing it unless `fail_if_exists`), with its
+/// permissions.
+fn copy_file(from: &Path, to: &Path, fail_if_exists: bool) -> Result<()> {
+    let mut src = File::open(from)?;
+    let meta = src.metadata()?;
+    if meta.is_dir() {
+        return error::fail(err::ACCESS_DENIED);
+    }
+    let mut o = OpenOptions::new();
+    o.write(true).mode(meta.permissions().mode() & 0o7777);
+    if fail_if_exists {
+        o.create_new(true);
+    } else {
+        o.create(true).truncate(true);
+    }
+    let mut dst = o.open(to)?;
+    std::io::copy(&mut src, &mut dst)?;
+    dst.set_permissions(meta.permissions())?;
+    Ok(())
+}
+
+/// `CopyFileA`: copies a file's contents (and permissions) to another name.
+/// `ERROR_FILE_NOT_FOUND` when the source does not exist; with `bFailIfExists`, an
+/// existing target is `ERROR_FILE_EXISTS` and stays as it was; otherwise it is
+/// replaced. A directory as the source is `ERROR_ACCESS_DENIED`.
+///
+/// # Safety
+/// Both names are NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn CopyFileA(from: LPCSTR, to: LPCSTR, fail_if_exists: BOOL) -> BOOL {
+    ffi(FALSE, || {
+        // SAFETY: by the function's contract.
+        let (from, to) = unsafe { (strings::narrow_bytes(from), strings::narrow_bytes(to)) };
+        copy_file(&path(from)?, &path(to)?, fail_if_exists != 0).map(|()| TRUE)
+    })
+}
+
+/// `CopyFileW`: [`CopyFileA`] with wide names.
+///
+/// # Safety
+/// Both names are NULL or NUL-terminated wide strings.
+#[no_mangle]
+pub unsafe extern "C" fn CopyFileW(from: LPCWSTR, to: LPCWSTR, fail_if_exists: BOOL) -> BOOL {
+    ffi(FALSE, || {
+        // SAFETY: by the function's contract.
+        let (from, to) = unsafe { (strings::wide_bytes(from), strings::wide_bytes(to)) };
+        copy_file(&path(from)?, &path(to)?, fail_if_exists != 0).map(|()| TRUE)
+    })
+}
+
+fn c_path(p: &Path) -> Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| error::Win32Error(err::INVALID_NAME))
+}
+
+/// Renames `from` to `to`, never over an existing file (an atomic check where the file
+/// system has `RENAME_NOREPLACE`).
+fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    let (Ok(f), Ok(t)) = (c_path(from), c_path(to)) else {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    // SAFETY: two NUL-terminated paths, valid for the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            f.as_ptr(),
+            libc::AT_FDCWD,
+            t.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::EINVAL) {
+        return Err(e);
+    }
+    // No RENAME_NOREPLACE here: check, then rename.
+    if std::fs::symlink_metadata(to).is_ok() {
+        return Err(std::io::Error::from_raw_os_error(libc::EEXIST));
+    }
+    std::fs::rename(from, to)
+}
+
+fn move_file(from: Option<Vec<u8>>, to: Option<Vec<u8>>, flags: DWORD) -> Result<BOOL> {
+    if flags & MOVEFILE_DELAY_UNTIL_REBOOT != 0 {
+        return error::fail(err::NOT_SUPPORTED);
+    }
+    let _ = MOVEFILE_WRITE_THROUGH;
+    let (from, to) = (path(from)?, path(to)?);
+    std::fs::symlink_metadata(&from)?;
+    let replace = flags & MOVEFILE_REPLACE_EXISTING != 0;
+    let moved = if replace {
+        if std::fs::metadata(&to).is_ok_and(|m| m.is_dir()) {
+            return error::fail(err::ACCESS_DENIED);
+        }
+        std::fs::rename(&from, &to)
+    } else {
+        rename_no_replace(&from, &to)
+    };
+    match moved {
+        Ok(()) => Ok(TRUE),
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => error::fail(err::ALREADY_EXISTS),
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            if flags & MOVEFILE_COPY_ALLOWED == 0 {
+                return error::fail(ERROR_NOT_SAME_DEVICE);
+            }
+            copy_file(&from, &to, !replace).map_err(|e| match e.0 {
+                err::FILE_EXISTS => error::Win32Error(err::ALREADY_EXISTS),
+                _ => e,
+            })?;
+            std::fs::remove_file(&from)?;
+            Ok(TRUE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `MoveFileExA`: renames a file or directory. An existing target is
+/// `ERROR_ALREADY_EXISTS` unless `MOVEFILE_REPLACE_EXISTING` (a file then replaces it; a
+/// directory target is `ERROR_ACCESS_DENIED`). A move to another file system is
+/// `ERROR_NOT_SAME_DEVICE` unless `MOVEFILE_COPY_ALLOWED` (files are then copied and the
+/// source deleted). A missing source is `ERROR_FILE_NOT_FOUND`.
+/// `MOVEFILE_WRITE_THROUGH` is accepted; `MOVEFILE_DELAY_UNTIL_REBOOT` is
+/// `ERROR_NOT_SUPPORTED`.
+///
+/// # Safety
+/// Both names are NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn MoveFileExA(from: LPCSTR, to: LPCSTR, flags: DWORD) -> BOOL {
+    // SAFETY: by the function's contract.
+    ffi(FALSE, || unsafe {
+        move_file(
+            strings::narrow_bytes(from),
+            strings::narrow_bytes(to),
+            flags,
+        )
+    })
+}
+
+/// `MoveFileExW`: [`MoveFileExA`] with wide names.
+///
+/// # Safety
+/// Both names are NULL or NUL-terminated wide strings.
+#[no_mangle]
+pub unsafe extern "C" fn MoveFileExW(from: LPCWSTR, to: LPCWSTR, flags: DWORD) -> BOOL {
+    // SAFETY: by the function's contract.
+    ffi(FALSE, || unsafe {
+        move_file(strings::wide_bytes(from), strings::wide_bytes(to), flags)
+    })
+}
+
+/// `MoveFileA`: [`MoveFileExA`] with `MOVEFILE_COPY_ALLOWED` (as on Windows, a file may
+/// move to another volume; an existing target is `ERROR_ALREADY_EXISTS`).
+///
+/// # Safety
+/// As for [`MoveFileExA`].
+#[no_mangle]
+pub unsafe extern "C" fn MoveFileA(from: LPCSTR, to: LPCSTR) -> BOOL {
+    // SAFETY: by the function's contract.
+    unsafe { MoveFileExA(from, to, MOVEFILE_COPY_ALLOWED) }
+}
+
+/// `MoveFileW`: [`MoveFileA`] with wide names.
+///
+/// # Safety
+/// As for [`MoveFileExW`].
+#[no_mangle]
+pub unsafe extern "C" fn MoveFileW(from: LPCWSTR, to: LPCWSTR) -> BOOL {
+    // SAFETY: by the function's contract.
+    unsafe { MoveFileExW(from, to, MOVEFILE_COPY_ALLOWED) }
+}
