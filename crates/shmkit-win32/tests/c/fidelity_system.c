@@ -1,0 +1,292 @@
+/*
+ * The system, memory, files by name, messages and the environment: GetSystemInfo and
+ * GetNativeSystemInfo, the clocks (GetTickCount, the performance counter, the system
+ * time), heaps (zeroing, sizes, reallocation keeping contents), GetTempPath and
+ * GetTempFileName (the file it creates, unique names), CopyFile and MoveFile(Ex),
+ * FormatMessage of system codes (lengths, buffers and failures: the texts differ between
+ * Windows and Wine, so they are not printed), and environment variables.
+ *
+ * One line per check; outcomes only. Usage: fidelity_system SUFFIX (file and variable
+ * names carry it).
+ */
+#include "fidelity_wait.h"
+
+static const char *suffix = "x";
+
+static void test_system_info(void) {
+    SYSTEM_INFO si, native;
+    DWORD_PTR mask;
+    DWORD bits = 0;
+    char detail[128];
+
+    memset(&si, 0xAB, sizeof si);
+    GetSystemInfo(&si);
+    GetNativeSystemInfo(&native);
+    sprintf_s(detail, sizeof detail, "%u", (unsigned)si.wProcessorArchitecture);
+    report("processor architecture AMD64", si.wProcessorArchitecture == PROCESSOR_ARCHITECTURE_AMD64, detail);
+    report("processor type PROCESSOR_AMD_X8664", si.dwProcessorType == PROCESSOR_AMD_X8664, "differs");
+    report("page size 4096", si.dwPageSize == 4096, "differs");
+    report("allocation granularity 64 KiB", si.dwAllocationGranularity == 65536, "differs");
+    report("minimum application address 0x10000", si.lpMinimumApplicationAddress == (LPVOID)0x10000, "differs");
+    report("maximum application address 0x7ffffffeffff",
+           si.lpMaximumApplicationAddress == (LPVOID)(ULONG_PTR)0x7ffffffeffffULL, "differs");
+    for (mask = si.dwActiveProcessorMask; mask; mask >>= 1) bits += (DWORD)(mask & 1);
+    report("at least one processor", si.dwNumberOfProcessors >= 1, "none");
+    report("one mask bit per processor", bits == si.dwNumberOfProcessors, "differs");
+    report("GetNativeSystemInfo agrees", native.dwPageSize == si.dwPageSize &&
+           native.dwNumberOfProcessors == si.dwNumberOfProcessors &&
+           native.wProcessorArchitecture == si.wProcessorArchitecture &&
+           native.dwAllocationGranularity == si.dwAllocationGranularity, "differs");
+}
+
+static void test_clocks(void) {
+    DWORD t0 = GetTickCount(), t1;
+    ULONGLONG t64 = GetTickCount64();
+    LARGE_INTEGER f, c0, c1;
+    FILETIME ft;
+    ULONGLONG now;
+
+    Sleep(100);
+    t1 = GetTickCount();
+    report("GetTickCount advances over a 100 ms sleep", t1 - t0 >= 80 && t1 - t0 < 10000, "it did not");
+    report("GetTickCount is GetTickCount64's low half", (DWORD)t64 - t0 < 1000, "differs");
+    report("QueryPerformanceFrequency", QueryPerformanceFrequency(&f) && f.QuadPart > 0, "failed");
+    QueryPerformanceCounter(&c0);
+    Sleep(20);
+    QueryPerformanceCounter(&c1);
+    report("the performance counter advances over a sleep",
+           c1.QuadPart > c0.QuadPart && (c1.QuadPart - c0.QuadPart) >= f.QuadPart / 100, "it did not");
+    GetSystemTimeAsFileTime(&ft);
+    now = ((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    /* 2020-01-01 and 2100-01-01 in 100 ns since 1601. */
+    report("GetSystemTimeAsFileTime is a present date",
+           now > 132223104000000000ULL && now < 157469184000000000ULL, "out of range");
+}
+
+static int all(const unsigned char *p, size_t n, unsigned char v) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (p[i] != v) return 0;
+    return 1;
+}
+
+static void test_heaps(void) {
+    HANDLE heap = GetProcessHeap(), mine;
+    unsigned char *p, *q;
+    DWORD e;
+
+    report("GetProcessHeap", heap != NULL, "NULL");
+    p = HeapAlloc(heap, HEAP_ZERO_MEMORY, 1000);
+    report("HeapAlloc with HEAP_ZERO_MEMORY is zeroed", p && all(p, 1000, 0), "not zeroed");
+    report("HeapSize is the size asked for", HeapSize(heap, 0, p) == 1000, "differs");
+    memset(p, 0x5A, 1000);
+    q = HeapReAlloc(heap, 0, p, 200000);
+    report("HeapReAlloc to grow keeps the contents", q && all(q, 1000, 0x5A), "lost");
+    report("HeapSize after growing", HeapSize(heap, 0, q) == 200000, "differs");
+    q = HeapReAlloc(heap, 0, q, 10);
+    report("HeapReAlloc to shrink keeps the contents", q && all(q, 10, 0x5A), "lost");
+    p = HeapReAlloc(heap, HEAP_ZERO_MEMORY, q, 5000);
+    report("HeapReAlloc with HEAP_ZERO_MEMORY zeroes what it adds", p && all(p, 10, 0x5A) && all(p + 10, 4990, 0),
+           "not zeroed");
+    SetLastError(0);
+    q = HeapReAlloc(heap, HEAP_REALLOC_IN_PLACE_ONLY, p, 1 << 24);
+    e = GetLastError();
+    report("HeapReAlloc in place beyond the block fails", q == NULL && e == ERROR_NOT_ENOUGH_MEMORY, "it did not");
+    report("and leaves the block as it was", HeapSize(heap, 0, p) == 5000 && all(p, 10, 0x5A), "changed");
+    expect_bool("HeapFree", HeapFree(heap, 0, p), TRUE, 0);
+    expect_bool("HeapFree of NULL", HeapFree(heap, 0, NULL), TRUE, 0);
+
+    mine = HeapCreate(0, 0, 0);
+    report("HeapCreate", mine != NULL, "NULL");
+    p = HeapAlloc(mine, 0, 64);
+    report("HeapAlloc of a created heap", p != NULL, "NULL");
+    memset(p, 1, 64);
+    p = HeapAlloc(mine, HEAP_ZERO_MEMORY, 0);
+    report("a block of 0 bytes", p != NULL && HeapSize(mine, 0, p) == 0, "differs");
+    expect_bool("HeapDestroy frees the heap and its blocks", HeapDestroy(mine), TRUE, 0);
+}
+
+static void path_join(char *out, size_t cap, const char *dir, const char *name) {
+    sprintf_s(out, cap, "%s%s", dir, name);
+}
+
+static BOOL exists(const char *path) {
+    HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) return FALSE;
+    CloseHandle(h);
+    return TRUE;
+}
+
+static void write_file(const char *path, const char *text) {
+    HANDLE h = CreateFileA(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    DWORD n;
+    WriteFile(h, text, (DWORD)strlen(text), &n, NULL);
+    CloseHandle(h);
+}
+
+static int has_text(const char *path, const char *text) {
+    char buf[64] = {0};
+    DWORD n = 0;
+    HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) return 0;
+    ReadFile(h, buf, sizeof buf - 1, &n, NULL);
+    CloseHandle(h);
+    return n == strlen(text) && memcmp(buf, text, n) == 0;
+}
+
+static int ends_with_tmp(const char *s) {
+    size_t n = strlen(s);
+    return n > 4 && _stricmp(s + n - 4, ".tmp") == 0;
+}
+
+static void test_temp_files(void) {
+    char dir[MAX_PATH], name1[MAX_PATH], name2[MAX_PATH], name3[MAX_PATH], bad[MAX_PATH];
+    char a[MAX_PATH], b[MAX_PATH], c[MAX_PATH], prefix[MAX_PATH];
+    WCHAR wdir[MAX_PATH];
+    DWORD n, need;
+    UINT u1, u2, u3;
+    char last;
+    HANDLE h;
+    DWORD size;
+
+    n = GetTempPathA(MAX_PATH, dir);
+    last = n ? dir[n - 1] : 0;
+    report("GetTempPathA returns the length", n > 0 && n == strlen(dir), "differs");
+    report("the path ends with a separator", last == '\\' || last == '/', "it does not");
+    need = GetTempPathA(1, name1);
+    report("GetTempPathA with a short buffer returns the size needed", need == n + 1, "differs");
+    report("GetTempPathW agrees", GetTempPathW(MAX_PATH, wdir) == n, "differs");
+
+    u1 = GetTempFileNameA(dir, "fidelity", 0, name1);
+    u2 = GetTempFileNameA(dir, "fidelity", 0, name2);
+    path_join(prefix, sizeof prefix, dir, "fid");
+    report("GetTempFileNameA makes a name", u1 != 0 && u2 != 0, "it failed");
+    report("in the directory, with the prefix's first three characters",
+           strncmp(name1, prefix, strlen(prefix)) == 0, name1);
+    report("ending with .tmp", ends_with_tmp(name1), "it does not");
+    report("with the number it returned, in hexadecimal",
+           strtoul(name1 + strlen(prefix), NULL, 16) == u1, "differs");
+    report("two calls give two names", strcmp(name1, name2) != 0 && u1 != u2, "the same");
+    report("the file is created", exists(name1) && exists(name2), "missing");
+    h = CreateFileA(name1, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    size = GetFileSize(h, NULL);
+    CloseHandle(h);
+    report("empty", size == 0, "not empty");
+    u3 = GetTempFileNameA(dir, "fid", 0x1234, name3);
+    report("with a number of its own, that number is returned", u3 == 0x1234, "differs");
+    report("and the name has it", strtoul(name3 + strlen(prefix), NULL, 16) == 0x1234, name3);
+    SetLastError(0);
+    report("and no file is created", !exists(name3) && GetLastError() == ERROR_FILE_NOT_FOUND, "created");
+    sprintf_s(bad, sizeof bad, "%sno-such-dir-%s", dir, suffix);
+    SetLastError(0);
+    report("GetTempFileNameA in a missing directory fails with ERROR_DIRECTORY",
+           GetTempFileNameA(bad, "fid", 0, name3) == 0 && GetLastError() == ERROR_DIRECTORY, "differs");
+
+    /* CopyFile and MoveFile. */
+    sprintf_s(a, sizeof a, "%sfidelity-a-%s.txt", dir, suffix);
+    sprintf_s(b, sizeof b, "%sfidelity-b-%s.txt", dir, suffix);
+    sprintf_s(c, sizeof c, "%sfidelity-c-%s.txt", dir, suffix);
+    DeleteFileA(b);
+    DeleteFileA(c);
+    write_file(a, "hello");
+    expect_bool("CopyFileA to a new name", CopyFileA(a, b, TRUE), TRUE, 0);
+    report("the copy has the contents", has_text(b, "hello"), "differs");
+    write_file(a, "world");
+    expect_bool("CopyFileA over an existing file with bFailIfExists", CopyFileA(a, b, TRUE), FALSE,
+                ERROR_FILE_EXISTS);
+    report("leaves it as it was", has_text(b, "hello"), "changed");
+    expect_bool("CopyFileA over an existing file without", CopyFileA(a, b, FALSE), TRUE, 0);
+    report("replaces it", has_text(b, "world"), "not replaced");
+    expect_bool("CopyFileA of a missing file", CopyFileA(c, b, FALSE), FALSE, ERROR_FILE_NOT_FOUND);
+    expect_bool("MoveFileA to a new name", MoveFileA(b, c), TRUE, 0);
+    report("the file is under the new name only", has_text(c, "world") && !exists(b), "differs");
+    expect_bool("MoveFileA over an existing file", MoveFileA(a, c), FALSE, ERROR_ALREADY_EXISTS);
+    expect_bool("MoveFileExA with MOVEFILE_REPLACE_EXISTING", MoveFileExA(a, c, MOVEFILE_REPLACE_EXISTING), TRUE, 0);
+    report("replaces it", has_text(c, "world") && !exists(a), "differs");
+
+    DeleteFileA(name1);
+    DeleteFileA(name2);
+    DeleteFileA(c);
+    report("the temporary files are gone", !exists(name1) && !exists(name2) && !exists(c), "left behind");
+}
+
+static void test_format_message(void) {
+    char buf[512], *alloc = NULL;
+    WCHAR wbuf[512];
+    DWORD n, w, wn;
+    const DWORD sys = FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS;
+
+    n = FormatMessageA(sys, NULL, ERROR_ACCESS_DENIED, 0, buf, sizeof buf, NULL);
+    report("FormatMessageA of ERROR_ACCESS_DENIED", n > 2 && n == strlen(buf), "differs");
+    report("ends with a line break", n > 2 && strcmp(buf + n - 2, "\r\n") == 0, "it does not");
+    w = FormatMessageA(sys | FORMAT_MESSAGE_MAX_WIDTH_MASK, NULL, ERROR_ACCESS_DENIED, 0, buf, sizeof buf, NULL);
+    report("with FORMAT_MESSAGE_MAX_WIDTH_MASK the break is a space", w == n - 1 && buf[w - 1] == ' ', "differs");
+    report("FormatMessageA in English", FormatMessageA(sys, NULL, ERROR_ACCESS_DENIED,
+                                                      MAKELANGID(LANG_ENGLISH, SUBLANG_ENGLISH_US), buf, sizeof buf,
+                                                      NULL) == n, "differs");
+    report("FormatMessageA of ERROR_SUCCESS", FormatMessageA(sys, NULL, 0, 0, buf, sizeof buf, NULL) > 2, "failed");
+    report("FormatMessageA of ERROR_FILE_NOT_FOUND",
+           FormatMessageA(sys, NULL, ERROR_FILE_NOT_FOUND, 0, buf, sizeof buf, NULL) > 2, "failed");
+    report("FormatMessageA of ERROR_INVALID_HANDLE",
+           FormatMessageA(sys, NULL, ERROR_INVALID_HANDLE, 0, buf, sizeof buf, NULL) > 2, "failed");
+    SetLastError(0);
+    report("FormatMessageA into a buffer too small fails with ERROR_INSUFFICIENT_BUFFER",
+           FormatMessageA(sys, NULL, ERROR_ACCESS_DENIED, 0, buf, 3, NULL) == 0 &&
+           GetLastError() == ERROR_INSUFFICIENT_BUFFER, "differs");
+    n = FormatMessageA(sys | FORMAT_MESSAGE_ALLOCATE_BUFFER, NULL, ERROR_INVALID_PARAMETER, 0, (LPSTR)&alloc, 0,
+                       NULL);
+    report("FORMAT_MESSAGE_ALLOCATE_BUFFER gives a buffer with the text", alloc && n == strlen(alloc), "differs");
+    report("which LocalFree frees", LocalFree(alloc) == NULL, "not freed");
+    SetLastError(0);
+    report("a code without a message fails with ERROR_MR_MID_NOT_FOUND",
+           FormatMessageA(sys, NULL, 0x12345, 0, buf, sizeof buf, NULL) == 0 &&
+           GetLastError() == ERROR_MR_MID_NOT_FOUND, "differs");
+    SetLastError(0);
+    report("a message with an insert needs FORMAT_MESSAGE_IGNORE_INSERTS without arguments",
+           FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, NULL, ERROR_BAD_EXE_FORMAT, 0, buf, sizeof buf, NULL) == 0 &&
+           GetLastError() == ERROR_INVALID_PARAMETER, "differs");
+    n = FormatMessageA(sys, NULL, ERROR_BAD_EXE_FORMAT, 0, buf, sizeof buf, NULL);
+    report("with it, the insert is kept", n > 0 && strstr(buf, "%1") != NULL, "not kept");
+    wn = FormatMessageW(sys, NULL, ERROR_FILE_NOT_FOUND, 0, wbuf, 512, NULL);
+    n = FormatMessageA(sys, NULL, ERROR_FILE_NOT_FOUND, 0, buf, sizeof buf, NULL);
+    report("FormatMessageW gives the same length", wn == n && wcslen(wbuf) == wn, "differs");
+}
+
+static void test_environment(void) {
+    char name[64], buf[16];
+    WCHAR wname[64], wbuf[16];
+    DWORD n;
+
+    sprintf_s(name, sizeof name, "FIDELITY_SYSTEM_%s", suffix);
+    swprintf_s(wname, 64, L"FIDELITY_SYSTEM_W_%S", suffix);
+    SetLastError(0);
+    n = GetEnvironmentVariableA(name, buf, sizeof buf);
+    report("a variable that is not set: 0, ERROR_ENVVAR_NOT_FOUND", n == 0 && GetLastError() == ERROR_ENVVAR_NOT_FOUND,
+           "differs");
+    expect_bool("SetEnvironmentVariableA", SetEnvironmentVariableA(name, "hello"), TRUE, 0);
+    report("GetEnvironmentVariableA returns the length", GetEnvironmentVariableA(name, buf, sizeof buf) == 5 &&
+           strcmp(buf, "hello") == 0, "differs");
+    report("with a buffer too small, the size needed", GetEnvironmentVariableA(name, buf, 3) == 6, "differs");
+    report("with no buffer, the size needed", GetEnvironmentVariableA(name, NULL, 0) == 6, "differs");
+    expect_bool("SetEnvironmentVariableA to NULL removes it", SetEnvironmentVariableA(name, NULL), TRUE, 0);
+    SetLastError(0);
+    report("then it is not set", GetEnvironmentVariableA(name, buf, sizeof buf) == 0 &&
+           GetLastError() == ERROR_ENVVAR_NOT_FOUND, "still set");
+    expect_bool("SetEnvironmentVariableW", SetEnvironmentVariableW(wname, L"wide"), TRUE, 0);
+    report("GetEnvironmentVariableW", GetEnvironmentVariableW(wname, wbuf, 16) == 4 && wcscmp(wbuf, L"wide") == 0,
+           "differs");
+    SetEnvironmentVariableW(wname, NULL);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1) suffix = argv[1];
+    test_system_info();
+    test_clocks();
+    test_heaps();
+    test_temp_files();
+    test_format_message();
+    test_environment();
+    printf("%s\n", failures ? "FAILURES" : "all ok");
+    return failures ? 1 : 0;
+}
