@@ -16,8 +16,8 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ExitStatus};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 /// What a handle names.
@@ -241,6 +241,9 @@ pub(crate) struct ThreadLife {
     /// The exit code: the routine's return value or `ExitThread`'s code for a thread of
     /// `CreateThread`; 0 for other threads.
     code: AtomicU32,
+    /// For a thread of `CreateThread`, its (joinable) `pthread_t`: its word is raised by
+    /// the joiner once the system thread has gone (see [`start_joiner`]); 0 otherwise.
+    pthread: AtomicU64,
 }
 
 impl ThreadLife {
@@ -263,14 +266,86 @@ impl ThreadLife {
     pub(crate) fn exit_code(&self) -> Option<DWORD> {
         (self.ended.load(Ordering::Acquire) != 0).then(|| self.code.load(Ordering::Acquire))
     }
+
+    /// Called by a joinable thread of `CreateThread` itself, first thing: when it exits,
+    /// the joiner joins it and then raises its word.
+    pub(crate) fn join_on_exit(&self) {
+        // SAFETY: pthread_self has no preconditions.
+        let me = unsafe { libc::pthread_self() } as u64;
+        self.pthread.store(me, Ordering::Release);
+    }
 }
 
-/// Raises the thread's `ThreadLife::ended` when the thread exits.
+/// Threads of `CreateThread` that are exiting, for the joiner to join.
+struct Exiting {
+    queue: Mutex<Vec<Arc<ThreadLife>>>,
+    more: Condvar,
+}
+
+fn exiting() -> &'static Exiting {
+    static EXITING: OnceLock<Exiting> = OnceLock::new();
+    EXITING.get_or_init(|| Exiting {
+        queue: Mutex::new(Vec::new()),
+        more: Condvar::new(),
+    })
+}
+
+/// Starts (once) the joiner: the thread that joins each exiting thread of
+/// `CreateThread` and only then raises its word. A thread's handle is so signalled
+/// after the system thread is gone — after the kernel has released what it held, so a
+/// mutex it owned is seen abandoned by a wait that its handle's signal woke, as on
+/// Windows. The thread's destructors (which run just before) hand it over.
+pub(crate) fn start_joiner() -> Result<()> {
+    static STARTED: OnceLock<std::io::Result<()>> = OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("shmkit-win32-thread-joiner".into())
+            .stack_size(64 * 1024)
+            .spawn(join_forever)
+            .map(drop)
+    });
+    match started {
+        Ok(()) => Ok(()),
+        Err(_) => Err(crate::error::Win32Error(
+            crate::types::err::NOT_ENOUGH_MEMORY,
+        )),
+    }
+}
+
+fn join_forever() {
+    let e = exiting();
+    loop {
+        let next = {
+            let mut q = e.queue.lock().unwrap_or_else(|p| p.into_inner());
+            while q.is_empty() {
+                q = e.more.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+            q.remove(0)
+        };
+        let thread = next.pthread.load(Ordering::Acquire) as libc::pthread_t;
+        // SAFETY: a joinable thread that is exiting and that nothing else joins or
+        // detaches: each is queued once, by its own destructor, and joined once, here.
+        unsafe { libc::pthread_join(thread, std::ptr::null_mut()) };
+        shmkit::sync::multi::raise(&next.ended);
+    }
+}
+
+/// Raises the thread's `ThreadLife::ended` when the thread exits (a thread of
+/// `CreateThread`: hands it to the joiner, which raises it once the thread is gone).
 struct ThreadGuard(Arc<ThreadLife>);
 
 impl Drop for ThreadGuard {
     fn drop(&mut self) {
-        shmkit::sync::multi::raise(&self.0.ended);
+        if self.0.pthread.load(Ordering::Acquire) != 0 {
+            let e = exiting();
+            e.queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(self.0.clone());
+            e.more.notify_one();
+        } else {
+            shmkit::sync::multi::raise(&self.0.ended);
+        }
     }
 }
 
@@ -280,6 +355,7 @@ thread_local! {
         tid: unsafe { libc::gettid() } as u32,
         ended: AtomicU32::new(0),
         code: AtomicU32::new(0),
+        pthread: AtomicU64::new(0),
     }));
 }
 

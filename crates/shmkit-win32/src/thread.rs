@@ -3,11 +3,13 @@
 //! `WaitForSingleObjectEx`, `WaitForMultipleObjectsEx`), which are the plain waits:
 //! nothing queues APCs here, so no wait is ever ended by one (`WAIT_IO_COMPLETION`).
 //!
-//! A thread of `CreateThread` is a POSIX thread. Its handle names a
-//! `ProcessObject::thread` whose word (`ThreadLife::ended`) is raised as the thread
-//! exits, after its exit code is stored: waits for the handle sleep on that word, as for
-//! any other thread of the process (`objects`). A mutex the thread owns when it ends is
-//! abandoned, as for every thread (the core sees its owner gone).
+//! A thread of `CreateThread` is a joinable POSIX thread. Its handle names a
+//! `ProcessObject::thread` whose word (`ThreadLife::ended`) is raised once the thread
+//! has exited (the library's joiner joins it, then raises the word; its exit code was
+//! stored before): waits for the handle sleep on that word, as for any other thread of
+//! the process (`objects`). A mutex the thread owns when it ends is abandoned, as for
+//! every thread (the core sees its owner gone) — already so when its handle is
+//! signalled, as on Windows.
 
 use crate::error::{self, ffi, Result};
 use crate::handles;
@@ -49,8 +51,11 @@ extern "C-unwind" fn thread_main(p: *mut c_void) -> *mut c_void {
         param,
         reply,
     } = *start;
-    // The thread's life is made (and its exit hook registered) before the routine runs.
-    let _ = reply.send(ThreadLife::this_thread());
+    // The thread's life is made (and its exit hook registered) before the routine runs;
+    // the joiner will join the thread when it exits, then signal its handle.
+    let life = ThreadLife::this_thread();
+    life.join_on_exit();
+    let _ = reply.send(life);
     drop(reply);
     // SAFETY: the routine and its argument are the caller's, as `CreateThread` got them.
     let code = unsafe { routine(param) };
@@ -73,6 +78,7 @@ fn create_thread(
         return error::fail(err::NOT_SUPPORTED);
     }
     let _ = STACK_SIZE_RESERVATION;
+    crate::objects::start_joiner()?;
     // SAFETY: NULL or valid, by the caller's contract.
     let inheritable = unsafe { tsa.as_ref() }.is_some_and(|a| a.bInheritHandle != 0);
     let (reply, answer) = mpsc::sync_channel(1);
@@ -91,7 +97,6 @@ fn create_thread(
             let size = stack.max(libc::PTHREAD_STACK_MIN).div_ceil(page) * page;
             libc::pthread_attr_setstacksize(&mut attr, size);
         }
-        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
         let mut thread: libc::pthread_t = 0;
         // SAFETY (of the cast): `thread_main` has the C calling convention that
         // pthread_create calls; only its unwinding behaviour differs.
