@@ -9,13 +9,14 @@ typedef DWORD(WINAPI *PTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
 typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;
 #define TLS_OUT_OF_INDEXES ((DWORD)0xFFFFFFFF)
 
-/* A real POSIX thread; its handle is signalled when it ends. CREATE_SUSPENDED is
- * ERROR_NOT_SUPPORTED. */
+/* A real POSIX thread; its handle is signalled when it has ended. With CREATE_SUSPENDED
+ * its routine runs once ResumeThread has been called (SuspendThread is not provided). */
 HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwStackSize,
                            LPTHREAD_START_ROUTINE lpStartAddress, LPVOID lpParameter,
                            DWORD dwCreationFlags, LPDWORD lpThreadId);
 __attribute__((noreturn)) void WINAPI ExitThread(DWORD dwExitCode);
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
+DWORD WINAPI ResumeThread(HANDLE hThread);
 BOOL WINAPI SwitchToThread(void);
 BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode);
 DWORD WINAPI TlsAlloc(void);

@@ -17,14 +17,15 @@ use crate::objects::{Object, ProcessObject, ThreadLife};
 use crate::types::*;
 use crate::wait;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::c_void;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 /// A thread's routine, `DWORD WINAPI ThreadProc(LPVOID)`. `C-unwind`: `ExitThread` in it
 /// ends the thread by unwinding its frames (`pthread_exit`).
 pub type ThreadRoutine = unsafe extern "C-unwind" fn(*mut c_void) -> DWORD;
 
-/// `CREATE_SUSPENDED`: not supported (there is no `ResumeThread`).
+/// `CREATE_SUSPENDED`: the thread waits for `ResumeThread` before its routine runs.
 const CREATE_SUSPENDED_FLAG: DWORD = 0x4;
 /// `STACK_SIZE_PARAM_IS_A_RESERVATION`: the size is the stack's whole size here too.
 const STACK_SIZE_RESERVATION: DWORD = 0x0001_0000;
@@ -34,11 +35,38 @@ extern "C-unwind" {
     fn pthread_exit(value: *mut c_void) -> !;
 }
 
-/// What a new thread receives: its routine and argument, and where it sends its life.
+/// What a new thread receives: its routine and argument, where it sends its life, and
+/// for a suspended start the gate it waits at.
 struct Start {
     routine: ThreadRoutine,
     param: *mut c_void,
     reply: mpsc::SyncSender<Arc<ThreadLife>>,
+    gate: Option<Arc<Gate>>,
+}
+
+/// Where a thread made with `CREATE_SUSPENDED` waits before its routine: its suspend
+/// count, which `ResumeThread` lowers; the thread starts when it reaches 0.
+struct Gate {
+    count: Mutex<DWORD>,
+    open: Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut c = self.count.lock().unwrap_or_else(|p| p.into_inner());
+        while *c > 0 {
+            c = self.open.wait(c).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// The gates of threads that have not started yet, by thread id.
+fn gates() -> MutexGuard<'static, HashMap<u32, Arc<Gate>>> {
+    static GATES: OnceLock<Mutex<HashMap<u32, Arc<Gate>>>> = OnceLock::new();
+    GATES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 /// The new thread's first function. No value with a destructor lives across the call of
@@ -50,6 +78,7 @@ extern "C-unwind" fn thread_main(p: *mut c_void) -> *mut c_void {
         routine,
         param,
         reply,
+        gate,
     } = *start;
     // The thread's life is made (and its exit hook registered) before the routine runs;
     // the joiner will join the thread when it exits, then signal its handle.
@@ -57,6 +86,9 @@ extern "C-unwind" fn thread_main(p: *mut c_void) -> *mut c_void {
     life.join_on_exit();
     let _ = reply.send(life);
     drop(reply);
+    if let Some(gate) = gate {
+        gate.wait();
+    }
     // SAFETY: the routine and its argument are the caller's, as `CreateThread` got them.
     let code = unsafe { routine(param) };
     ThreadLife::this_thread().set_exit_code(code);
@@ -74,18 +106,22 @@ fn create_thread(
     let Some(routine) = routine else {
         return error::fail(err::INVALID_PARAMETER);
     };
-    if flags & CREATE_SUSPENDED_FLAG != 0 {
-        return error::fail(err::NOT_SUPPORTED);
-    }
     let _ = STACK_SIZE_RESERVATION;
     crate::objects::start_joiner()?;
     // SAFETY: NULL or valid, by the caller's contract.
     let inheritable = unsafe { tsa.as_ref() }.is_some_and(|a| a.bInheritHandle != 0);
     let (reply, answer) = mpsc::sync_channel(1);
+    let gate = (flags & CREATE_SUSPENDED_FLAG != 0).then(|| {
+        Arc::new(Gate {
+            count: Mutex::new(1),
+            open: Condvar::new(),
+        })
+    });
     let start = Box::into_raw(Box::new(Start {
         routine,
         param,
         reply,
+        gate: gate.clone(),
     }));
     // SAFETY: a zeroed pthread_attr_t is initialized by pthread_attr_init before use and
     // destroyed after; `thread` is written by pthread_create.
@@ -119,6 +155,9 @@ fn create_thread(
         .recv()
         .map_err(|_| error::Win32Error(err::GEN_FAILURE))?;
     let tid = life.tid();
+    if let Some(gate) = gate {
+        gates().insert(tid, gate);
+    }
     let h = handles::insert(
         Object::Thread(Arc::new(ProcessObject::thread(life))),
         inheritable,
@@ -136,8 +175,9 @@ fn create_thread(
 /// `*lpThreadId` when that is not NULL. The handle is signalled when the thread ends,
 /// and `GetExitCodeThread` then gives the routine's return value (or `ExitThread`'s
 /// code). `dwStackSize` is the stack's size (0: the system's default; at least
-/// `PTHREAD_STACK_MIN`). `CREATE_SUSPENDED` is `ERROR_NOT_SUPPORTED` (nothing can resume
-/// a thread here); a NULL routine is `ERROR_INVALID_PARAMETER`.
+/// `PTHREAD_STACK_MIN`). With `CREATE_SUSPENDED` the thread exists (its id and handle
+/// are valid) but its routine runs only once `ResumeThread` has lowered its suspend
+/// count to 0. A NULL routine is `ERROR_INVALID_PARAMETER`.
 ///
 /// # Safety
 /// `tsa` is NULL or valid; `id` NULL or writable; the routine may be called with `param`
@@ -190,6 +230,35 @@ pub unsafe extern "C" fn GetExitCodeThread(h: HANDLE, code: *mut DWORD) -> BOOL 
         // SAFETY: non-NULL and writable, by the function's contract.
         unsafe { *code = value.unwrap_or(STILL_ACTIVE) };
         Ok(TRUE)
+    })
+}
+
+/// `ResumeThread`: lowers the suspend count of a thread made with `CREATE_SUSPENDED`;
+/// at 0 the thread starts its routine. Returns the count before the call: 1 for a
+/// thread that was suspended, 0 for one that runs (or has ended), which is left alone.
+/// A handle that is no thread handle is `(DWORD)-1` with `ERROR_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ResumeThread(h: HANDLE) -> DWORD {
+    ffi(DWORD::MAX, || {
+        let Object::Thread(t) = handles::get(h)? else {
+            return error::fail(err::INVALID_HANDLE);
+        };
+        let Some(life) = t.thread_life() else {
+            // A child's main thread: never suspended here.
+            return Ok(0);
+        };
+        let mut gates = gates();
+        let Some(gate) = gates.get(&life.tid()).cloned() else {
+            return Ok(0);
+        };
+        let mut count = gate.count.lock().unwrap_or_else(|p| p.into_inner());
+        let before = *count;
+        *count = before.saturating_sub(1);
+        if *count == 0 {
+            gates.remove(&life.tid());
+            gate.open.notify_all();
+        }
+        Ok(before)
     })
 }
 
@@ -399,19 +468,33 @@ mod tests {
         };
         assert!(h.is_null());
         assert_eq!(error::get(), err::INVALID_PARAMETER);
-        // SAFETY: as above, with a routine and CREATE_SUSPENDED.
+        assert_eq!(ResumeThread(0x1234 as HANDLE), DWORD::MAX);
+        assert_eq!(error::get(), err::INVALID_HANDLE);
+    }
+
+    #[test]
+    fn a_suspended_thread_runs_its_routine_once_resumed() {
+        // SAFETY: NULL attributes and id; the routine takes its argument as a number.
         let h = unsafe {
             CreateThread(
                 std::ptr::null(),
                 0,
                 Some(returns_param),
-                std::ptr::null_mut(),
+                9 as *mut c_void,
                 CREATE_SUSPENDED_FLAG,
                 std::ptr::null_mut(),
             )
         };
-        assert!(h.is_null());
-        assert_eq!(error::get(), err::NOT_SUPPORTED);
+        assert!(!h.is_null());
+        assert_eq!(wait::WaitForSingleObject(h, 50), WAIT_TIMEOUT);
+        assert_eq!(ResumeThread(h), 1);
+        assert_eq!(wait::WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
+        assert_eq!(ResumeThread(h), 0);
+        let mut code = 0;
+        // SAFETY: `code` is writable.
+        assert_eq!(unsafe { GetExitCodeThread(h, &mut code) }, TRUE);
+        assert_eq!(code, 9);
+        assert_eq!(handles::CloseHandle(h), TRUE);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 /*
  * Threads and the in-process locks: CreateThread (ids, exit codes, the handle signalled
- * when the thread ends, for WaitForSingleObject and WaitForMultipleObjects), ExitThread,
+ * when the thread ends, for WaitForSingleObject and WaitForMultipleObjects; a suspended
+ * start and ResumeThread), ExitThread,
  * GetExitCodeThread, a mutex abandoned by a thread, critical sections (recursion, fields,
  * contention), condition variables, SRW locks, thread-local storage, interlocked
  * operations, the alertable waits, TerminateProcess of a child and of itself.
@@ -32,6 +33,12 @@ static DWORD WINAPI records_its_id(LPVOID p) {
     (void)p;
     tid_seen = GetCurrentThreadId();
     return 0;
+}
+
+static LONG ran;
+static DWORD WINAPI marks_that_it_ran(LPVOID p) {
+    InterlockedExchange(&ran, 1);
+    return (DWORD)(ULONG_PTR)p;
 }
 
 static DWORD WINAPI takes_mutex_and_ends(LPVOID p) {
@@ -124,6 +131,38 @@ static void test_create_thread(void) {
     expect_wait("a thread whose first handle was closed still runs and ends", WaitForSingleObject(h2, 10000),
                 WAIT_OBJECT_0, 0);
     CloseHandle(h2);
+    CloseHandle(go);
+}
+
+static void test_suspended(void) {
+    DWORD id = 0, r;
+    HANDLE go = event(TRUE, FALSE);
+    HANDLE h = CreateThread(NULL, 0, marks_that_it_ran, (LPVOID)5, CREATE_SUSPENDED, &id), running;
+    char detail[64];
+
+    report("CreateThread with CREATE_SUSPENDED", h != NULL && id != 0, "failed");
+    report("the suspended thread has its id", GetThreadId(h) == id, "differs");
+    expect_wait("a suspended thread's handle is not signalled", WaitForSingleObject(h, 100), WAIT_TIMEOUT, 0);
+    report("its routine has not run", ran == 0, "it ran");
+    report("GetExitCodeThread is STILL_ACTIVE", exit_code(h) == STILL_ACTIVE, "differs");
+    r = ResumeThread(h);
+    sprintf_s(detail, sizeof detail, "returned %lu", (unsigned long)r);
+    report("ResumeThread returns the previous suspend count, 1", r == 1, detail);
+    expect_wait("the resumed thread runs and ends", WaitForSingleObject(h, 10000), WAIT_OBJECT_0, 0);
+    report("its routine ran", ran == 1 && exit_code(h) == 5, "it did not");
+    CloseHandle(h);
+
+    running = run(waits_then_returns, go, NULL);
+    r = ResumeThread(running);
+    sprintf_s(detail, sizeof detail, "returned %lu", (unsigned long)r);
+    report("ResumeThread of a running thread returns 0", r == 0, detail);
+    SetEvent(go);
+    WaitForSingleObject(running, 10000);
+    CloseHandle(running);
+    SetLastError(0);
+    r = ResumeThread(go);
+    report("ResumeThread of an event: (DWORD)-1, ERROR_INVALID_HANDLE",
+           r == (DWORD)-1 && GetLastError() == ERROR_INVALID_HANDLE, "differs");
     CloseHandle(go);
 }
 
@@ -420,6 +459,7 @@ int main(int argc, char **argv) {
         return 4;
     }
     test_create_thread();
+    test_suspended();
     test_bad_thread_calls();
     test_abandoned();
     test_critical_sections();
