@@ -377,3 +377,201 @@ pub unsafe extern "C" fn MoveFileW(from: LPCWSTR, to: LPCWSTR) -> BOOL {
     // SAFETY: by the function's contract.
     unsafe { MoveFileExW(from, to, MOVEFILE_COPY_ALLOWED) }
 }
+
+// ---- attributes, directories ------------------------------------------------------------
+
+const FILE_ATTRIBUTE_READONLY: DWORD = 0x1;
+const FILE_ATTRIBUTE_DIRECTORY: DWORD = 0x10;
+const FILE_ATTRIBUTE_ARCHIVE: DWORD = 0x20;
+const INVALID_FILE_ATTRIBUTES: DWORD = 0xFFFF_FFFF;
+
+/// The code Windows gives for a name that does not exist: `ERROR_PATH_NOT_FOUND` when a
+/// directory on the way is missing (or is no directory), else `ERROR_FILE_NOT_FOUND`.
+fn not_found(p: &Path, e: &std::io::Error) -> DWORD {
+    match e.raw_os_error() {
+        Some(libc::ENOTDIR) => err::PATH_NOT_FOUND,
+        Some(libc::ENOENT) => match p.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+                err::PATH_NOT_FOUND
+            }
+            _ => err::FILE_NOT_FOUND,
+        },
+        _ => code_of_io(e),
+    }
+}
+
+fn attributes(p: Option<Vec<u8>>) -> Result<DWORD> {
+    let p = path(p)?;
+    let meta = std::fs::metadata(&p).map_err(|e| error::Win32Error(not_found(&p, &e)))?;
+    if meta.is_dir() {
+        return Ok(FILE_ATTRIBUTE_DIRECTORY);
+    }
+    let mut a = FILE_ATTRIBUTE_ARCHIVE;
+    if meta.permissions().mode() & 0o222 == 0 {
+        a |= FILE_ATTRIBUTE_READONLY;
+    }
+    Ok(a)
+}
+
+/// `GetFileAttributesA`: `FILE_ATTRIBUTE_DIRECTORY` for a directory;
+/// `FILE_ATTRIBUTE_ARCHIVE` for a file (as Windows gives a file that was written), with
+/// `FILE_ATTRIBUTE_READONLY` when nobody may write it. A name that does not exist is
+/// `INVALID_FILE_ATTRIBUTES` with `ERROR_FILE_NOT_FOUND`, or `ERROR_PATH_NOT_FOUND` when
+/// a directory on its way is missing.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn GetFileAttributesA(name: LPCSTR) -> DWORD {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::narrow_bytes(name) };
+    ffi(INVALID_FILE_ATTRIBUTES, || attributes(name))
+}
+
+/// `GetFileAttributesW`: [`GetFileAttributesA`] with a wide name.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn GetFileAttributesW(name: LPCWSTR) -> DWORD {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::wide_bytes(name) };
+    ffi(INVALID_FILE_ATTRIBUTES, || attributes(name))
+}
+
+fn create_directory(p: Option<Vec<u8>>) -> Result<BOOL> {
+    let p = path(p)?;
+    match std::fs::create_dir(&p) {
+        Ok(()) => Ok(TRUE),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => error::fail(err::ALREADY_EXISTS),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => error::fail(err::PATH_NOT_FOUND),
+        Err(e) => Err(error::Win32Error(not_found(&p, &e))),
+    }
+}
+
+/// `CreateDirectoryA`: makes a directory (0777 less the umask; `lpSecurityAttributes` is
+/// not interpreted). An existing name is `ERROR_ALREADY_EXISTS`; a missing parent
+/// `ERROR_PATH_NOT_FOUND`.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateDirectoryA(name: LPCSTR, _sa: *const SECURITY_ATTRIBUTES) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::narrow_bytes(name) };
+    ffi(FALSE, || create_directory(name))
+}
+
+/// `CreateDirectoryW`: [`CreateDirectoryA`] with a wide name.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateDirectoryW(name: LPCWSTR, _sa: *const SECURITY_ATTRIBUTES) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::wide_bytes(name) };
+    ffi(FALSE, || create_directory(name))
+}
+
+fn remove_directory(p: Option<Vec<u8>>) -> Result<BOOL> {
+    let p = path(p)?;
+    match std::fs::remove_dir(&p) {
+        Ok(()) => Ok(TRUE),
+        Err(e) => error::fail(match e.raw_os_error() {
+            Some(libc::ENOTEMPTY) | Some(libc::EEXIST) => err::DIR_NOT_EMPTY,
+            Some(libc::ENOTDIR) if std::fs::metadata(&p).is_ok() => ERROR_DIRECTORY,
+            _ => not_found(&p, &e),
+        }),
+    }
+}
+
+/// `RemoveDirectoryA`: removes an empty directory. One with entries is
+/// `ERROR_DIR_NOT_EMPTY`; a file `ERROR_DIRECTORY`; a missing name
+/// `ERROR_FILE_NOT_FOUND` (`ERROR_PATH_NOT_FOUND` for a missing parent).
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn RemoveDirectoryA(name: LPCSTR) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::narrow_bytes(name) };
+    ffi(FALSE, || remove_directory(name))
+}
+
+/// `RemoveDirectoryW`: [`RemoveDirectoryA`] with a wide name.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn RemoveDirectoryW(name: LPCWSTR) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::wide_bytes(name) };
+    ffi(FALSE, || remove_directory(name))
+}
+
+fn current_directory() -> Result<String> {
+    Ok(std::env::current_dir()?.to_string_lossy().into_owned())
+}
+
+/// `GetCurrentDirectoryA`: the current directory: its length without the NUL, or when
+/// `nBufferLength` is too small the size needed with the NUL (the buffer untouched).
+///
+/// # Safety
+/// `buffer` is NULL or holds `size` writable characters.
+#[no_mangle]
+pub unsafe extern "C" fn GetCurrentDirectoryA(size: DWORD, buffer: *mut c_char) -> DWORD {
+    ffi(0, || {
+        let bytes: Vec<c_char> = current_directory()?.bytes().map(|b| b as c_char).collect();
+        // SAFETY: by the function's contract.
+        Ok(unsafe { give(&bytes, buffer, size) })
+    })
+}
+
+/// `GetCurrentDirectoryW`: [`GetCurrentDirectoryA`] with wide characters.
+///
+/// # Safety
+/// As for [`GetCurrentDirectoryA`], with wide characters.
+#[no_mangle]
+pub unsafe extern "C" fn GetCurrentDirectoryW(size: DWORD, buffer: *mut WCHAR) -> DWORD {
+    ffi(0, || {
+        let mut units = strings::to_wide(&current_directory()?);
+        units.pop();
+        // SAFETY: by the function's contract.
+        Ok(unsafe { give(&units, buffer, size) })
+    })
+}
+
+fn set_current_directory(p: Option<Vec<u8>>) -> Result<BOOL> {
+    let p = path(p)?;
+    match std::env::set_current_dir(&p) {
+        Ok(()) => Ok(TRUE),
+        Err(e) => error::fail(match e.raw_os_error() {
+            Some(libc::ENOTDIR) if std::fs::metadata(&p).is_ok() => ERROR_DIRECTORY,
+            _ => not_found(&p, &e),
+        }),
+    }
+}
+
+/// `SetCurrentDirectoryA`: changes the process's current directory. A missing name is
+/// `ERROR_FILE_NOT_FOUND` (`ERROR_PATH_NOT_FOUND` for a missing parent); a file
+/// `ERROR_DIRECTORY`.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn SetCurrentDirectoryA(name: LPCSTR) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::narrow_bytes(name) };
+    ffi(FALSE, || set_current_directory(name))
+}
+
+/// `SetCurrentDirectoryW`: [`SetCurrentDirectoryA`] with a wide name.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn SetCurrentDirectoryW(name: LPCWSTR) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::wide_bytes(name) };
+    ffi(FALSE, || set_current_directory(name))
+}
