@@ -1,4 +1,4 @@
-/* shmkit-win32: system messages, copying and moving files (windows.h includes this header, and it includes windows.h). */
+/* shmkit-win32: system messages, pointer checks, copying and moving files (windows.h includes this header, and it includes windows.h). */
 #include "windows.h"
 #ifndef SHMKIT_WINBASE_H
 #define SHMKIT_WINBASE_H
@@ -23,6 +23,12 @@ DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, 
                             LPSTR lpBuffer, DWORD nSize, va_list *Arguments);
 DWORD WINAPI FormatMessageW(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId,
                             LPWSTR lpBuffer, DWORD nSize, va_list *Arguments);
+/* From the process's memory map: nothing is touched. */
+BOOL WINAPI IsBadReadPtr(const void *lp, UINT_PTR ucb);
+BOOL WINAPI IsBadWritePtr(LPVOID lp, UINT_PTR ucb);
+BOOL WINAPI IsBadCodePtr(FARPROC lpfn);
+BOOL WINAPI IsBadStringPtrA(LPCSTR lpsz, UINT_PTR ucchMax);
+BOOL WINAPI IsBadStringPtrW(LPCWSTR lpsz, UINT_PTR ucchMax);
 BOOL WINAPI CopyFileA(LPCSTR lpExistingFileName, LPCSTR lpNewFileName, BOOL bFailIfExists);
 BOOL WINAPI CopyFileW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName, BOOL bFailIfExists);
 BOOL WINAPI MoveFileA(LPCSTR lpExistingFileName, LPCSTR lpNewFileName);
@@ -34,11 +40,13 @@ BOOL WINAPI MoveFileExW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName, DWORD
 #define CopyFile CopyFileW
 #define MoveFile MoveFileW
 #define MoveFileEx MoveFileExW
+#define IsBadStringPtr IsBadStringPtrW
 #else
 #define FormatMessage FormatMessageA
 #define CopyFile CopyFileA
 #define MoveFile MoveFileA
 #define MoveFileEx MoveFileExA
+#define IsBadStringPtr IsBadStringPtrA
 #endif
 #ifdef __cplusplus
 }

@@ -53,6 +53,8 @@ mod module;
 #[cfg(target_os = "linux")]
 mod objects;
 #[cfg(target_os = "linux")]
+mod pointers;
+#[cfg(target_os = "linux")]
 mod process;
 #[cfg(target_os = "linux")]
 mod security;
@@ -83,6 +85,7 @@ pub use {
     heap::*,
     mapping::*,
     module::*,
+    pointers::*,
     process::*,
     security::*,
     strings::*,
