@@ -3,6 +3,8 @@
  * GetNativeSystemInfo, the clocks (GetTickCount, the performance counter, the system
  * time), heaps (zeroing, sizes, reallocation keeping contents), GetTempPath and
  * GetTempFileName (the file it creates, unique names), CopyFile and MoveFile(Ex),
+ * GetFileAttributes, directories and the current directory, the IsBad*Ptr checks over
+ * views,
  * FormatMessage of system codes (lengths, buffers and failures: the texts differ between
  * Windows and Wine, so they are not printed), and environment variables.
  *
@@ -211,6 +213,122 @@ static void test_temp_files(void) {
     report("the temporary files are gone", !exists(name1) && !exists(name2) && !exists(c), "left behind");
 }
 
+static void test_directories(void) {
+    char dir[MAX_PATH], base[MAX_PATH], file[MAX_PATH], sub[MAX_PATH], deep[MAX_PATH], missing[MAX_PATH];
+    char cwd[MAX_PATH], here[MAX_PATH];
+    DWORD a, n;
+
+    GetTempPathA(MAX_PATH, dir);
+    sprintf_s(base, sizeof base, "%sfidelity-dir-%s", dir, suffix);
+    sprintf_s(file, sizeof file, "%s\\file.txt", base);
+    sprintf_s(sub, sizeof sub, "%s\\sub", base);
+    sprintf_s(deep, sizeof deep, "%s\\no-such\\sub", base);
+    sprintf_s(missing, sizeof missing, "%s\\missing.txt", base);
+    expect_bool("CreateDirectoryA", CreateDirectoryA(base, NULL), TRUE, 0);
+    expect_bool("CreateDirectoryA of an existing directory", CreateDirectoryA(base, NULL), FALSE,
+                ERROR_ALREADY_EXISTS);
+    expect_bool("CreateDirectoryA under a missing directory", CreateDirectoryA(deep, NULL), FALSE,
+                ERROR_PATH_NOT_FOUND);
+    a = GetFileAttributesA(base);
+    report("GetFileAttributesA of a directory: FILE_ATTRIBUTE_DIRECTORY",
+           a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY), "not a directory");
+    write_file(file, "x");
+    a = GetFileAttributesA(file);
+    report("GetFileAttributesA of a file: not a directory",
+           a != INVALID_FILE_ATTRIBUTES && !(a & FILE_ATTRIBUTE_DIRECTORY), "differs");
+    report("a file written: FILE_ATTRIBUTE_ARCHIVE", a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_ARCHIVE),
+           "no archive bit");
+    SetLastError(0);
+    report("GetFileAttributesA of a missing file: ERROR_FILE_NOT_FOUND",
+           GetFileAttributesA(missing) == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_FILE_NOT_FOUND,
+           "differs");
+    SetLastError(0);
+    report("GetFileAttributesA under a missing directory: ERROR_PATH_NOT_FOUND",
+           GetFileAttributesA(deep) == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_PATH_NOT_FOUND, "differs");
+    expect_bool("CreateDirectoryA of a subdirectory", CreateDirectoryA(sub, NULL), TRUE, 0);
+    expect_bool("RemoveDirectoryA of a directory with entries", RemoveDirectoryA(base), FALSE, ERROR_DIR_NOT_EMPTY);
+    expect_bool("RemoveDirectoryA of a file", RemoveDirectoryA(file), FALSE, ERROR_DIRECTORY);
+    expect_bool("RemoveDirectoryA of a missing name", RemoveDirectoryA(missing), FALSE, ERROR_FILE_NOT_FOUND);
+
+    n = GetCurrentDirectoryA(MAX_PATH, cwd);
+    report("GetCurrentDirectoryA returns the length", n > 0 && n == strlen(cwd), "differs");
+    report("with a buffer too small, the size needed", GetCurrentDirectoryA(1, here) == n + 1, "differs");
+    expect_bool("SetCurrentDirectoryA", SetCurrentDirectoryA(sub), TRUE, 0);
+    write_file("relative.txt", "y");
+    sprintf_s(here, sizeof here, "%s\\relative.txt", sub);
+    report("a relative name is in the new current directory", exists(here), "it is not");
+    DeleteFileA("relative.txt");
+    expect_bool("SetCurrentDirectoryA to a missing directory", SetCurrentDirectoryA(deep), FALSE,
+                ERROR_PATH_NOT_FOUND);
+    expect_bool("SetCurrentDirectoryA back", SetCurrentDirectoryA(cwd), TRUE, 0);
+
+    DeleteFileA(file);
+    expect_bool("RemoveDirectoryA of an empty directory", RemoveDirectoryA(sub), TRUE, 0);
+    expect_bool("RemoveDirectoryA of the base", RemoveDirectoryA(base), TRUE, 0);
+    report("it is gone", GetFileAttributesA(base) == INVALID_FILE_ATTRIBUTES, "still there");
+}
+
+static void test_bad_pointers(void) {
+    char local[64] = "text";
+    HANDLE ro, rw, wc, res;
+    char *v_ro, *v_rw, *v_wc, *v_res, *v_na;
+    SYSTEM_INFO si;
+    DWORD old;
+
+    GetSystemInfo(&si);
+    report("IsBadReadPtr of a local buffer", !IsBadReadPtr(local, sizeof local), "bad");
+    report("IsBadWritePtr of a local buffer", !IsBadWritePtr(local, sizeof local), "bad");
+    report("IsBadReadPtr of NULL", IsBadReadPtr(NULL, 1), "good");
+    report("IsBadWritePtr of NULL", IsBadWritePtr(NULL, 1), "good");
+    report("IsBadReadPtr of 0 bytes at NULL", !IsBadReadPtr(NULL, 0), "bad");
+    report("IsBadCodePtr of a function", !IsBadCodePtr((FARPROC)(ULONG_PTR)GetSystemInfo), "bad");
+    report("IsBadStringPtrA of a string", !IsBadStringPtrA(local, 100), "bad");
+    report("IsBadStringPtrA of NULL", IsBadStringPtrA(NULL, 10), "good");
+
+    ro = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READONLY, 0, 65536, NULL);
+    rw = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 65536, NULL);
+    wc = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_WRITECOPY, 0, 65536, NULL);
+    res = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_RESERVE, 0, 65536, NULL);
+    v_ro = MapViewOfFile(ro, FILE_MAP_READ, 0, 0, 0);
+    v_rw = MapViewOfFile(rw, FILE_MAP_WRITE, 0, 0, 0);
+    v_wc = MapViewOfFile(wc, FILE_MAP_COPY, 0, 0, 0);
+    v_res = MapViewOfFile(res, FILE_MAP_WRITE, 0, 0, 0);
+    v_na = MapViewOfFile(rw, FILE_MAP_WRITE, 0, 0, 0);
+    report("the views are mapped", v_ro && v_rw && v_wc && v_res && v_na, "a view failed");
+    report("a read-only view: good to read", !IsBadReadPtr(v_ro, 65536), "bad");
+    report("a read-only view: bad to write", IsBadWritePtr(v_ro, 1), "good");
+    report("a read-write view: good to read and write", !IsBadReadPtr(v_rw, 65536) && !IsBadWritePtr(v_rw, 65536),
+           "bad");
+    report("a write-copy view: good to read", !IsBadReadPtr(v_wc, 65536), "bad");
+    /* Reserved pages of a SEC_RESERVE view are bad on Windows and here; Wine reads them:
+     * they are not compared. A page made no-access is bad in all three. */
+    report("VirtualProtect of a view's second page to PAGE_NOACCESS",
+           VirtualProtect(v_na + si.dwPageSize, si.dwPageSize, PAGE_NOACCESS, &old), "failed");
+    report("a no-access page: bad to read", IsBadReadPtr(v_na + si.dwPageSize, 1), "good");
+    report("a no-access page: bad to write", IsBadWritePtr(v_na + si.dwPageSize, 1), "good");
+    report("a range running into it: bad", IsBadReadPtr(v_na, si.dwPageSize + 1), "good");
+    report("the page before it: good", !IsBadReadPtr(v_na, si.dwPageSize), "bad");
+    v_na[si.dwPageSize - 1] = 'a';
+    v_na[si.dwPageSize - 2] = 'b';
+    report("a string running into it is bad", IsBadStringPtrA(v_na + si.dwPageSize - 2, 10), "good");
+    v_na[si.dwPageSize - 1] = 0;
+    report("a string ending before it is good", !IsBadStringPtrA(v_na + si.dwPageSize - 2, 10), "bad");
+    report("VirtualAlloc commits its first page",
+           VirtualAlloc(v_res, si.dwPageSize, MEM_COMMIT, PAGE_READWRITE) == v_res, "failed");
+    report("the committed page: good to read and write", !IsBadReadPtr(v_res, si.dwPageSize) &&
+           !IsBadWritePtr(v_res, si.dwPageSize), "bad");
+    UnmapViewOfFile(v_ro);
+    report("an unmapped view: bad to read", IsBadReadPtr(v_ro, 1), "good");
+    UnmapViewOfFile(v_rw);
+    UnmapViewOfFile(v_wc);
+    UnmapViewOfFile(v_res);
+    UnmapViewOfFile(v_na);
+    CloseHandle(ro);
+    CloseHandle(rw);
+    CloseHandle(wc);
+    CloseHandle(res);
+}
+
 static void test_format_message(void) {
     char buf[512], *alloc = NULL;
     WCHAR wbuf[512];
@@ -285,6 +403,8 @@ int main(int argc, char **argv) {
     test_clocks();
     test_heaps();
     test_temp_files();
+    test_directories();
+    test_bad_pointers();
     test_format_message();
     test_environment();
     printf("%s\n", failures ? "FAILURES" : "all ok");
