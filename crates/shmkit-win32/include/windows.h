@@ -677,5 +677,8 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #include "fileapi.h"
 #include "winbase.h"
 #include "interlockedapi.h"
+#include "libloaderapi.h"
+#include "windef.h"
+#include "guiddef.h"
 
 #endif /* SHMKIT_WINDOWS_H */

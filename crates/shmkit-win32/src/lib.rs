@@ -47,6 +47,8 @@ mod heap;
 #[cfg(target_os = "linux")]
 mod inherit;
 #[cfg(target_os = "linux")]
+mod library;
+#[cfg(target_os = "linux")]
 mod mapping;
 #[cfg(target_os = "linux")]
 mod module;
@@ -83,6 +85,7 @@ pub use {
     filesystem::*,
     handles::{CloseHandle, DuplicateHandle, GetHandleInformation, SetHandleInformation},
     heap::*,
+    library::*,
     mapping::*,
     module::*,
     pointers::*,
