@@ -4,7 +4,7 @@
  * time), heaps (zeroing, sizes, reallocation keeping contents), GetTempPath and
  * GetTempFileName (the file it creates, unique names), CopyFile and MoveFile(Ex),
  * GetFileAttributes, directories and the current directory, the IsBad*Ptr checks over
- * views,
+ * views, modules by name (GetModuleHandle, LoadLibrary, GetProcAddress),
  * FormatMessage of system codes (lengths, buffers and failures: the texts differ between
  * Windows and Wine, so they are not printed), and environment variables.
  *
@@ -329,6 +329,37 @@ static void test_bad_pointers(void) {
     CloseHandle(res);
 }
 
+typedef DWORD(WINAPI *get_id_fn)(void);
+
+static void test_modules(void) {
+    HMODULE k = GetModuleHandleA("kernel32.dll"), exe = GetModuleHandleA(NULL), l;
+    char name[MAX_PATH], a[MAX_PATH], b[MAX_PATH];
+    get_id_fn f;
+
+    report("GetModuleHandleA(\"kernel32.dll\")", k != NULL, "NULL");
+    report("GetModuleHandleA(NULL), the program", exe != NULL, "NULL");
+    report("GetModuleHandleA is case-blind", GetModuleHandleA("KERNEL32.DLL") == k, "differs");
+    report("GetModuleHandleW(L\"kernel32.dll\")", GetModuleHandleW(L"kernel32.dll") == k, "differs");
+    GetModuleFileNameA(NULL, a, MAX_PATH);
+    GetModuleFileNameA(exe, b, MAX_PATH);
+    report("GetModuleFileNameA of the program's handle is the program", strcmp(a, b) == 0, b);
+    f = (get_id_fn)(void *)GetProcAddress(k, "GetCurrentProcessId");
+    report("GetProcAddress of a kernel32 function", f != NULL && f() == GetCurrentProcessId(), "not found");
+    SetLastError(0);
+    report("GetProcAddress of a missing function: NULL, ERROR_PROC_NOT_FOUND",
+           GetProcAddress(k, "NoSuchFunctionAnywhere") == NULL && GetLastError() == ERROR_PROC_NOT_FOUND, "differs");
+    l = LoadLibraryA("kernel32.dll");
+    report("LoadLibraryA(\"kernel32.dll\") is its handle", l == k, "differs");
+    expect_bool("FreeLibrary of it", FreeLibrary(l), TRUE, 0);
+    sprintf_s(name, sizeof name, "no-such-module-%s.dll", suffix);
+    SetLastError(0);
+    report("GetModuleHandleA of a module not loaded: NULL, ERROR_MOD_NOT_FOUND",
+           GetModuleHandleA(name) == NULL && GetLastError() == ERROR_MOD_NOT_FOUND, "differs");
+    SetLastError(0);
+    report("LoadLibraryA of a missing library: NULL, ERROR_MOD_NOT_FOUND",
+           LoadLibraryA(name) == NULL && GetLastError() == ERROR_MOD_NOT_FOUND, "differs");
+}
+
 static void test_format_message(void) {
     char buf[512], *alloc = NULL;
     WCHAR wbuf[512];
@@ -405,6 +436,7 @@ int main(int argc, char **argv) {
     test_temp_files();
     test_directories();
     test_bad_pointers();
+    test_modules();
     test_format_message();
     test_environment();
     printf("%s\n", failures ? "FAILURES" : "all ok");
