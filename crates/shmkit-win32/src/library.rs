@@ -298,11 +298,9 @@ mod tests {
             assert_eq!(GetModuleHandleA(c"ntdll".as_ptr()), k);
             assert_eq!(LoadLibraryA(c"kernel32.dll".as_ptr()), k);
             assert_eq!(FreeLibrary(k), TRUE);
-            let f = GetProcAddress(k, c"CreateFileMappingA".as_ptr());
-            assert_eq!(
-                f,
-                crate::mapping::CreateFileMappingA as *const () as *mut c_void
-            );
+            // (Finding this library's own functions needs them in the dynamic symbol
+            // table, as in libshmkit_win32.so: fidelity_system checks that. This test
+            // binary links the library statically.)
             assert!(GetProcAddress(k, c"VirtualAllocEx".as_ptr()).is_null());
             assert_eq!(error::get(), ERROR_PROC_NOT_FOUND);
             assert!(GetProcAddress(k, c"malloc".as_ptr()).is_null());
