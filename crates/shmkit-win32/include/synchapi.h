@@ -51,6 +51,16 @@ void WINAPI ReleaseSRWLockShared(PSRWLOCK SRWLock);
 BOOLEAN WINAPI TryAcquireSRWLockExclusive(PSRWLOCK SRWLock);
 BOOLEAN WINAPI TryAcquireSRWLockShared(PSRWLOCK SRWLock);
 
+typedef union _RTL_RUN_ONCE {
+    PVOID Ptr;
+} RTL_RUN_ONCE, INIT_ONCE, *PINIT_ONCE, *LPINIT_ONCE;
+typedef BOOL(WINAPI *PINIT_ONCE_FN)(PINIT_ONCE InitOnce, PVOID Parameter, PVOID *Context);
+#define INIT_ONCE_STATIC_INIT {0}
+#define RTL_RUN_ONCE_INIT {0}
+void WINAPI InitOnceInitialize(PINIT_ONCE InitOnce);
+/* InitOnceBeginInitialize and InitOnceComplete are not provided. */
+BOOL WINAPI InitOnceExecuteOnce(PINIT_ONCE InitOnce, PINIT_ONCE_FN InitFn, PVOID Parameter, LPVOID *Context);
+
 /* bAlertable has no effect: there are no APCs, so WAIT_IO_COMPLETION never comes. */
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);

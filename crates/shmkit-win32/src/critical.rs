@@ -16,6 +16,7 @@
 
 use crate::error;
 use crate::types::*;
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -580,6 +581,108 @@ pub unsafe extern "C" fn SleepConditionVariableSRW(
         sleep_on(cv, ms, || release_shared(l), || acquire_shared(l))
     } else {
         sleep_on(cv, ms, || release_exclusive(l), || acquire_exclusive(l))
+    }
+}
+
+// ---- one-time initialization -----------------------------------------------------------
+
+/// Windows' `INIT_ONCE`: one pointer. Here its low two bits are the state (0 not yet,
+/// 1 running, 2 done) and the rest the context the callback gave (its low two bits must
+/// be 0, as on Windows); its low 32 bits are a futex word for those who wait.
+#[repr(C)]
+pub struct INIT_ONCE {
+    word: AtomicUsize,
+}
+
+/// `PINIT_ONCE_FN`: the one-time callback.
+pub type InitOnceFn =
+    unsafe extern "C-unwind" fn(*mut INIT_ONCE, *mut c_void, *mut *mut c_void) -> BOOL;
+
+const ONCE_RUNNING: usize = 1;
+const ONCE_DONE: usize = 2;
+const ONCE_STATE: usize = 3;
+
+fn once_futex(once: &INIT_ONCE) -> &AtomicU32 {
+    // SAFETY: the 8-byte word is aligned to 8, so its first 4 bytes (the low half on
+    // little-endian Linux targets) are an aligned 32-bit word inside it, only ever
+    // accessed atomically; the state bits live in that half.
+    unsafe { &*(once.word.as_ptr() as *const AtomicU32) }
+}
+
+/// `InitOnceInitialize`: makes `InitOnce` not yet run.
+///
+/// # Safety
+/// `once` is NULL (ignored) or writable.
+#[no_mangle]
+pub unsafe extern "C" fn InitOnceInitialize(once: *mut INIT_ONCE) {
+    // SAFETY: by the function's contract.
+    if let Some(once) = unsafe { once.as_ref() } {
+        once.word.store(0, Ordering::Release);
+    }
+}
+
+/// `InitOnceExecuteOnce`: runs `InitFn(InitOnce, Parameter, &Context)` once for the
+/// `INIT_ONCE`, however many threads call at once: the others wait until it has
+/// returned. When it returns TRUE, every call (that one and all later ones) returns
+/// TRUE and stores the context it gave in `*Context` (when not NULL); when it returns
+/// FALSE, that call returns FALSE and the next call runs it again.
+/// `InitOnceBeginInitialize`/`InitOnceComplete` are not provided.
+///
+/// # Safety
+/// `once` is an initialized `INIT_ONCE` (NULL: `ERROR_INVALID_PARAMETER`); `context`
+/// NULL or writable; the callback may be called with `param`.
+#[no_mangle]
+pub unsafe extern "C" fn InitOnceExecuteOnce(
+    once: *mut INIT_ONCE,
+    init: Option<InitOnceFn>,
+    param: *mut c_void,
+    context: *mut *mut c_void,
+) -> BOOL {
+    // SAFETY: by the function's contract.
+    let (Some(o), Some(init)) = (unsafe { once.as_ref() }, init) else {
+        error::set(err::INVALID_PARAMETER);
+        return FALSE;
+    };
+    loop {
+        let v = o.word.load(Ordering::Acquire);
+        match v & ONCE_STATE {
+            ONCE_DONE => {
+                if !context.is_null() {
+                    // SAFETY: non-NULL and writable, by the function's contract.
+                    unsafe { *context = (v & !ONCE_STATE) as *mut c_void };
+                }
+                return TRUE;
+            }
+            ONCE_RUNNING => {
+                futex_wait(once_futex(o), v as u32, None);
+            }
+            _ => {
+                if o.word
+                    .compare_exchange(0, ONCE_RUNNING, Ordering::Acquire, Ordering::Relaxed)
+                    .is_err()
+                {
+                    continue;
+                }
+                let mut ctx: *mut c_void = std::ptr::null_mut();
+                // SAFETY: the caller's callback with its parameter, as documented.
+                let ok = unsafe { init(once, param, &mut ctx) };
+                if ok != 0 {
+                    o.word
+                        .store((ctx as usize & !ONCE_STATE) | ONCE_DONE, Ordering::Release);
+                } else {
+                    o.word.store(0, Ordering::Release);
+                }
+                futex_wake(once_futex(o), i32::MAX);
+                if ok == 0 {
+                    return FALSE;
+                }
+                if !context.is_null() {
+                    // SAFETY: as above.
+                    unsafe { *context = (ctx as usize & !ONCE_STATE) as *mut c_void };
+                }
+                return TRUE;
+            }
+        }
     }
 }
 
