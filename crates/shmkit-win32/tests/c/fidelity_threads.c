@@ -1,10 +1,10 @@
 /*
  * Threads and the in-process locks: CreateThread (ids, exit codes, the handle signalled
  * when the thread ends, for WaitForSingleObject and WaitForMultipleObjects; a suspended
- * start and ResumeThread), ExitThread,
- * GetExitCodeThread, a mutex abandoned by a thread, critical sections (recursion, fields,
- * contention), condition variables, SRW locks, thread-local storage, interlocked
- * operations, the alertable waits, TerminateProcess of a child and of itself.
+ * start and ResumeThread), ExitThread, GetExitCodeThread, a mutex abandoned by a thread,
+ * critical sections (recursion, fields, contention), condition variables, SRW locks,
+ * InitOnceExecuteOnce, thread-local storage, interlocked operations, the alertable
+ * waits, TerminateProcess of a child and of itself.
  *
  * One line per check; outcomes only. Usage: fidelity_threads SUFFIX (the lane's run
  * suffix; the program starts itself with "child-sleep" or "child-terminate-self").
@@ -350,6 +350,59 @@ static void test_condition_variables(void) {
     report("a released SRW lock admits an exclusive hold", thread_result(try_exclusive, NULL) != 0, "refused");
 }
 
+/* ---- one-time initialization ---------------------------------------------------------- */
+
+static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
+static LONG once_runs;
+static int context_value;
+
+static BOOL WINAPI init_slowly(PINIT_ONCE o, PVOID param, PVOID *context) {
+    (void)o;
+    (void)param;
+    InterlockedIncrement(&once_runs);
+    Sleep(50);
+    *context = &context_value;
+    return TRUE;
+}
+
+static BOOL WINAPI init_fails(PINIT_ONCE o, PVOID param, PVOID *context) {
+    (void)o;
+    (void)context;
+    InterlockedIncrement((LONG *)param);
+    return FALSE;
+}
+
+static DWORD WINAPI execute_once(LPVOID p) {
+    PVOID ctx = NULL;
+    BOOL ok = InitOnceExecuteOnce(&once, init_slowly, NULL, &ctx);
+    (void)p;
+    return ok && ctx == &context_value;
+}
+
+static void test_init_once(void) {
+    HANDLE h[3];
+    DWORD codes[3];
+    int i;
+    INIT_ONCE other;
+    LONG tries = 0;
+    PVOID ctx = NULL;
+
+    for (i = 0; i < 3; i++) h[i] = run(execute_once, NULL, NULL);
+    WaitForMultipleObjects(3, h, TRUE, 10000);
+    for (i = 0; i < 3; i++) {
+        codes[i] = exit_code(h[i]);
+        CloseHandle(h[i]);
+    }
+    report("InitOnceExecuteOnce from three threads runs the callback once", once_runs == 1, "not once");
+    report("and each gets TRUE and its context", codes[0] == 1 && codes[1] == 1 && codes[2] == 1, "differs");
+    report("a later call gets the context without a run",
+           InitOnceExecuteOnce(&once, init_slowly, NULL, &ctx) && ctx == &context_value && once_runs == 1, "differs");
+    InitOnceInitialize(&other);
+    report("a callback that fails: FALSE", !InitOnceExecuteOnce(&other, init_fails, &tries, NULL), "TRUE");
+    report("and the next call runs it again", !InitOnceExecuteOnce(&other, init_fails, &tries, NULL) && tries == 2,
+           "it did not");
+}
+
 /* ---- thread-local storage and interlocked operations ---------------------------------- */
 
 static DWORD slot;
@@ -464,6 +517,7 @@ int main(int argc, char **argv) {
     test_abandoned();
     test_critical_sections();
     test_condition_variables();
+    test_init_once();
     test_tls_and_interlocked();
     test_alertable();
     test_terminate();
