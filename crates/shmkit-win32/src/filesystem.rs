@@ -575,3 +575,160 @@ pub unsafe extern "C" fn SetCurrentDirectoryW(name: LPCWSTR) -> BOOL {
     let name = unsafe { strings::wide_bytes(name) };
     ffi(FALSE, || set_current_directory(name))
 }
+
+/// `WIN32_FILE_ATTRIBUTE_DATA`, as `GetFileAttributesEx` fills it.
+#[repr(C)]
+#[allow(non_snake_case)]
+pub struct WIN32_FILE_ATTRIBUTE_DATA {
+    /// As `GetFileAttributes` reports them.
+    pub dwFileAttributes: DWORD,
+    /// When the file was made (its birth time where the file system keeps one, else its
+    /// last change).
+    pub ftCreationTime: crate::system::FILETIME,
+    /// When it was last read.
+    pub ftLastAccessTime: crate::system::FILETIME,
+    /// When it was last written.
+    pub ftLastWriteTime: crate::system::FILETIME,
+    /// The size's high 32 bits (0 for a directory).
+    pub nFileSizeHigh: DWORD,
+    /// Its low 32 bits.
+    pub nFileSizeLow: DWORD,
+}
+
+/// A time as a `FILETIME` (100 ns since 1601).
+fn filetime(t: std::io::Result<std::time::SystemTime>) -> crate::system::FILETIME {
+    const EPOCH_1601: u64 = 116_444_736_000_000_000;
+    let ticks = t
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| (d.as_nanos() / 100) as u64 + EPOCH_1601);
+    crate::system::FILETIME {
+        dwLowDateTime: ticks as DWORD,
+        dwHighDateTime: (ticks >> 32) as DWORD,
+    }
+}
+
+fn attribute_data(p: Option<Vec<u8>>, level: DWORD) -> Result<WIN32_FILE_ATTRIBUTE_DATA> {
+    // GetFileExInfoStandard is the only level.
+    if level != 0 {
+        return error::fail(err::INVALID_PARAMETER);
+    }
+    let attributes = attributes(p.clone())?;
+    let p = path(p)?;
+    let meta = std::fs::metadata(&p).map_err(|e| error::Win32Error(not_found(&p, &e)))?;
+    let size = if meta.is_dir() { 0 } else { meta.len() };
+    Ok(WIN32_FILE_ATTRIBUTE_DATA {
+        dwFileAttributes: attributes,
+        ftCreationTime: filetime(meta.created().or_else(|_| meta.modified())),
+        ftLastAccessTime: filetime(meta.accessed()),
+        ftLastWriteTime: filetime(meta.modified()),
+        nFileSizeHigh: (size >> 32) as DWORD,
+        nFileSizeLow: size as DWORD,
+    })
+}
+
+/// `GetFileAttributesExA`: with `GetFileExInfoStandard` (the only level; another is
+/// `ERROR_INVALID_PARAMETER`), the attributes, times and size of a file or directory, in
+/// a `WIN32_FILE_ATTRIBUTE_DATA`. Failures as for [`GetFileAttributesA`].
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `info` a writable
+/// `WIN32_FILE_ATTRIBUTE_DATA` (NULL: `ERROR_NOACCESS`).
+#[no_mangle]
+pub unsafe extern "C" fn GetFileAttributesExA(
+    name: LPCSTR,
+    level: DWORD,
+    info: *mut WIN32_FILE_ATTRIBUTE_DATA,
+) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::narrow_bytes(name) };
+    ffi(FALSE, || {
+        let data = attribute_data(name, level)?;
+        if info.is_null() {
+            return error::fail(err::NOACCESS);
+        }
+        // SAFETY: non-NULL and writable, by the function's contract.
+        unsafe { info.write(data) };
+        Ok(TRUE)
+    })
+}
+
+/// `GetFileAttributesExW`: [`GetFileAttributesExA`] with a wide name.
+///
+/// # Safety
+/// As for [`GetFileAttributesExA`], with a wide name.
+#[no_mangle]
+pub unsafe extern "C" fn GetFileAttributesExW(
+    name: LPCWSTR,
+    level: DWORD,
+    info: *mut WIN32_FILE_ATTRIBUTE_DATA,
+) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::wide_bytes(name) };
+    ffi(FALSE, || {
+        let data = attribute_data(name, level)?;
+        if info.is_null() {
+            return error::fail(err::NOACCESS);
+        }
+        // SAFETY: non-NULL and writable, by the function's contract.
+        unsafe { info.write(data) };
+        Ok(TRUE)
+    })
+}
+
+fn set_attributes(p: Option<Vec<u8>>, attributes: DWORD) -> Result<BOOL> {
+    let p = path(p)?;
+    let meta = std::fs::metadata(&p).map_err(|e| error::Win32Error(not_found(&p, &e)))?;
+    if meta.is_dir() {
+        // Windows keeps FILE_ATTRIBUTE_READONLY of a directory as a mere flag; nothing
+        // here would hold it.
+        return Ok(TRUE);
+    }
+    let mode = meta.permissions().mode();
+    let new = if attributes & FILE_ATTRIBUTE_READONLY != 0 {
+        mode & !0o222
+    } else if mode & 0o222 == 0 {
+        // Writable again: by the owner, and by those who may read it as far as the
+        // umask lets them.
+        // SAFETY: umask has no preconditions; it is set back at once.
+        let mask = unsafe {
+            let m = libc::umask(0o022);
+            libc::umask(m);
+            m
+        } as u32;
+        mode | 0o200 | ((mode & 0o044) >> 1 & !mask)
+    } else {
+        mode
+    };
+    if new != mode {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(new))?;
+    }
+    Ok(TRUE)
+}
+
+/// `SetFileAttributesA`: `FILE_ATTRIBUTE_READONLY` takes every write permission from a
+/// file; without it, a read-only file may be written again (by its owner, and by those
+/// who may read it as far as the umask allows). The other attributes (`NORMAL`,
+/// `ARCHIVE`, `HIDDEN`, `SYSTEM`, `TEMPORARY`...) are accepted and not kept, and a
+/// directory keeps its permissions. A missing name fails as for
+/// [`GetFileAttributesA`].
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn SetFileAttributesA(name: LPCSTR, attributes: DWORD) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::narrow_bytes(name) };
+    ffi(FALSE, || set_attributes(name, attributes))
+}
+
+/// `SetFileAttributesW`: [`SetFileAttributesA`] with a wide name.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn SetFileAttributesW(name: LPCWSTR, attributes: DWORD) -> BOOL {
+    // SAFETY: by the function's contract.
+    let name = unsafe { strings::wide_bytes(name) };
+    ffi(FALSE, || set_attributes(name, attributes))
+}
