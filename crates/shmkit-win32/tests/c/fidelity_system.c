@@ -3,7 +3,7 @@
  * GetNativeSystemInfo, the clocks (GetTickCount, the performance counter, the system
  * time), heaps (zeroing, sizes, reallocation keeping contents), GetTempPath and
  * GetTempFileName (the file it creates, unique names), CopyFile and MoveFile(Ex),
- * GetFileAttributes, directories and the current directory, the IsBad*Ptr checks over
+ * GetFileAttributes(Ex), SetFileAttributes, directories and the current directory, the IsBad*Ptr checks over
  * views, modules by name (GetModuleHandle, LoadLibrary, GetProcAddress),
  * FormatMessage of system codes (lengths, buffers and failures: the texts differ between
  * Windows and Wine, so they are not printed), and environment variables.
@@ -217,6 +217,8 @@ static void test_directories(void) {
     char dir[MAX_PATH], base[MAX_PATH], file[MAX_PATH], sub[MAX_PATH], deep[MAX_PATH], missing[MAX_PATH];
     char cwd[MAX_PATH], here[MAX_PATH];
     DWORD a, n;
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    ULONGLONG written;
 
     GetTempPathA(MAX_PATH, dir);
     sprintf_s(base, sizeof base, "%sfidelity-dir-%s", dir, suffix);
@@ -238,6 +240,26 @@ static void test_directories(void) {
            a != INVALID_FILE_ATTRIBUTES && !(a & FILE_ATTRIBUTE_DIRECTORY), "differs");
     report("a file written: FILE_ATTRIBUTE_ARCHIVE", a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_ARCHIVE),
            "no archive bit");
+    report("GetFileAttributesExA of the file", GetFileAttributesExA(file, GetFileExInfoStandard, &data), "failed");
+    report("its attributes are GetFileAttributesA's", data.dwFileAttributes == a, "differ");
+    report("its size", data.nFileSizeLow == 1 && data.nFileSizeHigh == 0, "differs");
+    written = ((ULONGLONG)data.ftLastWriteTime.dwHighDateTime << 32) | data.ftLastWriteTime.dwLowDateTime;
+    report("its last write is a present date", written > 132223104000000000ULL && written < 157469184000000000ULL,
+           "out of range");
+    report("GetFileAttributesExA of the directory", GetFileAttributesExA(base, GetFileExInfoStandard, &data) &&
+           (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY), "failed");
+    SetLastError(0);
+    report("GetFileAttributesExA of a missing file: ERROR_FILE_NOT_FOUND",
+           !GetFileAttributesExA(missing, GetFileExInfoStandard, &data) && GetLastError() == ERROR_FILE_NOT_FOUND,
+           "differs");
+    expect_bool("SetFileAttributesA to FILE_ATTRIBUTE_READONLY", SetFileAttributesA(file, FILE_ATTRIBUTE_READONLY),
+                TRUE, 0);
+    report("the file is read-only", (GetFileAttributesA(file) & FILE_ATTRIBUTE_READONLY) != 0, "it is not");
+    expect_bool("SetFileAttributesA to FILE_ATTRIBUTE_NORMAL", SetFileAttributesA(file, FILE_ATTRIBUTE_NORMAL), TRUE,
+                0);
+    report("the file is writable again", (GetFileAttributesA(file) & FILE_ATTRIBUTE_READONLY) == 0, "it is not");
+    expect_bool("SetFileAttributesA of a missing file", SetFileAttributesA(missing, FILE_ATTRIBUTE_NORMAL), FALSE,
+                ERROR_FILE_NOT_FOUND);
     SetLastError(0);
     report("GetFileAttributesA of a missing file: ERROR_FILE_NOT_FOUND",
            GetFileAttributesA(missing) == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_FILE_NOT_FOUND,
