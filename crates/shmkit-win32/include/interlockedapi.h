@@ -1,7 +1,8 @@
-/* shmkit-win32: the interlocked operations, as inline functions over the compiler's atomics (windows.h includes this header, and it includes windows.h). */
+/* shmkit-win32: the interlocked operations (inline, over the compiler's atomics) and lists (windows.h includes this header, and it includes windows.h). */
 #include "windows.h"
 #ifndef SHMKIT_INTERLOCKEDAPI_H
 #define SHMKIT_INTERLOCKEDAPI_H
+#define DECLSPEC_ALIGN_16_ __attribute__((aligned(16)))
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -30,6 +31,22 @@ static inline PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID e
     __atomic_compare_exchange_n(p, &comparand, exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     return comparand;
 }
+/* Interlocked singly linked lists (x64 layout: 16 bytes, aligned to 16). */
+typedef struct DECLSPEC_ALIGN_16_ _SLIST_ENTRY {
+    struct _SLIST_ENTRY *Next;
+} SLIST_ENTRY, *PSLIST_ENTRY;
+typedef union DECLSPEC_ALIGN_16_ _SLIST_HEADER {
+    struct {
+        ULONGLONG Alignment;
+        ULONGLONG Region;
+    };
+} SLIST_HEADER, *PSLIST_HEADER;
+void WINAPI InitializeSListHead(PSLIST_HEADER ListHead);
+PSLIST_ENTRY WINAPI InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry);
+PSLIST_ENTRY WINAPI InterlockedPopEntrySList(PSLIST_HEADER ListHead);
+PSLIST_ENTRY WINAPI InterlockedFlushSList(PSLIST_HEADER ListHead);
+USHORT WINAPI QueryDepthSList(PSLIST_HEADER ListHead);
+
 #define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #if defined(__x86_64__) || defined(__i386__)
 #define YieldProcessor() __builtin_ia32_pause()

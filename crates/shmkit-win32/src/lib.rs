@@ -61,6 +61,8 @@ mod process;
 #[cfg(target_os = "linux")]
 mod security;
 #[cfg(target_os = "linux")]
+mod slist;
+#[cfg(target_os = "linux")]
 mod strings;
 #[cfg(target_os = "linux")]
 mod sync;
@@ -91,6 +93,7 @@ pub use {
     pointers::*,
     process::*,
     security::*,
+    slist::*,
     strings::*,
     sync::*,
     system::*,
