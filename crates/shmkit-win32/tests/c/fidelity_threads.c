@@ -3,7 +3,7 @@
  * when the thread ends, for WaitForSingleObject and WaitForMultipleObjects; a suspended
  * start and ResumeThread), ExitThread, GetExitCodeThread, a mutex abandoned by a thread,
  * critical sections (recursion, fields, contention), condition variables, SRW locks,
- * InitOnceExecuteOnce, thread-local storage, interlocked operations, the alertable
+ * InitOnceExecuteOnce, thread-local storage, interlocked operations and lists, the alertable
  * waits, TerminateProcess of a child and of itself.
  *
  * One line per check; outcomes only. Usage: fidelity_threads SUFFIX (the lane's run
@@ -455,6 +455,57 @@ static void test_tls_and_interlocked(void) {
     CloseHandle(h[1]);
 }
 
+struct item {
+    SLIST_ENTRY entry;
+    int value;
+};
+
+static SLIST_HEADER list;
+static struct item items[2][1000];
+
+static DWORD WINAPI pushes(LPVOID p) {
+    struct item *mine = p;
+    int i;
+    for (i = 0; i < 1000; i++) InterlockedPushEntrySList(&list, &mine[i].entry);
+    return 0;
+}
+
+static void test_slist(void) {
+    struct item a, b, c, *got;
+    PSLIST_ENTRY e;
+    HANDLE h[2];
+    int n = 0;
+
+    memset(&list, 0xFF, sizeof list);
+    InitializeSListHead(&list);
+    /* (x64 Windows and Wine mark the header as the 16-byte form: it is not all zero.) */
+    report("InitializeSListHead makes an empty list", QueryDepthSList(&list) == 0 &&
+           InterlockedPopEntrySList(&list) == NULL, "not empty");
+    report("SLIST_HEADER is 16 bytes", sizeof(SLIST_HEADER) == 16, "differs");
+    a.value = 1;
+    b.value = 2;
+    c.value = 3;
+    report("a push on an empty list returns NULL", InterlockedPushEntrySList(&list, &a.entry) == NULL, "not NULL");
+    report("a push returns the entry that was first", InterlockedPushEntrySList(&list, &b.entry) == &a.entry, "differs");
+    InterlockedPushEntrySList(&list, &c.entry);
+    report("QueryDepthSList counts them", QueryDepthSList(&list) == 3, "differs");
+    got = (struct item *)InterlockedPopEntrySList(&list);
+    report("a pop takes the last pushed", got && got->value == 3 && QueryDepthSList(&list) == 2, "differs");
+    e = InterlockedFlushSList(&list);
+    report("a flush empties the list and returns its first entry",
+           QueryDepthSList(&list) == 0 && e && ((struct item *)e)->value == 2 &&
+           ((struct item *)e->Next)->value == 1, "differs");
+    report("a pop of an empty list returns NULL", InterlockedPopEntrySList(&list) == NULL, "not NULL");
+    h[0] = run(pushes, items[0], NULL);
+    h[1] = run(pushes, items[1], NULL);
+    WaitForMultipleObjects(2, h, TRUE, 60000);
+    CloseHandle(h[0]);
+    CloseHandle(h[1]);
+    report("two threads' 1000 pushes each all count", QueryDepthSList(&list) == 2000, "differs");
+    while (InterlockedPopEntrySList(&list)) n++;
+    report("and all pop off", n == 2000 && QueryDepthSList(&list) == 0, "differs");
+}
+
 static void test_alertable(void) {
     HANDLE e = event(TRUE, TRUE), set[2];
     set[0] = event(FALSE, FALSE);
@@ -519,6 +570,7 @@ int main(int argc, char **argv) {
     test_condition_variables();
     test_init_once();
     test_tls_and_interlocked();
+    test_slist();
     test_alertable();
     test_terminate();
     printf("%s\n", failures ? "FAILURES" : "all ok");
