@@ -103,7 +103,7 @@ fn bad_string<T: Copy + Default + PartialEq>(p: *const T, max: usize) -> BOOL {
         let Some(at) = (p as usize).checked_add(i * size) else {
             return TRUE;
         };
-        if at + size > readable_to {
+        if at.saturating_add(size) > readable_to {
             match regions
                 .iter()
                 .find(|r| r.start <= at && at < r.end && r.read)
