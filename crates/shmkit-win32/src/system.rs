@@ -661,3 +661,241 @@ mod tests {
         }
     }
 }
+
+// ---- calendar time ------------------------------------------------------------------------
+
+/// Windows' `SYSTEMTIME`: a date and time by its fields.
+#[repr(C)]
+#[allow(non_snake_case)]
+#[derive(Clone, Copy)]
+pub struct SYSTEMTIME {
+    /// 1601 to 30827.
+    pub wYear: u16,
+    /// 1 (January) to 12.
+    pub wMonth: u16,
+    /// 0 (Sunday) to 6.
+    pub wDayOfWeek: u16,
+    /// 1 to 31.
+    pub wDay: u16,
+    /// 0 to 23.
+    pub wHour: u16,
+    /// 0 to 59.
+    pub wMinute: u16,
+    /// 0 to 59.
+    pub wSecond: u16,
+    /// 0 to 999.
+    pub wMilliseconds: u16,
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day counted from 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+const TICKS_PER_DAY: u64 = 864_000_000_000;
+
+/// A FILETIME value (100 ns since 1601) as a SYSTEMTIME; none past year 30827.
+fn system_time_of(ticks: u64) -> Option<SYSTEMTIME> {
+    // 1601-01-01 is 134774 days before 1970-01-01.
+    let days = (ticks / TICKS_PER_DAY) as i64;
+    let rest = ticks % TICKS_PER_DAY;
+    let (y, m, d) = civil_from_days(days - 134_774);
+    if y > 30827 {
+        return None;
+    }
+    let ms = rest / 10_000;
+    Some(SYSTEMTIME {
+        wYear: y as u16,
+        wMonth: m as u16,
+        // 1601-01-01 was a Monday.
+        wDayOfWeek: ((days + 1) % 7) as u16,
+        wDay: d as u16,
+        wHour: (ms / 3_600_000) as u16,
+        wMinute: (ms / 60_000 % 60) as u16,
+        wSecond: (ms / 1000 % 60) as u16,
+        wMilliseconds: (ms % 1000) as u16,
+    })
+}
+
+/// A SYSTEMTIME as a FILETIME value; none for a field out of range (the day of the
+/// week is ignored, as Windows ignores it).
+fn ticks_of(st: &SYSTEMTIME) -> Option<u64> {
+    let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let (y, m, d) = (
+        i64::from(st.wYear),
+        i64::from(st.wMonth),
+        i64::from(st.wDay),
+    );
+    let month_days = [
+        31,
+        if leap(y) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1601..=30827).contains(&y)
+        || !(1..=12).contains(&m)
+        || d < 1
+        || d > month_days[(m - 1) as usize]
+        || st.wHour > 23
+        || st.wMinute > 59
+        || st.wSecond > 59
+        || st.wMilliseconds > 999
+    {
+        return None;
+    }
+    let days = (days_from_civil(y, m, d) + 134_774) as u64;
+    let ms = u64::from(st.wHour) * 3_600_000
+        + u64::from(st.wMinute) * 60_000
+        + u64::from(st.wSecond) * 1000
+        + u64::from(st.wMilliseconds);
+    Some(days * TICKS_PER_DAY + ms * 10_000)
+}
+
+fn now_ticks() -> u64 {
+    (clock(libc::CLOCK_REALTIME).as_nanos() / 100) as u64 + EPOCH_1601
+}
+
+/// The local time's offset from UTC at `unix` seconds, in seconds.
+fn local_offset(unix: i64) -> i64 {
+    // SAFETY: a zeroed tm is valid; localtime_r writes only into it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let t = unix as libc::time_t;
+    // SAFETY: both pointers are valid for the call.
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if ok {
+        tm.tm_gmtoff
+    } else {
+        0
+    }
+}
+
+/// `GetSystemTime`: the current time (UTC) by its fields. NULL is ignored.
+///
+/// # Safety
+/// `st` is NULL or a writable `SYSTEMTIME`.
+#[no_mangle]
+pub unsafe extern "C" fn GetSystemTime(st: *mut SYSTEMTIME) {
+    if let Some(t) = system_time_of(now_ticks()) {
+        if !st.is_null() {
+            // SAFETY: non-NULL and writable, by the function's contract.
+            unsafe { st.write(t) };
+        }
+    }
+}
+
+/// `GetLocalTime`: the current local time (the system's time zone, `TZ`) by its
+/// fields. NULL is ignored.
+///
+/// # Safety
+/// `st` is NULL or a writable `SYSTEMTIME`.
+#[no_mangle]
+pub unsafe extern "C" fn GetLocalTime(st: *mut SYSTEMTIME) {
+    let ticks = now_ticks();
+    let unix = ((ticks - EPOCH_1601) / 10_000_000) as i64;
+    let local = ticks as i64 + local_offset(unix) * 10_000_000;
+    if let Some(t) = system_time_of(local.max(0) as u64) {
+        if !st.is_null() {
+            // SAFETY: non-NULL and writable, by the function's contract.
+            unsafe { st.write(t) };
+        }
+    }
+}
+
+fn ticks_of_filetime(ft: &FILETIME) -> u64 {
+    (u64::from(ft.dwHighDateTime) << 32) | u64::from(ft.dwLowDateTime)
+}
+
+/// `FileTimeToSystemTime`: a FILETIME's date and time by fields (with the day of the
+/// week). A time past 30827 (the high bit set, or beyond) is
+/// `ERROR_INVALID_PARAMETER`; NULL pointers too.
+///
+/// # Safety
+/// `ft` is NULL or a `FILETIME`; `st` NULL or a writable `SYSTEMTIME`.
+#[no_mangle]
+pub unsafe extern "C" fn FileTimeToSystemTime(ft: *const FILETIME, st: *mut SYSTEMTIME) -> BOOL {
+    ffi(FALSE, || {
+        // SAFETY: NULL or valid, by the function's contract.
+        let Some(ft) = (unsafe { ft.as_ref() }) else {
+            return error::fail(err::INVALID_PARAMETER);
+        };
+        let ticks = ticks_of_filetime(ft);
+        if st.is_null() || ticks >> 63 != 0 {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        let t = system_time_of(ticks).ok_or(error::Win32Error(err::INVALID_PARAMETER))?;
+        // SAFETY: non-NULL and writable, by the function's contract.
+        unsafe { st.write(t) };
+        Ok(TRUE)
+    })
+}
+
+/// `SystemTimeToFileTime`: a date and time by fields as a FILETIME (the day of the week
+/// is ignored). A field out of range (month 13, February 30, hour 24...) or a year
+/// outside 1601-30827 is `ERROR_INVALID_PARAMETER`.
+///
+/// # Safety
+/// `st` is NULL or a `SYSTEMTIME`; `ft` NULL or a writable `FILETIME`.
+#[no_mangle]
+pub unsafe extern "C" fn SystemTimeToFileTime(st: *const SYSTEMTIME, ft: *mut FILETIME) -> BOOL {
+    ffi(FALSE, || {
+        // SAFETY: NULL or valid, by the function's contract.
+        let Some(st) = (unsafe { st.as_ref() }) else {
+            return error::fail(err::INVALID_PARAMETER);
+        };
+        let ticks = ticks_of(st).ok_or(error::Win32Error(err::INVALID_PARAMETER))?;
+        if ft.is_null() {
+            return error::fail(err::INVALID_PARAMETER);
+        }
+        // SAFETY: non-NULL and writable, by the function's contract.
+        unsafe {
+            ft.write(FILETIME {
+                dwLowDateTime: ticks as DWORD,
+                dwHighDateTime: (ticks >> 32) as DWORD,
+            })
+        };
+        Ok(TRUE)
+    })
+}
+
+/// `CompareFileTime`: -1, 0 or 1 as the first time is earlier than, equal to or later
+/// than the second (NULL counts as 0).
+///
+/// # Safety
+/// `a` and `b` are NULL or `FILETIME`s.
+#[no_mangle]
+pub unsafe extern "C" fn CompareFileTime(a: *const FILETIME, b: *const FILETIME) -> i32 {
+    // SAFETY: NULL or valid, by the function's contract.
+    let (a, b) = unsafe { (a.as_ref(), b.as_ref()) };
+    let (a, b) = (
+        a.map_or(0, ticks_of_filetime),
+        b.map_or(0, ticks_of_filetime),
+    );
+    a.cmp(&b) as i32
+}
