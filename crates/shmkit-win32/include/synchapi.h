@@ -61,6 +61,29 @@ void WINAPI InitOnceInitialize(PINIT_ONCE InitOnce);
 /* InitOnceBeginInitialize and InitOnceComplete are not provided. */
 BOOL WINAPI InitOnceExecuteOnce(PINIT_ONCE InitOnce, PINIT_ONCE_FN InitFn, PVOID Parameter, LPVOID *Context);
 
+/* The plain creators' objects, the handle granted dwDesiredAccess. */
+HANDLE WINAPI CreateEventExA(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCSTR lpName, DWORD dwFlags,
+                             DWORD dwDesiredAccess);
+HANDLE WINAPI CreateEventExW(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCWSTR lpName, DWORD dwFlags,
+                             DWORD dwDesiredAccess);
+HANDLE WINAPI CreateMutexExA(LPSECURITY_ATTRIBUTES lpMutexAttributes, LPCSTR lpName, DWORD dwFlags,
+                             DWORD dwDesiredAccess);
+HANDLE WINAPI CreateMutexExW(LPSECURITY_ATTRIBUTES lpMutexAttributes, LPCWSTR lpName, DWORD dwFlags,
+                             DWORD dwDesiredAccess);
+HANDLE WINAPI CreateSemaphoreExA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
+                                 LONG lMaximumCount, LPCSTR lpName, DWORD dwFlags, DWORD dwDesiredAccess);
+HANDLE WINAPI CreateSemaphoreExW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
+                                 LONG lMaximumCount, LPCWSTR lpName, DWORD dwFlags, DWORD dwDesiredAccess);
+#ifdef UNICODE
+#define CreateEventEx CreateEventExW
+#define CreateMutexEx CreateMutexExW
+#define CreateSemaphoreEx CreateSemaphoreExW
+#else
+#define CreateEventEx CreateEventExA
+#define CreateMutexEx CreateMutexExA
+#define CreateSemaphoreEx CreateSemaphoreExA
+#endif
+
 /* bAlertable has no effect: there are no APCs, so WAIT_IO_COMPLETION never comes. */
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);

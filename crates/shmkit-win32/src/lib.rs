@@ -67,6 +67,8 @@ mod strings;
 #[cfg(target_os = "linux")]
 mod sync;
 #[cfg(target_os = "linux")]
+mod sync_ex;
+#[cfg(target_os = "linux")]
 mod system;
 #[cfg(target_os = "linux")]
 mod thread;
@@ -96,6 +98,7 @@ pub use {
     slist::*,
     strings::*,
     sync::*,
+    sync_ex::*,
     system::*,
     thread::*,
     types::*,
