@@ -4,7 +4,8 @@
  * start and ResumeThread), ExitThread, GetExitCodeThread, a mutex abandoned by a thread,
  * critical sections (recursion, fields, contention), condition variables, SRW locks,
  * InitOnceExecuteOnce, thread-local storage, interlocked operations and lists, the alertable
- * waits, TerminateProcess of a child and of itself.
+ * waits, the Ex creators of events, mutexes and semaphores, TerminateProcess of a child
+ * and of itself.
  *
  * One line per check; outcomes only. Usage: fidelity_threads SUFFIX (the lane's run
  * suffix; the program starts itself with "child-sleep" or "child-terminate-self").
@@ -524,6 +525,47 @@ static void test_alertable(void) {
     CloseHandle(e);
 }
 
+/* ---- the Ex creators ------------------------------------------------------------------ */
+
+static const char *suffix = "x";
+
+static void test_ex_creators(void) {
+    char name[128];
+    HANDLE e, m, m2, s;
+    DWORD err;
+
+    e = CreateEventExA(NULL, NULL, CREATE_EVENT_MANUAL_RESET | CREATE_EVENT_INITIAL_SET, EVENT_ALL_ACCESS);
+    report("CreateEventExA, manual and set", e != NULL, "failed");
+    expect_wait("  it is set", WaitForSingleObject(e, 0), WAIT_OBJECT_0, 0);
+    expect_wait("  and stays set (manual)", WaitForSingleObject(e, 0), WAIT_OBJECT_0, 0);
+    CloseHandle(e);
+    e = CreateEventExA(NULL, NULL, 0, SYNCHRONIZE);
+    report("CreateEventExA with SYNCHRONIZE only", e != NULL, "failed");
+    expect_wait("  it is not set", WaitForSingleObject(e, 0), WAIT_TIMEOUT, 0);
+    expect_bool("  SetEvent needs EVENT_MODIFY_STATE", SetEvent(e), FALSE, ERROR_ACCESS_DENIED);
+    CloseHandle(e);
+
+    sprintf_s(name, sizeof name, "Local\\fidelity-threads-mutex-%s", suffix);
+    m = CreateMutexExA(NULL, name, CREATE_MUTEX_INITIAL_OWNER, MUTEX_ALL_ACCESS);
+    err = GetLastError();
+    report("CreateMutexExA, owned, named", m != NULL && err == 0, "failed");
+    expect_bool("  the creator owns it", ReleaseMutex(m), TRUE, 0);
+    m2 = CreateMutexExA(NULL, name, 0, SYNCHRONIZE);
+    err = GetLastError();
+    report("  a second CreateMutexExA opens it: ERROR_ALREADY_EXISTS", m2 != NULL && err == ERROR_ALREADY_EXISTS,
+           "differs");
+    expect_wait("  and may wait for it", WaitForSingleObject(m2, 0), WAIT_OBJECT_0, 0);
+    expect_bool("  and release it (no right needed)", ReleaseMutex(m2), TRUE, 0);
+    CloseHandle(m2);
+    CloseHandle(m);
+
+    s = CreateSemaphoreExA(NULL, 1, 2, NULL, 0, SEMAPHORE_ALL_ACCESS);
+    report("CreateSemaphoreExA", s != NULL, "failed");
+    expect_wait("  one unit", WaitForSingleObject(s, 0), WAIT_OBJECT_0, 0);
+    expect_wait("  and no more", WaitForSingleObject(s, 0), WAIT_TIMEOUT, 0);
+    CloseHandle(s);
+}
+
 /* ---- TerminateProcess ------------------------------------------------------------------- */
 
 static void test_terminate(void) {
@@ -563,6 +605,7 @@ int main(int argc, char **argv) {
         return 4;
     }
     test_create_thread();
+    if (argc > 1) suffix = argv[1];
     test_suspended();
     test_bad_thread_calls();
     test_abandoned();
@@ -572,6 +615,7 @@ int main(int argc, char **argv) {
     test_tls_and_interlocked();
     test_slist();
     test_alertable();
+    test_ex_creators();
     test_terminate();
     printf("%s\n", failures ? "FAILURES" : "all ok");
     return failures ? 1 : 0;
