@@ -84,6 +84,12 @@ HANDLE WINAPI CreateSemaphoreExW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LO
 #define CreateSemaphoreEx CreateSemaphoreExA
 #endif
 
+/* WakeByAddressSingle may wake more than one waiter (waits may end spuriously, as on
+ * Windows: a waiter checks its value again). */
+BOOL WINAPI WaitOnAddress(volatile VOID *Address, PVOID CompareAddress, SIZE_T AddressSize, DWORD dwMilliseconds);
+void WINAPI WakeByAddressSingle(PVOID Address);
+void WINAPI WakeByAddressAll(PVOID Address);
+
 /* bAlertable has no effect: there are no APCs, so WAIT_IO_COMPLETION never comes. */
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);

@@ -686,6 +686,89 @@ pub unsafe extern "C" fn InitOnceExecuteOnce(
     }
 }
 
+// ---- waits on an address ---------------------------------------------------------------
+
+/// The aligned 32-bit word that holds the byte at `addr`: what waiters sleep on and
+/// wakers wake (a value of 8 bytes is watched through the word of its first byte).
+fn word_at(addr: *const c_void) -> *const AtomicU32 {
+    (addr as usize & !3) as *const AtomicU32
+}
+
+/// Whether the `size` bytes at `addr` equal those at `compare`.
+///
+/// # Safety
+/// Both hold `size` readable bytes.
+unsafe fn same(addr: *const c_void, compare: *const c_void, size: usize) -> bool {
+    // SAFETY: by the caller's contract; volatile, as another thread may change `addr`.
+    unsafe {
+        (0..size).all(|i| {
+            std::ptr::read_volatile(addr.cast::<u8>().add(i)) == *compare.cast::<u8>().add(i)
+        })
+    }
+}
+
+/// `WaitOnAddress`: sleeps while the `AddressSize` (1, 2, 4 or 8) bytes at `Address`
+/// equal those at `CompareAddress`, until `WakeByAddressSingle`/`All` for the address
+/// or `dwMilliseconds` pass. TRUE when the value differs or the thread was woken (which
+/// may be spurious, as on Windows: the caller checks the value again); FALSE with
+/// `ERROR_TIMEOUT` when the time ran out. Another size, or NULL, is
+/// `ERROR_INVALID_PARAMETER`.
+///
+/// # Safety
+/// `addr` and `compare` hold `size` readable bytes, `addr` for as long as it is waited on.
+#[no_mangle]
+pub unsafe extern "C" fn WaitOnAddress(
+    addr: *const c_void,
+    compare: *const c_void,
+    size: usize,
+    ms: DWORD,
+) -> BOOL {
+    if addr.is_null() || compare.is_null() || ![1, 2, 4, 8].contains(&size) {
+        error::set(err::INVALID_PARAMETER);
+        return FALSE;
+    }
+    let word = word_at(addr);
+    // SAFETY: the word holds the address's first byte, so it is readable memory of the
+    // caller's (an aligned word never crosses a page).
+    let word = unsafe { &*word };
+    let seen = word.load(Ordering::Acquire);
+    // SAFETY: by the function's contract.
+    if !unsafe { same(addr, compare, size) } {
+        return TRUE;
+    }
+    if futex_wait(word, seen, timeout_of(ms)) {
+        TRUE
+    } else {
+        error::set(ERROR_TIMEOUT);
+        FALSE
+    }
+}
+
+/// `WakeByAddressSingle`: wakes one thread waiting on `Address` (the threads waiting on
+/// the same aligned word may all be woken: a woken waiter checks its value again).
+///
+/// # Safety
+/// `addr` is NULL (ignored) or an address of the caller's memory.
+#[no_mangle]
+pub unsafe extern "C" fn WakeByAddressSingle(addr: *const c_void) {
+    if !addr.is_null() {
+        // SAFETY: the word holds a byte of the caller's memory.
+        futex_wake(unsafe { &*word_at(addr) }, i32::MAX);
+    }
+}
+
+/// `WakeByAddressAll`: wakes every thread waiting on `Address`.
+///
+/// # Safety
+/// As for [`WakeByAddressSingle`].
+#[no_mangle]
+pub unsafe extern "C" fn WakeByAddressAll(addr: *const c_void) {
+    if !addr.is_null() {
+        // SAFETY: as in WakeByAddressSingle.
+        futex_wake(unsafe { &*word_at(addr) }, i32::MAX);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
