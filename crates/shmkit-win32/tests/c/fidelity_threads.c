@@ -3,9 +3,9 @@
  * when the thread ends, for WaitForSingleObject and WaitForMultipleObjects; a suspended
  * start and ResumeThread), ExitThread, GetExitCodeThread, a mutex abandoned by a thread,
  * critical sections (recursion, fields, contention), condition variables, SRW locks,
- * InitOnceExecuteOnce, thread-local storage, interlocked operations and lists, the alertable
- * waits, the Ex creators of events, mutexes and semaphores, TerminateProcess of a child
- * and of itself.
+ * InitOnceExecuteOnce, thread-local storage, interlocked operations and lists, the
+ * alertable waits, WaitOnAddress, the Ex creators of events, mutexes and semaphores,
+ * TerminateProcess of a child and of itself.
  *
  * One line per check; outcomes only. Usage: fidelity_threads SUFFIX (the lane's run
  * suffix; the program starts itself with "child-sleep" or "child-terminate-self").
@@ -525,6 +525,54 @@ static void test_alertable(void) {
     CloseHandle(e);
 }
 
+/* ---- waits on an address (looked up in kernelbase.dll, where Windows 8 has them) ------ */
+
+typedef BOOL(WINAPI *wait_on_address_fn)(volatile VOID *, PVOID, SIZE_T, DWORD);
+typedef void(WINAPI *wake_fn)(PVOID);
+static wake_fn wake_all;
+static volatile LONG address_value;
+
+static DWORD WINAPI changes_the_value(LPVOID p) {
+    (void)p;
+    Sleep(50);
+    InterlockedExchange((LONG *)&address_value, 1);
+    wake_all((PVOID)&address_value);
+    return 0;
+}
+
+static void test_wait_on_address(void) {
+    HMODULE k = GetModuleHandleA("kernelbase.dll");
+    wait_on_address_fn wait_on = (wait_on_address_fn)(void *)GetProcAddress(k, "WaitOnAddress");
+    LONG zero = 0, one = 1;
+    HANDLE h;
+    BOOL ok = TRUE;
+    int rounds = 0;
+    DWORD e;
+
+    wake_all = (wake_fn)(void *)GetProcAddress(k, "WakeByAddressAll");
+    report("WaitOnAddress and WakeByAddressAll are in kernelbase.dll", wait_on && wake_all, "not found");
+    if (!wait_on || !wake_all) return;
+    address_value = 0;
+    report("WaitOnAddress of a value that differs returns at once", wait_on(&address_value, &one, 4, 10000),
+           "FALSE");
+    SetLastError(0);
+    ok = wait_on(&address_value, &zero, 4, 10);
+    e = GetLastError();
+    report("WaitOnAddress with nobody waking: FALSE, ERROR_TIMEOUT", !ok && e == ERROR_TIMEOUT, "differs");
+    SetLastError(0);
+    ok = wait_on(&address_value, &zero, 3, 10);
+    e = GetLastError();
+    report("WaitOnAddress of 3 bytes: FALSE, ERROR_INVALID_PARAMETER", !ok && e == ERROR_INVALID_PARAMETER,
+           "differs");
+    h = run(changes_the_value, NULL, NULL);
+    ok = TRUE;
+    while (address_value == 0 && ok && rounds++ < 100) ok = wait_on(&address_value, &zero, 4, 10000);
+    report("WaitOnAddress wakes when another thread changes the value and wakes it", address_value == 1 && ok,
+           "not woken");
+    WaitForSingleObject(h, 10000);
+    CloseHandle(h);
+}
+
 /* ---- the Ex creators ------------------------------------------------------------------ */
 
 static const char *suffix = "x";
@@ -616,6 +664,7 @@ int main(int argc, char **argv) {
     test_slist();
     test_alertable();
     test_ex_creators();
+    test_wait_on_address();
     test_terminate();
     printf("%s\n", failures ? "FAILURES" : "all ok");
     return failures ? 1 : 0;
