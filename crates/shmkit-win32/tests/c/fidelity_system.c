@@ -1,12 +1,13 @@
 /*
  * The system, memory, files by name, messages and the environment: GetSystemInfo and
  * GetNativeSystemInfo, the clocks (GetTickCount, the performance counter, the system
- * time), calendar time (SYSTEMTIME and FILETIME), heaps (zeroing, sizes, reallocation keeping contents), GetTempPath and
- * GetTempFileName (the file it creates, unique names), CopyFile and MoveFile(Ex),
- * GetFileAttributes(Ex), SetFileAttributes, directories and the current directory, the IsBad*Ptr checks over
- * views, modules by name (GetModuleHandle, LoadLibrary, GetProcAddress),
- * FormatMessage of system codes (lengths, buffers and failures: the texts differ between
- * Windows and Wine, so they are not printed), and environment variables.
+ * time), calendar time (SYSTEMTIME and FILETIME), heaps (zeroing, sizes, reallocation
+ * keeping contents), GetTempPath and GetTempFileName (the file it creates, unique
+ * names), CopyFile and MoveFile(Ex), GetFileAttributes(Ex), SetFileAttributes,
+ * directories and the current directory, the IsBad*Ptr checks over views, modules by
+ * name (GetModuleHandle, LoadLibrary, GetProcAddress), FormatMessage of system codes
+ * (lengths, buffers and failures: the texts differ between Windows and Wine, so they
+ * are not printed), environment variables and GetCommandLine.
  *
  * One line per check; outcomes only. Usage: fidelity_system SUFFIX (file and variable
  * names carry it).
@@ -492,6 +493,14 @@ static void test_format_message(void) {
     report("FormatMessageW gives the same length", wn == n && wcslen(wbuf) == wn, "differs");
 }
 
+static void test_command_line(void) {
+    const char *line = GetCommandLineA();
+    const WCHAR *wline = GetCommandLineW();
+    report("GetCommandLineA has the program's argument", line && strstr(line, suffix) != NULL, line ? line : "NULL");
+    report("GetCommandLineA is the same string each time", GetCommandLineA() == line, "differs");
+    report("GetCommandLineW is as long", wline && wcslen(wline) == strlen(line), "differs");
+}
+
 static void test_environment(void) {
     char name[64], buf[16];
     WCHAR wname[64], wbuf[16];
@@ -530,6 +539,7 @@ int main(int argc, char **argv) {
     test_modules();
     test_format_message();
     test_environment();
+    test_command_line();
     printf("%s\n", failures ? "FAILURES" : "all ok");
     return failures ? 1 : 0;
 }
