@@ -1,2 +1,54 @@
-/* shmkit-win32: part of windows.h, which declares everything. */
+/* shmkit-win32: system messages, pointer checks, copying and moving files (windows.h includes this header, and it includes windows.h). */
 #include "windows.h"
+#ifndef SHMKIT_WINBASE_H
+#define SHMKIT_WINBASE_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+#define LANG_ENGLISH 0x09
+#define SUBLANG_ENGLISH_US 0x01
+#define SUBLANG_ENGLISH_UK 0x02
+#define MAKELANGID(p, s) ((((WORD)(s)) << 10) | (WORD)(p))
+#define PRIMARYLANGID(lgid) ((WORD)(lgid) & 0x3ff)
+#define SUBLANGID(lgid) ((WORD)(lgid) >> 10)
+#define MOVEFILE_REPLACE_EXISTING 0x00000001
+#define MOVEFILE_COPY_ALLOWED 0x00000002
+#define MOVEFILE_DELAY_UNTIL_REBOOT 0x00000004
+#define MOVEFILE_WRITE_THROUGH 0x00000008
+
+/* FORMAT_MESSAGE_FROM_SYSTEM only (English texts of the common system error codes);
+ * FORMAT_MESSAGE_FROM_STRING, module messages and widths other than
+ * FORMAT_MESSAGE_MAX_WIDTH_MASK are ERROR_NOT_SUPPORTED. Arguments is never read. */
+DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId,
+                            LPSTR lpBuffer, DWORD nSize, va_list *Arguments);
+DWORD WINAPI FormatMessageW(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId,
+                            LPWSTR lpBuffer, DWORD nSize, va_list *Arguments);
+/* From the process's memory map: nothing is touched. */
+BOOL WINAPI IsBadReadPtr(const void *lp, UINT_PTR ucb);
+BOOL WINAPI IsBadWritePtr(LPVOID lp, UINT_PTR ucb);
+BOOL WINAPI IsBadCodePtr(FARPROC lpfn);
+BOOL WINAPI IsBadStringPtrA(LPCSTR lpsz, UINT_PTR ucchMax);
+BOOL WINAPI IsBadStringPtrW(LPCWSTR lpsz, UINT_PTR ucchMax);
+BOOL WINAPI CopyFileA(LPCSTR lpExistingFileName, LPCSTR lpNewFileName, BOOL bFailIfExists);
+BOOL WINAPI CopyFileW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName, BOOL bFailIfExists);
+BOOL WINAPI MoveFileA(LPCSTR lpExistingFileName, LPCSTR lpNewFileName);
+BOOL WINAPI MoveFileW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName);
+BOOL WINAPI MoveFileExA(LPCSTR lpExistingFileName, LPCSTR lpNewFileName, DWORD dwFlags);
+BOOL WINAPI MoveFileExW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName, DWORD dwFlags);
+#ifdef UNICODE
+#define FormatMessage FormatMessageW
+#define CopyFile CopyFileW
+#define MoveFile MoveFileW
+#define MoveFileEx MoveFileExW
+#define IsBadStringPtr IsBadStringPtrW
+#else
+#define FormatMessage FormatMessageA
+#define CopyFile CopyFileA
+#define MoveFile MoveFileA
+#define MoveFileEx MoveFileExA
+#define IsBadStringPtr IsBadStringPtrA
+#endif
+#ifdef __cplusplus
+}
+#endif
+#endif

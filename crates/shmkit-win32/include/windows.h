@@ -667,4 +667,18 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #define wvsprintf wvsprintfA
 #endif
 
+/* ---- the API's other parts, each in its SDK-named header ---------------------------- */
+#include "processthreadsapi.h"
+#include "synchapi.h"
+#include "heapapi.h"
+#include "sysinfoapi.h"
+#include "profileapi.h"
+#include "processenv.h"
+#include "fileapi.h"
+#include "winbase.h"
+#include "interlockedapi.h"
+#include "libloaderapi.h"
+#include "windef.h"
+#include "guiddef.h"
+
 #endif /* SHMKIT_WINDOWS_H */

@@ -7,7 +7,7 @@
 //! docs/SPEC.md, and every failure sets the Win32 last-error code docs/SPEC.md gives.
 //!
 //! The library keeps a process-wide table of handles. A handle value names one entry:
-//! a mapping, a file, a mutex, an event, a semaphore, a process or its main thread.
+//! a mapping, a file, a mutex, an event, a semaphore, a process or a thread.
 //! Views are tracked by their address, for `UnmapViewOfFile`, `FlushViewOfFile` and
 //! `VirtualQuery`. Values are never reused, so a closed handle stays invalid
 //! (`ERROR_INVALID_HANDLE`) for the life of the process.
@@ -29,6 +29,8 @@ mod cmdline;
 #[cfg(target_os = "linux")]
 mod console;
 #[cfg(target_os = "linux")]
+mod critical;
+#[cfg(target_os = "linux")]
 mod dll;
 #[cfg(target_os = "linux")]
 mod environment;
@@ -37,9 +39,15 @@ mod error;
 #[cfg(target_os = "linux")]
 mod file;
 #[cfg(target_os = "linux")]
+mod filesystem;
+#[cfg(target_os = "linux")]
 mod handles;
 #[cfg(target_os = "linux")]
+mod heap;
+#[cfg(target_os = "linux")]
 mod inherit;
+#[cfg(target_os = "linux")]
+mod library;
 #[cfg(target_os = "linux")]
 mod mapping;
 #[cfg(target_os = "linux")]
@@ -47,13 +55,23 @@ mod module;
 #[cfg(target_os = "linux")]
 mod objects;
 #[cfg(target_os = "linux")]
+mod pointers;
+#[cfg(target_os = "linux")]
 mod process;
 #[cfg(target_os = "linux")]
 mod security;
 #[cfg(target_os = "linux")]
+mod slist;
+#[cfg(target_os = "linux")]
 mod strings;
 #[cfg(target_os = "linux")]
 mod sync;
+#[cfg(target_os = "linux")]
+mod sync_ex;
+#[cfg(target_os = "linux")]
+mod system;
+#[cfg(target_os = "linux")]
+mod thread;
 #[cfg(target_os = "linux")]
 mod types;
 #[cfg(target_os = "linux")]
@@ -64,16 +82,25 @@ mod wait;
 #[cfg(target_os = "linux")]
 pub use {
     console::*,
+    critical::*,
     dll::*,
     error::{GetLastError, SetLastError},
     file::*,
+    filesystem::*,
     handles::{CloseHandle, DuplicateHandle, GetHandleInformation, SetHandleInformation},
+    heap::*,
+    library::*,
     mapping::*,
     module::*,
+    pointers::*,
     process::*,
     security::*,
+    slist::*,
     strings::*,
     sync::*,
+    sync_ex::*,
+    system::*,
+    thread::*,
     types::*,
     views::*,
     wait::*,

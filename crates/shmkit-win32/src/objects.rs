@@ -16,8 +16,8 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ExitStatus};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 /// What a handle names.
@@ -233,18 +233,119 @@ pub(crate) struct ProcessObject {
     thread: Option<Arc<ThreadLife>>,
 }
 
-/// One thread of this process: its id, and a word raised when it has ended.
+/// One thread of this process: its id, its exit code, and a word raised when it has
+/// ended (after the exit code is stored).
 pub(crate) struct ThreadLife {
     tid: u32,
     ended: AtomicU32,
+    /// The exit code: the routine's return value or `ExitThread`'s code for a thread of
+    /// `CreateThread`; 0 for other threads.
+    code: AtomicU32,
+    /// For a thread of `CreateThread`, its (joinable) `pthread_t`: its word is raised by
+    /// the joiner once the system thread has gone (see [`start_joiner`]); 0 otherwise.
+    pthread: AtomicU64,
 }
 
-/// Raises the thread's `ThreadLife::ended` when the thread exits.
+impl ThreadLife {
+    /// The calling thread's life (the same for every call in one thread).
+    pub(crate) fn this_thread() -> Arc<ThreadLife> {
+        THIS_THREAD.with(|t| t.0.clone())
+    }
+
+    /// The thread's id.
+    pub(crate) fn tid(&self) -> u32 {
+        self.tid
+    }
+
+    /// Records the code the thread ends with; the word is raised later, as it exits.
+    pub(crate) fn set_exit_code(&self, code: DWORD) {
+        self.code.store(code, Ordering::Release);
+    }
+
+    /// The exit code once the thread has ended.
+    pub(crate) fn exit_code(&self) -> Option<DWORD> {
+        (self.ended.load(Ordering::Acquire) != 0).then(|| self.code.load(Ordering::Acquire))
+    }
+
+    /// Called by a joinable thread of `CreateThread` itself, first thing: when it exits,
+    /// the joiner joins it and then raises its word.
+    pub(crate) fn join_on_exit(&self) {
+        // SAFETY: pthread_self has no preconditions.
+        let me = unsafe { libc::pthread_self() } as u64;
+        self.pthread.store(me, Ordering::Release);
+    }
+}
+
+/// Threads of `CreateThread` that are exiting, for the joiner to join.
+struct Exiting {
+    queue: Mutex<Vec<Arc<ThreadLife>>>,
+    more: Condvar,
+}
+
+fn exiting() -> &'static Exiting {
+    static EXITING: OnceLock<Exiting> = OnceLock::new();
+    EXITING.get_or_init(|| Exiting {
+        queue: Mutex::new(Vec::new()),
+        more: Condvar::new(),
+    })
+}
+
+/// Starts (once) the joiner: the thread that joins each exiting thread of
+/// `CreateThread` and only then raises its word. A thread's handle is so signalled
+/// after the system thread is gone — after the kernel has released what it held, so a
+/// mutex it owned is seen abandoned by a wait that its handle's signal woke, as on
+/// Windows. The thread's destructors (which run just before) hand it over.
+pub(crate) fn start_joiner() -> Result<()> {
+    static STARTED: OnceLock<std::io::Result<()>> = OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("shmkit-win32-thread-joiner".into())
+            .stack_size(64 * 1024)
+            .spawn(join_forever)
+            .map(drop)
+    });
+    match started {
+        Ok(()) => Ok(()),
+        Err(_) => Err(crate::error::Win32Error(
+            crate::types::err::NOT_ENOUGH_MEMORY,
+        )),
+    }
+}
+
+fn join_forever() {
+    let e = exiting();
+    loop {
+        let next = {
+            let mut q = e.queue.lock().unwrap_or_else(|p| p.into_inner());
+            while q.is_empty() {
+                q = e.more.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+            q.remove(0)
+        };
+        let thread = next.pthread.load(Ordering::Acquire) as libc::pthread_t;
+        // SAFETY: a joinable thread that is exiting and that nothing else joins or
+        // detaches: each is queued once, by its own destructor, and joined once, here.
+        unsafe { libc::pthread_join(thread, std::ptr::null_mut()) };
+        shmkit::sync::multi::raise(&next.ended);
+    }
+}
+
+/// Raises the thread's `ThreadLife::ended` when the thread exits (a thread of
+/// `CreateThread`: hands it to the joiner, which raises it once the thread is gone).
 struct ThreadGuard(Arc<ThreadLife>);
 
 impl Drop for ThreadGuard {
     fn drop(&mut self) {
-        shmkit::sync::multi::raise(&self.0.ended);
+        if self.0.pthread.load(Ordering::Acquire) != 0 {
+            let e = exiting();
+            e.queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(self.0.clone());
+            e.more.notify_one();
+        } else {
+            shmkit::sync::multi::raise(&self.0.ended);
+        }
     }
 }
 
@@ -253,6 +354,8 @@ thread_local! {
         // SAFETY: gettid has no preconditions.
         tid: unsafe { libc::gettid() } as u32,
         ended: AtomicU32::new(0),
+        code: AtomicU32::new(0),
+        pthread: AtomicU64::new(0),
     }));
 }
 
@@ -260,6 +363,8 @@ struct ProcState {
     /// `None` for the calling process, and once the child has been reaped.
     child: Option<Child>,
     exit: Option<DWORD>,
+    /// The exit code `TerminateProcess` gave the child, reported instead of the signal's.
+    terminated: Option<DWORD>,
 }
 
 /// What the watcher of a child that no thread has waited for yet will watch.
@@ -332,6 +437,7 @@ impl ProcessObject {
             state: Mutex::new(ProcState {
                 child: Some(child),
                 exit: None,
+                terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(Some(Arc::new(watch))),
@@ -346,6 +452,7 @@ impl ProcessObject {
             state: Mutex::new(ProcState {
                 child: None,
                 exit: None,
+                terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(None),
@@ -356,16 +463,49 @@ impl ProcessObject {
     /// The calling thread (what `DuplicateHandle` of `GetCurrentThread()` gives): it is
     /// signalled when the thread ends.
     pub(crate) fn current_thread() -> ProcessObject {
+        ProcessObject::thread(ThreadLife::this_thread())
+    }
+
+    /// A thread of this process (one `CreateThread` started): signalled when it ends.
+    pub(crate) fn thread(life: Arc<ThreadLife>) -> ProcessObject {
         ProcessObject {
             pid: std::process::id(),
             state: Mutex::new(ProcState {
                 child: None,
                 exit: None,
+                terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(None),
-            thread: Some(THIS_THREAD.with(|t| t.0.clone())),
+            thread: Some(life),
         }
+    }
+
+    /// For a thread of this process, its life; `None` for a process (or a child's main
+    /// thread).
+    pub(crate) fn thread_life(&self) -> Option<&Arc<ThreadLife>> {
+        self.thread.as_ref()
+    }
+
+    /// `TerminateProcess` of a child: kills it (SIGKILL) and makes `code` its exit code.
+    /// A child that has already ended keeps its own code. The caller has checked that
+    /// this is a child, not the calling process.
+    pub(crate) fn terminate(&self, code: DWORD) -> Result<()> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.exit.is_some() {
+            return Ok(());
+        }
+        if let Some(child) = s.child.as_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                s.exit = Some(exit_code(status));
+                s.child = None;
+                shmkit::sync::multi::raise(&self.exit);
+                return Ok(());
+            }
+            child.kill()?;
+            s.terminated = Some(code);
+        }
+        Ok(())
     }
 
     pub(crate) fn is_current(&self) -> bool {
@@ -386,13 +526,14 @@ impl ProcessObject {
     /// The exit code, once the process has ended.
     pub(crate) fn poll(&self) -> Option<DWORD> {
         if let Some(t) = &self.thread {
-            return (t.ended.load(Ordering::Acquire) != 0).then_some(0);
+            return t.exit_code();
         }
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if s.exit.is_none() {
+            let terminated = s.terminated;
             if let Some(child) = s.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    s.exit = Some(exit_code(status));
+                    s.exit = Some(terminated.unwrap_or_else(|| exit_code(status)));
                     s.child = None;
                     // Reaped: its pid may be reused, so a watcher waiting by pid may not
                     // see it end; the word is raised here too.

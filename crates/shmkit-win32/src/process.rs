@@ -1,5 +1,6 @@
 //! Processes: `CreateProcess` (with inherited handles), `GetExitCodeProcess`,
-//! `ExitProcess`, `GetCurrentProcess(Id)`, `GetCurrentThreadId`, `Sleep`. The command
+//! `ExitProcess`, `TerminateProcess`, `GetCurrentProcess(Id)`, `GetCurrentThreadId`,
+//! `Sleep`, `GetCommandLine`. The command
 //! line is `cmdline`'s, the environment block `environment`'s, what the child inherits
 //! `inherit`'s.
 
@@ -361,4 +362,121 @@ pub extern "C" fn Sleep(ms: DWORD) {
         }
     }
     std::thread::sleep(Duration::from_millis(u64::from(ms)));
+}
+
+/// `TerminateProcess`: ends a process at once with exit code `code`. For the calling
+/// process (its pseudo handle, or a handle to it) no exit handler runs and the C
+/// runtime's buffers are not written out, as on Windows (`_exit`). For a child started
+/// by `CreateProcess` the child is killed (SIGKILL) and then reports `code` (waits for it
+/// end when it has gone); a child that had already ended keeps its own code. Any other
+/// handle is `ERROR_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn TerminateProcess(h: HANDLE, code: DWORD) -> BOOL {
+    ffi(FALSE, || {
+        let p = match handles::get(h)? {
+            Object::Process(p) => p,
+            _ => return error::fail(err::INVALID_HANDLE),
+        };
+        if p.is_current() {
+            // SAFETY: _exit ends the process; it never returns.
+            unsafe { libc::_exit(code as c_int) }
+        }
+        p.terminate(code)?;
+        Ok(TRUE)
+    })
+}
+
+/// One argument of a command line, quoted as the Microsoft C runtime reads it back: as
+/// it is when it has no blank or quote; otherwise in quotes, a quote as `\"`, the
+/// backslashes before a quote or the closing quote doubled.
+fn quote_argument(arg: &str) -> String {
+    if !arg.is_empty() && !arg.contains([' ', '\t', '"']) {
+        return arg.to_owned();
+    }
+    let mut out = String::from("\"");
+    let mut backslashes = 0;
+    for c in arg.chars() {
+        match c {
+            '\\' => backslashes += 1,
+            '"' => {
+                out.extend(std::iter::repeat_n('\\', 2 * backslashes + 1));
+                out.push('"');
+                backslashes = 0;
+            }
+            _ => {
+                out.extend(std::iter::repeat_n('\\', backslashes));
+                out.push(c);
+                backslashes = 0;
+            }
+        }
+    }
+    out.extend(std::iter::repeat_n('\\', 2 * backslashes));
+    out.push('"');
+    out
+}
+
+/// The process's command line, made from its arguments: the program name (in quotes
+/// when it has a blank), then each argument quoted so that the C runtime's splitting
+/// gives it back.
+fn command_line() -> String {
+    let mut args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+    let program = args.next().unwrap_or_default();
+    let mut line = if program.contains([' ', '\t']) {
+        format!("\"{program}\"")
+    } else {
+        program
+    };
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote_argument(&a));
+    }
+    line
+}
+
+/// `GetCommandLineA`: the process's command line. Linux passes arguments, not a line:
+/// it is rebuilt from them, each quoted so that the Microsoft C runtime's rules (and
+/// `CreateProcess` here) split it back into the same arguments. The string lives as long
+/// as the process.
+#[no_mangle]
+pub extern "C" fn GetCommandLineA() -> *const c_char {
+    static LINE: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| {
+        std::ffi::CString::new(command_line().replace('\0', " ")).unwrap_or_default()
+    })
+    .as_ptr()
+}
+
+/// `GetCommandLineW`: [`GetCommandLineA`] as a wide string.
+#[no_mangle]
+pub extern "C" fn GetCommandLineW() -> *const WCHAR {
+    static LINE: std::sync::OnceLock<Vec<WCHAR>> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| strings::to_wide(&command_line().replace('\0', " ")))
+        .as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_arguments_split_back_into_themselves() {
+        let args = [
+            "plain",
+            "",
+            "two words",
+            "a\"quote",
+            "back\\slash",
+            "trailing\\",
+            "both \\\" here\\\\",
+            "tab\there",
+        ];
+        let mut line = String::from("prog");
+        for a in args {
+            line.push(' ');
+            line.push_str(&quote_argument(a));
+        }
+        let split = split_command_line(&line);
+        assert_eq!(split[0], "prog");
+        assert_eq!(&split[1..], &args);
+    }
 }

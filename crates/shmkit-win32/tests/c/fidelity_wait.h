@@ -2,8 +2,7 @@
  * What the fidelity_wait_*.c programs share: one line per check ("what: ok" or
  * "what: FAIL (...)"), the names of wait results, and a thread of the program's own.
  *
- * Threads: on Windows CreateThread; libshmkit_win32 has no CreateThread, so natively a
- * POSIX thread, which waits and owns mutexes as a Windows thread does (a mutex it holds
+ * Threads: CreateThread, on Windows and with libshmkit_win32 alike (a mutex a thread holds
  * when it ends is abandoned). Transcripts print outcomes only, never timings.
  */
 #ifndef FIDELITY_WAIT_H
@@ -13,10 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef _WIN32
-#include <pthread.h>
-#endif
 
 static int failures;
 
@@ -83,7 +78,6 @@ struct thread_start {
     void *arg;
 };
 
-#ifdef _WIN32
 typedef HANDLE thread;
 
 static inline DWORD WINAPI thread_main(LPVOID p) {
@@ -110,32 +104,6 @@ static inline void join_thread(thread t) {
     WaitForSingleObject(t, INFINITE);
     CloseHandle(t);
 }
-#else
-typedef pthread_t thread;
-
-static inline void *thread_main(void *p) {
-    struct thread_start s = *(struct thread_start *)p;
-    free(p);
-    s.body(s.arg);
-    return NULL;
-}
-
-static inline thread start_thread(thread_body body, void *arg) {
-    struct thread_start *s = malloc(sizeof *s);
-    pthread_t t;
-    s->body = body;
-    s->arg = arg;
-    if (pthread_create(&t, NULL, thread_main, s) != 0) {
-        printf("pthread_create failed\n");
-        exit(1);
-    }
-    return t;
-}
-
-static inline void join_thread(thread t) {
-    pthread_join(t, NULL);
-}
-#endif
 
 /* ---- a second process: the program itself --------------------------------------------- */
 
