@@ -447,6 +447,11 @@ impl ProcessObject {
 
     /// The calling process (what `DuplicateHandle` of `GetCurrentProcess()` gives).
     pub(crate) fn current() -> ProcessObject {
+        ProcessObject::of_this_process(None)
+    }
+
+    /// The calling process, or one of its threads (`thread`).
+    fn of_this_process(thread: Option<Arc<ThreadLife>>) -> ProcessObject {
         ProcessObject {
             pid: std::process::id(),
             state: Mutex::new(ProcState {
@@ -456,7 +461,7 @@ impl ProcessObject {
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(None),
-            thread: None,
+            thread,
         }
     }
 
@@ -468,17 +473,7 @@ impl ProcessObject {
 
     /// A thread of this process (one `CreateThread` started): signalled when it ends.
     pub(crate) fn thread(life: Arc<ThreadLife>) -> ProcessObject {
-        ProcessObject {
-            pid: std::process::id(),
-            state: Mutex::new(ProcState {
-                child: None,
-                exit: None,
-                terminated: None,
-            }),
-            exit: Arc::new(AtomicU32::new(0)),
-            watch: Mutex::new(None),
-            thread: Some(life),
-        }
+        ProcessObject::of_this_process(Some(life))
     }
 
     /// For a thread of this process, its life; `None` for a process (or a child's main
