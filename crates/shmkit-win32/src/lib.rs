@@ -27,6 +27,8 @@ mod access;
 #[cfg(target_os = "linux")]
 mod cmdline;
 #[cfg(target_os = "linux")]
+mod conmode;
+#[cfg(target_os = "linux")]
 mod console;
 #[cfg(target_os = "linux")]
 mod critical;
@@ -36,6 +38,8 @@ mod dll;
 mod environment;
 #[cfg(target_os = "linux")]
 mod error;
+#[cfg(target_os = "linux")]
+mod exception;
 #[cfg(target_os = "linux")]
 mod file;
 #[cfg(target_os = "linux")]
