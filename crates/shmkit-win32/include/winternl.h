@@ -1,7 +1,8 @@
 /* shmkit-win32: winternl.h, the Windows SDK's types of the NT layer that programs name
- * around their calls to the Win32 API. The Nt and Rtl functions themselves are not
- * provided (GetProcAddress of ntdll.dll finds none of them): a program that looks them
- * up gets NULL and ERROR_PROC_NOT_FOUND. */
+ * around their calls to the Win32 API, and NtWaitForSingleObject. Of ntdll's other
+ * functions only NtWaitForMultipleObjects and RtlInterlockedPushListSList(Ex) are
+ * provided (GetProcAddress finds them); for any other a program that looks it up gets
+ * NULL and ERROR_PROC_NOT_FOUND. */
 #include "windows.h"
 #ifndef SHMKIT_WINTERNL_H
 #define SHMKIT_WINTERNL_H
@@ -76,6 +77,12 @@ typedef struct _CLIENT_ID {
     HANDLE UniqueProcess;
     HANDLE UniqueThread;
 } CLIENT_ID, *PCLIENT_ID;
+
+/* Waits with NT's conventions: an NTSTATUS result (STATUS_WAIT_0 + i,
+ * STATUS_ABANDONED_WAIT_0 + i, STATUS_TIMEOUT, STATUS_INVALID_HANDLE...), the last-error
+ * code untouched, a timeout in 100 ns units (NULL: none; negative: relative; positive:
+ * an absolute system time). Alertable has no effect (there are no APCs). */
+NTSTATUS NTAPI NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 
 #ifdef __cplusplus
 }

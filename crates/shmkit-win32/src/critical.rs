@@ -40,7 +40,7 @@ fn tid() -> usize {
 }
 
 /// Sleeps while `word` holds `value` (at most `timeout`); returns false on timeout.
-fn futex_wait(word: &AtomicU32, value: u32, timeout: Option<Duration>) -> bool {
+pub(crate) fn futex_wait(word: &AtomicU32, value: u32, timeout: Option<Duration>) -> bool {
     let ts = timeout.map(|t| libc::timespec {
         tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
         tv_nsec: t.subsec_nanos() as libc::c_long,
@@ -62,7 +62,7 @@ fn futex_wait(word: &AtomicU32, value: u32, timeout: Option<Duration>) -> bool {
     !(r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT))
 }
 
-fn futex_wake(word: &AtomicU32, count: i32) {
+pub(crate) fn futex_wake(word: &AtomicU32, count: i32) {
     // SAFETY: `word` is a live 32-bit word; waking touches nothing else.
     unsafe {
         libc::syscall(
@@ -92,7 +92,8 @@ unsafe fn section<'a>(cs: *mut CRITICAL_SECTION) -> Option<&'a CRITICAL_SECTION>
 }
 
 fn init(cs: &CRITICAL_SECTION, spin: DWORD) {
-    cs.debug_info.store(0, Ordering::Relaxed);
+    // No debug information, as Windows 8 and later mark it: (ULONG_PTR)-1.
+    cs.debug_info.store(usize::MAX, Ordering::Relaxed);
     cs.lock_count.store(-1, Ordering::Relaxed);
     cs.recursion_count.store(0, Ordering::Relaxed);
     cs.owning_thread.store(0, Ordering::Relaxed);
@@ -283,6 +284,7 @@ pub unsafe extern "C" fn DeleteCriticalSection(cs: *mut CRITICAL_SECTION) {
     // SAFETY: by the function's contract.
     if let Some(cs) = unsafe { section(cs) } {
         init(cs, 0);
+        cs.debug_info.store(0, Ordering::Relaxed);
     }
 }
 
@@ -591,18 +593,18 @@ pub unsafe extern "C" fn SleepConditionVariableSRW(
 /// be 0, as on Windows); its low 32 bits are a futex word for those who wait.
 #[repr(C)]
 pub struct INIT_ONCE {
-    word: AtomicUsize,
+    pub(crate) word: AtomicUsize,
 }
 
 /// `PINIT_ONCE_FN`: the one-time callback.
 pub type InitOnceFn =
     unsafe extern "C-unwind" fn(*mut INIT_ONCE, *mut c_void, *mut *mut c_void) -> BOOL;
 
-const ONCE_RUNNING: usize = 1;
-const ONCE_DONE: usize = 2;
-const ONCE_STATE: usize = 3;
+pub(crate) const ONCE_RUNNING: usize = 1;
+pub(crate) const ONCE_DONE: usize = 2;
+pub(crate) const ONCE_STATE: usize = 3;
 
-fn once_futex(once: &INIT_ONCE) -> &AtomicU32 {
+pub(crate) fn once_futex(once: &INIT_ONCE) -> &AtomicU32 {
     // SAFETY: the 8-byte word is aligned to 8, so its first 4 bytes (the low half on
     // little-endian Linux targets) are an aligned 32-bit word inside it, only ever
     // accessed atomically; the state bits live in that half.
@@ -626,7 +628,8 @@ pub unsafe extern "C" fn InitOnceInitialize(once: *mut INIT_ONCE) {
 /// returned. When it returns TRUE, every call (that one and all later ones) returns
 /// TRUE and stores the context it gave in `*Context` (when not NULL); when it returns
 /// FALSE, that call returns FALSE and the next call runs it again.
-/// `InitOnceBeginInitialize`/`InitOnceComplete` are not provided.
+/// While an asynchronous initialization (`InitOnceBeginInitialize` with
+/// `INIT_ONCE_ASYNC`, src/initonce.rs) is pending it is `ERROR_INVALID_PARAMETER`.
 ///
 /// # Safety
 /// `once` is an initialized `INIT_ONCE` (NULL: `ERROR_INVALID_PARAMETER`); `context`
@@ -656,6 +659,10 @@ pub unsafe extern "C" fn InitOnceExecuteOnce(
             ONCE_RUNNING => {
                 futex_wait(once_futex(o), v as u32, None);
             }
+            ONCE_STATE => {
+                error::set(err::INVALID_PARAMETER);
+                return FALSE;
+            }
             _ => {
                 if o.word
                     .compare_exchange(0, ONCE_RUNNING, Ordering::Acquire, Ordering::Relaxed)
@@ -663,7 +670,13 @@ pub unsafe extern "C" fn InitOnceExecuteOnce(
                 {
                     continue;
                 }
-                let mut ctx: *mut c_void = std::ptr::null_mut();
+                // The callback gets the caller's context value (NULL without one).
+                let mut ctx: *mut c_void = if context.is_null() {
+                    std::ptr::null_mut()
+                } else {
+                    // SAFETY: non-NULL and readable, by the function's contract.
+                    unsafe { *context }
+                };
                 // SAFETY: the caller's callback with its parameter, as documented.
                 let ok = unsafe { init(once, param, &mut ctx) };
                 if ok != 0 {

@@ -51,11 +51,15 @@ mod heap;
 #[cfg(target_os = "linux")]
 mod inherit;
 #[cfg(target_os = "linux")]
+mod initonce;
+#[cfg(target_os = "linux")]
 mod library;
 #[cfg(target_os = "linux")]
 mod mapping;
 #[cfg(target_os = "linux")]
 mod module;
+#[cfg(target_os = "linux")]
+mod ntwait;
 #[cfg(target_os = "linux")]
 mod objects;
 #[cfg(target_os = "linux")]

@@ -171,6 +171,10 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
         }
         // SAFETY: `handles` holds `count` handles, by the function's contract.
         let list = unsafe { std::slice::from_raw_parts(handles, count as usize) };
+        // Unlike WaitForSingleObject, the pseudo handles are refused, as on Windows.
+        if list.iter().any(|&h| handles::is_pseudo(h)) {
+            return error::fail(err::INVALID_HANDLE);
+        }
         let set = list
             .iter()
             .map(|&h| waitable(h))
