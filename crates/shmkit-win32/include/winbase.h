@@ -35,6 +35,23 @@ BOOL WINAPI MoveFileA(LPCSTR lpExistingFileName, LPCSTR lpNewFileName);
 BOOL WINAPI MoveFileW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName);
 BOOL WINAPI MoveFileExA(LPCSTR lpExistingFileName, LPCSTR lpNewFileName, DWORD dwFlags);
 BOOL WINAPI MoveFileExW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName, DWORD dwFlags);
+/* The lstr functions: NULL strings are no crash (lstrlen 0, lstrcpy/lstrcat NULL,
+ * lstrcmp sorts NULL first); lstrcmp/lstrcmpi follow Windows' word sort for the common
+ * characters (symbols, then digits, then letters whatever their case; the case breaks
+ * ties, lower case first; hyphens and apostrophes weigh only in ties). */
+int WINAPI lstrlenA(LPCSTR lpString);
+int WINAPI lstrlenW(LPCWSTR lpString);
+LPSTR WINAPI lstrcpyA(LPSTR lpString1, LPCSTR lpString2);
+LPWSTR WINAPI lstrcpyW(LPWSTR lpString1, LPCWSTR lpString2);
+LPSTR WINAPI lstrcpynA(LPSTR lpString1, LPCSTR lpString2, int iMaxLength);
+LPWSTR WINAPI lstrcpynW(LPWSTR lpString1, LPCWSTR lpString2, int iMaxLength);
+LPSTR WINAPI lstrcatA(LPSTR lpString1, LPCSTR lpString2);
+LPWSTR WINAPI lstrcatW(LPWSTR lpString1, LPCWSTR lpString2);
+int WINAPI lstrcmpA(LPCSTR lpString1, LPCSTR lpString2);
+int WINAPI lstrcmpW(LPCWSTR lpString1, LPCWSTR lpString2);
+int WINAPI lstrcmpiA(LPCSTR lpString1, LPCSTR lpString2);
+int WINAPI lstrcmpiW(LPCWSTR lpString1, LPCWSTR lpString2);
+
 /* Types and constants of the SDK for functions this library does not provide
  * (asynchronous procedure calls, thread pools, timers, completion ports): a program
  * that names them in declarations of its own (pointers it fills with GetProcAddress,
@@ -77,12 +94,24 @@ typedef enum _HEAP_INFORMATION_CLASS {
 #define WT_SET_MAX_THREADPOOL_THREADS(Flags, Limit) ((Flags) |= (Limit) << 16)
 
 #ifdef UNICODE
+#define lstrlen lstrlenW
+#define lstrcpy lstrcpyW
+#define lstrcpyn lstrcpynW
+#define lstrcat lstrcatW
+#define lstrcmp lstrcmpW
+#define lstrcmpi lstrcmpiW
 #define FormatMessage FormatMessageW
 #define CopyFile CopyFileW
 #define MoveFile MoveFileW
 #define MoveFileEx MoveFileExW
 #define IsBadStringPtr IsBadStringPtrW
 #else
+#define lstrlen lstrlenA
+#define lstrcpy lstrcpyA
+#define lstrcpyn lstrcpynA
+#define lstrcat lstrcatA
+#define lstrcmp lstrcmpA
+#define lstrcmpi lstrcmpiA
 #define FormatMessage FormatMessageA
 #define CopyFile CopyFileA
 #define MoveFile MoveFileA

@@ -710,6 +710,7 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 #include "processthreadsapi.h"
 #include "errhandlingapi.h"
 #include "wincon.h"
+#include "winnls.h"
 #include "synchapi.h"
 #include "heapapi.h"
 #include "sysinfoapi.h"

@@ -11,8 +11,8 @@
 use std::ffi::c_void;
 use std::sync::atomic::Ordering;
 
-use crate::critical::{futex_wait, futex_wake, once_futex, ONCE_DONE, ONCE_RUNNING, ONCE_STATE};
 use crate::critical::INIT_ONCE;
+use crate::critical::{futex_wait, futex_wake, once_futex, ONCE_DONE, ONCE_RUNNING, ONCE_STATE};
 use crate::error;
 use crate::types::*;
 
@@ -77,9 +77,12 @@ pub unsafe extern "C" fn InitOnceBeginInitialize(
         let asynchronous = flags & INIT_ONCE_ASYNC != 0;
         match (v & ONCE_STATE, asynchronous) {
             (0, _) => {
-                let new = if asynchronous { ONCE_ASYNC } else { ONCE_RUNNING };
-                if o
-                    .word
+                let new = if asynchronous {
+                    ONCE_ASYNC
+                } else {
+                    ONCE_RUNNING
+                };
+                if o.word
                     .compare_exchange(0, new, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
                 {
@@ -142,8 +145,7 @@ pub unsafe extern "C" fn InitOnceComplete(
         context as usize | ONCE_DONE
     };
     if v != expected
-        || o
-            .word
+        || o.word
             .compare_exchange(expected, new, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
     {

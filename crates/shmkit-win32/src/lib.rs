@@ -27,6 +27,8 @@ mod access;
 #[cfg(target_os = "linux")]
 mod cmdline;
 #[cfg(target_os = "linux")]
+mod codepage;
+#[cfg(target_os = "linux")]
 mod conmode;
 #[cfg(target_os = "linux")]
 mod console;
@@ -54,6 +56,8 @@ mod inherit;
 mod initonce;
 #[cfg(target_os = "linux")]
 mod library;
+#[cfg(target_os = "linux")]
+mod lstr;
 #[cfg(target_os = "linux")]
 mod mapping;
 #[cfg(target_os = "linux")]

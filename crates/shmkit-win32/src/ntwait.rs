@@ -86,7 +86,11 @@ unsafe fn nt_wait(timeout: *const i64, wait: impl Fn(DWORD) -> DWORD) -> i32 {
 /// # Safety
 /// `timeout` is NULL or a readable LARGE_INTEGER.
 #[no_mangle]
-pub unsafe extern "C" fn NtWaitForSingleObject(h: HANDLE, _alertable: u8, timeout: *const i64) -> i32 {
+pub unsafe extern "C" fn NtWaitForSingleObject(
+    h: HANDLE,
+    _alertable: u8,
+    timeout: *const i64,
+) -> i32 {
     // SAFETY: by the function's contract.
     unsafe { nt_wait(timeout, |ms| WaitForSingleObject(h, ms)) }
 }
@@ -109,5 +113,9 @@ pub unsafe extern "C" fn NtWaitForMultipleObjects(
     }
     let all = BOOL::from(wait_type == 0);
     // SAFETY: by the function's contract.
-    unsafe { nt_wait(timeout, |ms| WaitForMultipleObjects(count, handles, all, ms)) }
+    unsafe {
+        nt_wait(timeout, |ms| {
+            WaitForMultipleObjects(count, handles, all, ms)
+        })
+    }
 }
