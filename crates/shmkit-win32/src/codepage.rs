@@ -20,7 +20,6 @@ const CP_UTF8: u32 = 65001;
 const CP_ASCII: u32 = 20127;
 const CP_LATIN1: u32 = 28591;
 const MB_PRECOMPOSED: DWORD = 0x1;
-const MB_COMPOSITE: DWORD = 0x2;
 const MB_USEGLYPHCHARS: DWORD = 0x4;
 const MB_ERR_INVALID_CHARS: DWORD = 0x8;
 const WC_COMPOSITECHECK: DWORD = 0x200;
@@ -123,14 +122,9 @@ pub unsafe extern "C" fn MultiByteToWideChar(
         error::set(err::INVALID_PARAMETER);
         return 0;
     }
-    let allowed = if page == Page::Utf8 {
-        MB_ERR_INVALID_CHARS
-    } else {
-        MB_PRECOMPOSED | MB_COMPOSITE | MB_USEGLYPHCHARS | MB_ERR_INVALID_CHARS
-    };
-    if flags & !allowed != 0
-        || flags & (MB_PRECOMPOSED | MB_COMPOSITE) == MB_PRECOMPOSED | MB_COMPOSITE
-    {
+    // MB_PRECOMPOSED and MB_USEGLYPHCHARS change nothing for these code pages (as in
+    // Wine 8, also for UTF-8); MB_COMPOSITE (decomposition) is not provided.
+    if flags & !(MB_PRECOMPOSED | MB_USEGLYPHCHARS | MB_ERR_INVALID_CHARS) != 0 {
         error::set(ERROR_INVALID_FLAGS);
         return 0;
     }
@@ -187,12 +181,13 @@ unsafe fn deliver<T: Copy>(out: &[T], dst: *mut T, room: c_int) -> c_int {
 
 /// `WideCharToMultiByte`: converts `cchWideChar` wide characters of `lpWideCharStr`
 /// (-1: up to and with its NUL) to bytes in `lpMultiByteStr` (`cbMultiByte` of them;
-/// 0: only count). For UTF-8 `lpDefaultChar` and `lpUsedDefaultChar` must be NULL
-/// (`ERROR_INVALID_PARAMETER`) and an invalid character (a surrogate, or above
+/// 0: only count). For UTF-8 `lpDefaultChar` must be NULL (`ERROR_INVALID_PARAMETER`)
+/// and an invalid character (a surrogate, or above
 /// U+10FFFF) becomes U+FFFD, or with `WC_ERR_INVALID_CHARS` fails with
 /// `ERROR_NO_UNICODE_TRANSLATION`; for the single-byte code pages a character they lack
 /// becomes the default character (`?`, or `*lpDefaultChar`) and sets
-/// `*lpUsedDefaultChar`.
+/// `*lpUsedDefaultChar` (Windows maps some of them to a similar character unless
+/// `WC_NO_BEST_FIT_CHARS`; there is no best fit here).
 ///
 /// # Safety
 /// `src` has `cch` readable characters (or is NUL-terminated for -1); `dst` room for
@@ -225,7 +220,9 @@ pub unsafe extern "C" fn WideCharToMultiByte(
             error::set(ERROR_INVALID_FLAGS);
             return 0;
         }
-        if !default_char.is_null() || !used_default.is_null() {
+        // lpUsedDefaultChar is accepted (and set FALSE), as Windows 10 does; a default
+        // character has no meaning for UTF-8.
+        if !default_char.is_null() {
             error::set(err::INVALID_PARAMETER);
             return 0;
         }

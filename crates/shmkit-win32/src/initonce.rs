@@ -43,10 +43,10 @@ pub unsafe extern "C" fn InitOnceBeginInitialize(
         error::set(err::INVALID_PARAMETER);
         return FALSE;
     };
-    if flags & !(INIT_ONCE_CHECK_ONLY | INIT_ONCE_ASYNC) != 0
-        || flags == INIT_ONCE_CHECK_ONLY | INIT_ONCE_ASYNC
-        || pending.is_null()
-    {
+    // Other flag bits are ignored, as Wine 8 does (no conformance test records
+    // Windows' answer).
+    let flags = flags & (INIT_ONCE_CHECK_ONLY | INIT_ONCE_ASYNC);
+    if flags == INIT_ONCE_CHECK_ONLY | INIT_ONCE_ASYNC || pending.is_null() {
         error::set(err::INVALID_PARAMETER);
         return FALSE;
     }
@@ -104,8 +104,9 @@ pub unsafe extern "C" fn InitOnceBeginInitialize(
 /// `InitOnceComplete`: ends the initialization `InitOnceBeginInitialize` started, with
 /// its context (whose two low bits must be clear), or as failed with
 /// `INIT_ONCE_INIT_FAILED` (a NULL context; synchronous only): `InitOnce` is then as
-/// before it. `INIT_ONCE_ASYNC` for an asynchronous one. No initialization of that kind
-/// under way is `ERROR_GEN_FAILURE` (the other kind `ERROR_INVALID_PARAMETER`).
+/// before it. `INIT_ONCE_ASYNC` is needed for an asynchronous one
+/// (`ERROR_INVALID_PARAMETER` without); no initialization under way is
+/// `ERROR_GEN_FAILURE`.
 ///
 /// # Safety
 /// `once` is NULL or an `INIT_ONCE`.
@@ -130,24 +131,29 @@ pub unsafe extern "C" fn InitOnceComplete(
         return FALSE;
     }
     let v = o.word.load(Ordering::Acquire);
-    let (expected, other) = if asynchronous {
-        (ONCE_ASYNC, ONCE_RUNNING)
-    } else {
-        (ONCE_RUNNING, ONCE_ASYNC)
+    // A synchronous initialization may be completed with or without INIT_ONCE_ASYNC
+    // (as Wine 8 does; no conformance test records Windows' answer); an asynchronous
+    // one only with it.
+    let expected = match v {
+        ONCE_RUNNING => ONCE_RUNNING,
+        ONCE_ASYNC if asynchronous => ONCE_ASYNC,
+        ONCE_ASYNC => {
+            error::set(err::INVALID_PARAMETER);
+            return FALSE;
+        }
+        _ => {
+            error::set(err::GEN_FAILURE);
+            return FALSE;
+        }
     };
-    if v == other {
-        error::set(err::INVALID_PARAMETER);
-        return FALSE;
-    }
     let new = if failed {
         0
     } else {
         context as usize | ONCE_DONE
     };
-    if v != expected
-        || o.word
-            .compare_exchange(expected, new, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
+    if o.word
+        .compare_exchange(expected, new, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
     {
         error::set(err::GEN_FAILURE);
         return FALSE;
