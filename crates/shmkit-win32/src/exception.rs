@@ -13,7 +13,7 @@
 //!
 //! SIGSEGV reaches the filter through the write-copy handler of src/views.rs (which
 //! takes the faults of write-copy pages first); the other signals through a handler of
-//! this module.
+//! this module, unless they had a handler before it (which keeps them).
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -221,11 +221,10 @@ fn dispatch(_sig: libc::c_int, _info: *mut libc::siginfo_t, _uctx: *mut c_void) 
     false
 }
 
-/// The handler of SIGBUS, SIGILL and SIGFPE.
+/// The handler of SIGBUS, SIGILL and SIGFPE. A signal that had a handler before this
+/// one (the core's SIGBUS handler of sync pages, or the program's own) goes to that
+/// handler, as before: the filter sees only the signals that had none.
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
-    if dispatch(sig, info, uctx) {
-        return;
-    }
     let Some(previous) = PREVIOUS.get() else {
         return;
     };
@@ -234,6 +233,9 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, uctx: *mut c
     };
     let prev = &previous[i];
     let action = prev.sa_sigaction;
+    if (action == libc::SIG_DFL || action == libc::SIG_IGN) && dispatch(sig, info, uctx) {
+        return;
+    }
     // SAFETY: restoring an action the kernel gave, or calling the previous handler as
     // the kernel would have, according to its SA_SIGINFO flag.
     unsafe {

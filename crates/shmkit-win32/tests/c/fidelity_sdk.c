@@ -44,6 +44,15 @@ static LONG WINAPI resume_filter(EXCEPTION_POINTERS *p) {
     return EXCEPTION_CONTINUE_EXECUTION;
 }
 
+/* Skips the faulting instruction (`skip` bytes long) and resumes after it. */
+static int skip_bytes;
+static LONG WINAPI skip_filter(EXCEPTION_POINTERS *p) {
+    seen_code = p->ExceptionRecord->ExceptionCode;
+    seen_rip = (DWORD64)(ULONG_PTR)p->ExceptionRecord->ExceptionAddress == p->ContextRecord->Rip;
+    p->ContextRecord->Rip += skip_bytes;
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+
 static void faults(void) {
     char c;
     printf("-- faults\n");
@@ -69,7 +78,53 @@ static void faults(void) {
     c = target[0];
     printf("read at 0x21: code %08x, kind %u (read), address %s; resumed: %s\n", (unsigned)seen_code,
            (unsigned)seen_kind, seen_address == 0x21 ? "0x21" : "other", c == 'w' ? "read the rescue" : "FAIL");
+#if defined(__x86_64__)
+    SetUnhandledExceptionFilter(skip_filter);
+    seen_code = 0;
+    skip_bytes = 2;
+    __asm__ volatile("ud2");
+    printf("ud2: code %08x, at Rip %s; resumed after it\n", (unsigned)seen_code, seen_rip ? "yes" : "no");
+    {
+        int quotient = 7;
+        seen_code = 0;
+        skip_bytes = 2; /* idiv %ecx */
+        __asm__ volatile("xorl %%ecx, %%ecx\n\tmovl $1, %%eax\n\tcltd\n\tidivl %%ecx\n\tmovl %%eax, %0"
+                         : "=r"(quotient)
+                         :
+                         : "eax", "ecx", "edx", "cc");
+        printf("integer division by zero: code %08x, at Rip %s; resumed after it (eax %d)\n", (unsigned)seen_code,
+               seen_rip ? "yes" : "no", quotient);
+    }
+#endif
     SetUnhandledExceptionFilter(NULL);
+}
+
+static LONG WINAPI ending_filter(EXCEPTION_POINTERS *p) {
+    (void)p;
+    return EXCEPTION_EXECUTE_HANDLER;
+}
+
+/* A child whose filter takes its fault ends with the exception code. */
+static void crash_child(void) {
+    char self[MAX_PATH], line[MAX_PATH + 32];
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 0;
+    memset(&si, 0, sizeof(si));
+    si.cb = sizeof(si);
+    GetModuleFileNameA(NULL, self, sizeof(self));
+    sprintf(line, "\"%s\" child crash", self);
+    if (!CreateProcessA(NULL, line, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
+        check(0, "start the child");
+        return;
+    }
+    WaitForSingleObject(pi.hProcess, 30000);
+    GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    /* Exit codes keep their low 8 bits here (5 for 0xC0000005). */
+    printf("a child whose filter says EXCEPTION_EXECUTE_HANDLER on a write to 0x10: exit code's low byte %02x\n",
+           (unsigned)(code & 0xFF));
 }
 
 /* ---- error and console modes ------------------------------------------------------ */
@@ -420,10 +475,15 @@ static void code_pages(void) {
 }
 
 int main(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 2 && strcmp(argv[2], "crash") == 0) {
+        SetUnhandledExceptionFilter(ending_filter);
+        target = (volatile char *)(ULONG_PTR)0x10;
+        *target = 'x';
+        return 0;
+    }
     faults();
+    crash_child();
     modes();
     nt_headers();
     init_once();
