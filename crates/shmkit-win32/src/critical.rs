@@ -319,7 +319,7 @@ pub unsafe extern "C" fn WakeConditionVariable(cv: *mut CONDITION_VARIABLE) {
     // SAFETY: by the function's contract.
     if let Some(cv) = unsafe { cv.as_ref() } {
         cv.seq.fetch_add(1, Ordering::Release);
-        futex_wake(&cv.seq, 1);
+        wake(cv, 1);
     }
 }
 
@@ -332,7 +332,28 @@ pub unsafe extern "C" fn WakeAllConditionVariable(cv: *mut CONDITION_VARIABLE) {
     // SAFETY: by the function's contract.
     if let Some(cv) = unsafe { cv.as_ref() } {
         cv.seq.fetch_add(1, Ordering::Release);
-        futex_wake(&cv.seq, i32::MAX);
+        wake(cv, i32::MAX);
+    }
+}
+
+/// The word sleepers on an unaligned condition variable (which Windows allows, and a
+/// futex cannot take) sleep on: one of a set of aligned words, by address; None for an
+/// aligned one, whose sleepers sleep on its own word.
+fn parked(cv: &CONDITION_VARIABLE) -> Option<&'static AtomicU32> {
+    static PARK: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
+    let addr = cv as *const CONDITION_VARIABLE as usize;
+    (addr % 4 != 0).then(|| &PARK[(addr >> 2) % PARK.len()])
+}
+
+/// Wakes `count` sleepers of `cv` (every sleeper of its parking word when unaligned:
+/// the others see a spurious wake, which Windows allows too).
+fn wake(cv: &CONDITION_VARIABLE, count: i32) {
+    match parked(cv) {
+        Some(p) => {
+            p.fetch_add(1, Ordering::Release);
+            futex_wake(p, i32::MAX);
+        }
+        None => futex_wake(&cv.seq, count),
     }
 }
 
@@ -349,9 +370,12 @@ fn sleep_on(
     release: impl FnOnce(),
     reacquire: impl FnOnce(),
 ) -> BOOL {
-    let seq = cv.seq.load(Ordering::Acquire);
+    let (word, value) = match parked(cv) {
+        Some(p) => (p, p.load(Ordering::Acquire)),
+        None => (&cv.seq, cv.seq.load(Ordering::Acquire)),
+    };
     release();
-    let woken = futex_wait(&cv.seq, seq, timeout_of(ms));
+    let woken = futex_wait(word, value, timeout_of(ms));
     reacquire();
     if woken {
         TRUE

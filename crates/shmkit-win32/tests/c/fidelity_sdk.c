@@ -313,6 +313,48 @@ static void lists(void) {
     check(cs.DebugInfo == NULL, "a deleted one's is NULL");
 }
 
+/* ---- an unaligned condition variable --------------------------------------------- */
+
+#include <pshpack1.h>
+static struct {
+    char pad;
+    CONDITION_VARIABLE cv;
+} unaligned;
+#include <poppack.h>
+static CRITICAL_SECTION cv_lock;
+static volatile LONG cv_flag;
+
+static DWORD WINAPI cv_waker(void *unused) {
+    (void)unused;
+    Sleep(50);
+    EnterCriticalSection(&cv_lock);
+    cv_flag = 1;
+    LeaveCriticalSection(&cv_lock);
+    WakeConditionVariable(&unaligned.cv);
+    return 0;
+}
+
+static void unaligned_cv(void) {
+    HANDLE thread;
+    BOOL r;
+    DWORD start;
+    printf("-- an unaligned condition variable\n");
+    InitializeCriticalSection(&cv_lock);
+    InitializeConditionVariable(&unaligned.cv);
+    EnterCriticalSection(&cv_lock);
+    SetLastError(0xdeadbeef);
+    r = SleepConditionVariableCS(&unaligned.cv, &cv_lock, 20);
+    printf("no wake, 20 ms: %d, error %u\n", r, (unsigned)GetLastError());
+    thread = CreateThread(NULL, 0, cv_waker, NULL, 0, NULL);
+    start = GetTickCount();
+    while (!cv_flag && GetTickCount() - start < 5000) SleepConditionVariableCS(&unaligned.cv, &cv_lock, 5000);
+    LeaveCriticalSection(&cv_lock);
+    check(cv_flag == 1, "woken by another thread");
+    WaitForSingleObject(thread, 5000);
+    CloseHandle(thread);
+    DeleteCriticalSection(&cv_lock);
+}
+
 /* ---- ntdll's waits ---------------------------------------------------------------- */
 
 typedef NTSTATUS(WINAPI *wait1_fn)(HANDLE, BOOLEAN, const LARGE_INTEGER *);
@@ -488,6 +530,7 @@ int main(int argc, char **argv) {
     nt_headers();
     init_once();
     lists();
+    unaligned_cv();
     nt_waits();
     lstr();
     code_pages();
