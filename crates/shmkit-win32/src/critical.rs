@@ -316,10 +316,13 @@ pub unsafe extern "C" fn InitializeConditionVariable(cv: *mut CONDITION_VARIABLE
 /// `cv` is NULL (ignored) or an initialized condition variable.
 #[no_mangle]
 pub unsafe extern "C" fn WakeConditionVariable(cv: *mut CONDITION_VARIABLE) {
+    // The address from the pointer, before a reference (which would be taken as
+    // aligned) exists.
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     if let Some(cv) = unsafe { cv.as_ref() } {
         cv.seq.fetch_add(1, Ordering::Release);
-        wake(cv, 1);
+        wake(cv, addr, 1);
     }
 }
 
@@ -329,26 +332,27 @@ pub unsafe extern "C" fn WakeConditionVariable(cv: *mut CONDITION_VARIABLE) {
 /// As for [`WakeConditionVariable`].
 #[no_mangle]
 pub unsafe extern "C" fn WakeAllConditionVariable(cv: *mut CONDITION_VARIABLE) {
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     if let Some(cv) = unsafe { cv.as_ref() } {
         cv.seq.fetch_add(1, Ordering::Release);
-        wake(cv, i32::MAX);
+        wake(cv, addr, i32::MAX);
     }
 }
 
 /// The word sleepers on an unaligned condition variable (which Windows allows, and a
 /// futex cannot take) sleep on: one of a set of aligned words, by address; None for an
 /// aligned one, whose sleepers sleep on its own word.
-fn parked(cv: &CONDITION_VARIABLE) -> Option<&'static AtomicU32> {
+/// `addr` is the caller's pointer, as an integer taken before any reference to it.
+fn parked(addr: usize) -> Option<&'static AtomicU32> {
     static PARK: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
-    let addr = cv as *const CONDITION_VARIABLE as usize;
     (addr % 4 != 0).then(|| &PARK[(addr >> 2) % PARK.len()])
 }
 
 /// Wakes `count` sleepers of `cv` (every sleeper of its parking word when unaligned:
 /// the others see a spurious wake, which Windows allows too).
-fn wake(cv: &CONDITION_VARIABLE, count: i32) {
-    match parked(cv) {
+fn wake(cv: &CONDITION_VARIABLE, addr: usize, count: i32) {
+    match parked(addr) {
         Some(p) => {
             p.fetch_add(1, Ordering::Release);
             futex_wake(p, i32::MAX);
@@ -366,11 +370,12 @@ fn timeout_of(ms: DWORD) -> Option<Duration> {
 /// as on Windows), FALSE with `ERROR_TIMEOUT`.
 fn sleep_on(
     cv: &CONDITION_VARIABLE,
+    addr: usize,
     ms: DWORD,
     release: impl FnOnce(),
     reacquire: impl FnOnce(),
 ) -> BOOL {
-    let (word, value) = match parked(cv) {
+    let (word, value) = match parked(addr) {
         Some(p) => (p, p.load(Ordering::Acquire)),
         None => (&cv.seq, cv.seq.load(Ordering::Acquire)),
     };
@@ -399,6 +404,7 @@ pub unsafe extern "C" fn SleepConditionVariableCS(
     cs: *mut CRITICAL_SECTION,
     ms: DWORD,
 ) -> BOOL {
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     let (Some(cv), Some(cs)) = (unsafe { cv.as_ref() }, unsafe { section(cs) }) else {
         error::set(err::INVALID_PARAMETER);
@@ -412,6 +418,7 @@ pub unsafe extern "C" fn SleepConditionVariableCS(
     let depth = cs.recursion_count.load(Ordering::Relaxed);
     sleep_on(
         cv,
+        addr,
         ms,
         || {
             cs.lock_count.fetch_sub(depth, Ordering::Relaxed);
@@ -598,15 +605,22 @@ pub unsafe extern "C" fn SleepConditionVariableSRW(
     ms: DWORD,
     flags: DWORD,
 ) -> BOOL {
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     let (Some(cv), Some(l)) = (unsafe { cv.as_ref() }, unsafe { l.as_ref() }) else {
         error::set(err::INVALID_PARAMETER);
         return FALSE;
     };
     if flags & LOCKMODE_SHARED != 0 {
-        sleep_on(cv, ms, || release_shared(l), || acquire_shared(l))
+        sleep_on(cv, addr, ms, || release_shared(l), || acquire_shared(l))
     } else {
-        sleep_on(cv, ms, || release_exclusive(l), || acquire_exclusive(l))
+        sleep_on(
+            cv,
+            addr,
+            ms,
+            || release_exclusive(l),
+            || acquire_exclusive(l),
+        )
     }
 }
 
