@@ -46,6 +46,10 @@ PSLIST_ENTRY WINAPI InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENT
 PSLIST_ENTRY WINAPI InterlockedPopEntrySList(PSLIST_HEADER ListHead);
 PSLIST_ENTRY WINAPI InterlockedFlushSList(PSLIST_HEADER ListHead);
 USHORT WINAPI QueryDepthSList(PSLIST_HEADER ListHead);
+/* Pushes the chain List..ListEnd (linked through Next, Count entries) in one step. */
+PSLIST_ENTRY WINAPI InterlockedPushListSListEx(PSLIST_HEADER ListHead, PSLIST_ENTRY List, PSLIST_ENTRY ListEnd, ULONG Count);
+PSLIST_ENTRY WINAPI RtlInterlockedPushListSListEx(PSLIST_HEADER ListHead, PSLIST_ENTRY List, PSLIST_ENTRY ListEnd, ULONG Count);
+PSLIST_ENTRY __fastcall RtlInterlockedPushListSList(PSLIST_HEADER ListHead, PSLIST_ENTRY List, PSLIST_ENTRY ListEnd, ULONG Count);
 
 #define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #if defined(__x86_64__) || defined(__i386__)

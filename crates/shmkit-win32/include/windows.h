@@ -55,6 +55,45 @@
 #define SHMKIT_DECLSPEC_novtable
 #define SHMKIT_DECLSPEC_align(n) __attribute__((aligned(n)))
 #define UNREFERENCED_PARAMETER(p) ((void)(p))
+#define CDECL
+#define PASCAL
+#define DECLSPEC_IMPORT
+#define DECLSPEC_EXPORT __attribute__((visibility("default")))
+#define DECLSPEC_NORETURN __attribute__((noreturn))
+#define DECLSPEC_NOTHROW
+#define DECLSPEC_ALIGN(x) __attribute__((aligned(x)))
+#define DECLSPEC_NOINLINE __attribute__((noinline))
+#define DECLSPEC_SELECTANY __attribute__((weak))
+#define DECLSPEC_NOVTABLE
+#define DECLSPEC_UUID(x)
+#define DECLSPEC_DEPRECATED __attribute__((deprecated))
+#define FORCEINLINE extern __inline__ __attribute__((__always_inline__, __gnu_inline__))
+#define RESTRICTED_POINTER
+#define UNALIGNED
+#define UNALIGNED64
+/* Anonymous unions and structs, as the SDK names them when the compiler has them. */
+#define DUMMYUNIONNAME
+#define DUMMYUNIONNAME1
+#define DUMMYUNIONNAME2
+#define DUMMYUNIONNAME3
+#define DUMMYUNIONNAME4
+#define DUMMYUNIONNAME5
+#define DUMMYSTRUCTNAME
+#define DUMMYSTRUCTNAME1
+#define DUMMYSTRUCTNAME2
+#define DUMMYSTRUCTNAME3
+#define DUMMYSTRUCTNAME4
+#define DUMMYSTRUCTNAME5
+/* The SDK's layout helpers. */
+#define FIELD_OFFSET(type, field) ((LONG)offsetof(type, field))
+#define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
+#define RTL_NUMBER_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define CONTAINING_RECORD(address, type, field) ((type *)((char *)(address) - offsetof(type, field)))
+#ifdef __cplusplus
+#define C_ASSERT(e) static_assert(e, #e)
+#else
+#define C_ASSERT(e) _Static_assert(e, #e)
+#endif
 
 /* ---- types (LLP64 sizes: DWORD and LONG are 32 bits) --------------------------------- */
 #include "basetsd.h"
@@ -669,6 +708,9 @@ typedef LPSTARTUPINFOA LPSTARTUPINFO;
 
 /* ---- the API's other parts, each in its SDK-named header ---------------------------- */
 #include "processthreadsapi.h"
+#include "errhandlingapi.h"
+#include "wincon.h"
+#include "winnls.h"
 #include "synchapi.h"
 #include "heapapi.h"
 #include "sysinfoapi.h"

@@ -40,7 +40,7 @@ fn tid() -> usize {
 }
 
 /// Sleeps while `word` holds `value` (at most `timeout`); returns false on timeout.
-fn futex_wait(word: &AtomicU32, value: u32, timeout: Option<Duration>) -> bool {
+pub(crate) fn futex_wait(word: &AtomicU32, value: u32, timeout: Option<Duration>) -> bool {
     let ts = timeout.map(|t| libc::timespec {
         tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
         tv_nsec: t.subsec_nanos() as libc::c_long,
@@ -62,7 +62,7 @@ fn futex_wait(word: &AtomicU32, value: u32, timeout: Option<Duration>) -> bool {
     !(r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT))
 }
 
-fn futex_wake(word: &AtomicU32, count: i32) {
+pub(crate) fn futex_wake(word: &AtomicU32, count: i32) {
     // SAFETY: `word` is a live 32-bit word; waking touches nothing else.
     unsafe {
         libc::syscall(
@@ -92,7 +92,8 @@ unsafe fn section<'a>(cs: *mut CRITICAL_SECTION) -> Option<&'a CRITICAL_SECTION>
 }
 
 fn init(cs: &CRITICAL_SECTION, spin: DWORD) {
-    cs.debug_info.store(0, Ordering::Relaxed);
+    // No debug information, as Windows 8 and later mark it: (ULONG_PTR)-1.
+    cs.debug_info.store(usize::MAX, Ordering::Relaxed);
     cs.lock_count.store(-1, Ordering::Relaxed);
     cs.recursion_count.store(0, Ordering::Relaxed);
     cs.owning_thread.store(0, Ordering::Relaxed);
@@ -283,6 +284,7 @@ pub unsafe extern "C" fn DeleteCriticalSection(cs: *mut CRITICAL_SECTION) {
     // SAFETY: by the function's contract.
     if let Some(cs) = unsafe { section(cs) } {
         init(cs, 0);
+        cs.debug_info.store(0, Ordering::Relaxed);
     }
 }
 
@@ -314,10 +316,13 @@ pub unsafe extern "C" fn InitializeConditionVariable(cv: *mut CONDITION_VARIABLE
 /// `cv` is NULL (ignored) or an initialized condition variable.
 #[no_mangle]
 pub unsafe extern "C" fn WakeConditionVariable(cv: *mut CONDITION_VARIABLE) {
+    // The address from the pointer, before a reference (which would be taken as
+    // aligned) exists.
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     if let Some(cv) = unsafe { cv.as_ref() } {
         cv.seq.fetch_add(1, Ordering::Release);
-        futex_wake(&cv.seq, 1);
+        wake(cv, addr, 1);
     }
 }
 
@@ -327,10 +332,32 @@ pub unsafe extern "C" fn WakeConditionVariable(cv: *mut CONDITION_VARIABLE) {
 /// As for [`WakeConditionVariable`].
 #[no_mangle]
 pub unsafe extern "C" fn WakeAllConditionVariable(cv: *mut CONDITION_VARIABLE) {
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     if let Some(cv) = unsafe { cv.as_ref() } {
         cv.seq.fetch_add(1, Ordering::Release);
-        futex_wake(&cv.seq, i32::MAX);
+        wake(cv, addr, i32::MAX);
+    }
+}
+
+/// The word sleepers on an unaligned condition variable (which Windows allows, and a
+/// futex cannot take) sleep on: one of a set of aligned words, by address; None for an
+/// aligned one, whose sleepers sleep on its own word.
+/// `addr` is the caller's pointer, as an integer taken before any reference to it.
+fn parked(addr: usize) -> Option<&'static AtomicU32> {
+    static PARK: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
+    (addr % 4 != 0).then(|| &PARK[(addr >> 2) % PARK.len()])
+}
+
+/// Wakes `count` sleepers of `cv` (every sleeper of its parking word when unaligned:
+/// the others see a spurious wake, which Windows allows too).
+fn wake(cv: &CONDITION_VARIABLE, addr: usize, count: i32) {
+    match parked(addr) {
+        Some(p) => {
+            p.fetch_add(1, Ordering::Release);
+            futex_wake(p, i32::MAX);
+        }
+        None => futex_wake(&cv.seq, count),
     }
 }
 
@@ -343,13 +370,17 @@ fn timeout_of(ms: DWORD) -> Option<Duration> {
 /// as on Windows), FALSE with `ERROR_TIMEOUT`.
 fn sleep_on(
     cv: &CONDITION_VARIABLE,
+    addr: usize,
     ms: DWORD,
     release: impl FnOnce(),
     reacquire: impl FnOnce(),
 ) -> BOOL {
-    let seq = cv.seq.load(Ordering::Acquire);
+    let (word, value) = match parked(addr) {
+        Some(p) => (p, p.load(Ordering::Acquire)),
+        None => (&cv.seq, cv.seq.load(Ordering::Acquire)),
+    };
     release();
-    let woken = futex_wait(&cv.seq, seq, timeout_of(ms));
+    let woken = futex_wait(word, value, timeout_of(ms));
     reacquire();
     if woken {
         TRUE
@@ -373,6 +404,7 @@ pub unsafe extern "C" fn SleepConditionVariableCS(
     cs: *mut CRITICAL_SECTION,
     ms: DWORD,
 ) -> BOOL {
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     let (Some(cv), Some(cs)) = (unsafe { cv.as_ref() }, unsafe { section(cs) }) else {
         error::set(err::INVALID_PARAMETER);
@@ -386,6 +418,7 @@ pub unsafe extern "C" fn SleepConditionVariableCS(
     let depth = cs.recursion_count.load(Ordering::Relaxed);
     sleep_on(
         cv,
+        addr,
         ms,
         || {
             cs.lock_count.fetch_sub(depth, Ordering::Relaxed);
@@ -572,15 +605,22 @@ pub unsafe extern "C" fn SleepConditionVariableSRW(
     ms: DWORD,
     flags: DWORD,
 ) -> BOOL {
+    let addr = cv as usize;
     // SAFETY: by the function's contract.
     let (Some(cv), Some(l)) = (unsafe { cv.as_ref() }, unsafe { l.as_ref() }) else {
         error::set(err::INVALID_PARAMETER);
         return FALSE;
     };
     if flags & LOCKMODE_SHARED != 0 {
-        sleep_on(cv, ms, || release_shared(l), || acquire_shared(l))
+        sleep_on(cv, addr, ms, || release_shared(l), || acquire_shared(l))
     } else {
-        sleep_on(cv, ms, || release_exclusive(l), || acquire_exclusive(l))
+        sleep_on(
+            cv,
+            addr,
+            ms,
+            || release_exclusive(l),
+            || acquire_exclusive(l),
+        )
     }
 }
 
@@ -591,18 +631,18 @@ pub unsafe extern "C" fn SleepConditionVariableSRW(
 /// be 0, as on Windows); its low 32 bits are a futex word for those who wait.
 #[repr(C)]
 pub struct INIT_ONCE {
-    word: AtomicUsize,
+    pub(crate) word: AtomicUsize,
 }
 
 /// `PINIT_ONCE_FN`: the one-time callback.
 pub type InitOnceFn =
     unsafe extern "C-unwind" fn(*mut INIT_ONCE, *mut c_void, *mut *mut c_void) -> BOOL;
 
-const ONCE_RUNNING: usize = 1;
-const ONCE_DONE: usize = 2;
-const ONCE_STATE: usize = 3;
+pub(crate) const ONCE_RUNNING: usize = 1;
+pub(crate) const ONCE_DONE: usize = 2;
+pub(crate) const ONCE_STATE: usize = 3;
 
-fn once_futex(once: &INIT_ONCE) -> &AtomicU32 {
+pub(crate) fn once_futex(once: &INIT_ONCE) -> &AtomicU32 {
     // SAFETY: the 8-byte word is aligned to 8, so its first 4 bytes (the low half on
     // little-endian Linux targets) are an aligned 32-bit word inside it, only ever
     // accessed atomically; the state bits live in that half.
@@ -626,7 +666,8 @@ pub unsafe extern "C" fn InitOnceInitialize(once: *mut INIT_ONCE) {
 /// returned. When it returns TRUE, every call (that one and all later ones) returns
 /// TRUE and stores the context it gave in `*Context` (when not NULL); when it returns
 /// FALSE, that call returns FALSE and the next call runs it again.
-/// `InitOnceBeginInitialize`/`InitOnceComplete` are not provided.
+/// While an asynchronous initialization (`InitOnceBeginInitialize` with
+/// `INIT_ONCE_ASYNC`, src/initonce.rs) is pending it is `ERROR_INVALID_PARAMETER`.
 ///
 /// # Safety
 /// `once` is an initialized `INIT_ONCE` (NULL: `ERROR_INVALID_PARAMETER`); `context`
@@ -656,6 +697,10 @@ pub unsafe extern "C" fn InitOnceExecuteOnce(
             ONCE_RUNNING => {
                 futex_wait(once_futex(o), v as u32, None);
             }
+            ONCE_STATE => {
+                error::set(err::INVALID_PARAMETER);
+                return FALSE;
+            }
             _ => {
                 if o.word
                     .compare_exchange(0, ONCE_RUNNING, Ordering::Acquire, Ordering::Relaxed)
@@ -663,7 +708,13 @@ pub unsafe extern "C" fn InitOnceExecuteOnce(
                 {
                     continue;
                 }
-                let mut ctx: *mut c_void = std::ptr::null_mut();
+                // The callback gets the caller's context value (NULL without one).
+                let mut ctx: *mut c_void = if context.is_null() {
+                    std::ptr::null_mut()
+                } else {
+                    // SAFETY: non-NULL and readable, by the function's contract.
+                    unsafe { *context }
+                };
                 // SAFETY: the caller's callback with its parameter, as documented.
                 let ok = unsafe { init(once, param, &mut ctx) };
                 if ok != 0 {

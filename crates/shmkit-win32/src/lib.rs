@@ -27,6 +27,10 @@ mod access;
 #[cfg(target_os = "linux")]
 mod cmdline;
 #[cfg(target_os = "linux")]
+mod codepage;
+#[cfg(target_os = "linux")]
+mod conmode;
+#[cfg(target_os = "linux")]
 mod console;
 #[cfg(target_os = "linux")]
 mod critical;
@@ -36,6 +40,8 @@ mod dll;
 mod environment;
 #[cfg(target_os = "linux")]
 mod error;
+#[cfg(target_os = "linux")]
+mod exception;
 #[cfg(target_os = "linux")]
 mod file;
 #[cfg(target_os = "linux")]
@@ -47,11 +53,17 @@ mod heap;
 #[cfg(target_os = "linux")]
 mod inherit;
 #[cfg(target_os = "linux")]
+mod initonce;
+#[cfg(target_os = "linux")]
 mod library;
+#[cfg(target_os = "linux")]
+mod lstr;
 #[cfg(target_os = "linux")]
 mod mapping;
 #[cfg(target_os = "linux")]
 mod module;
+#[cfg(target_os = "linux")]
+mod ntwait;
 #[cfg(target_os = "linux")]
 mod objects;
 #[cfg(target_os = "linux")]

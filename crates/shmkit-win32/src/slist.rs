@@ -1,5 +1,6 @@
 //! Interlocked singly linked lists: `InitializeSListHead`, `InterlockedPushEntrySList`,
-//! `InterlockedPopEntrySList`, `InterlockedFlushSList`, `QueryDepthSList`.
+//! `InterlockedPopEntrySList`, `InterlockedFlushSList`, `QueryDepthSList`,
+//! `InterlockedPushListSListEx` (and ntdll's `RtlInterlockedPushListSList(Ex)`).
 //!
 //! An `SLIST_HEADER` has Windows' x64 size (16 bytes, aligned to 16): here its first
 //! word is the first entry and its second the depth (low 16 bits) and a sequence
@@ -34,7 +35,8 @@ fn lock_of(h: *const SLIST_HEADER) -> std::sync::MutexGuard<'static, ()> {
 fn counts(h: &SLIST_HEADER, change: i32) -> u64 {
     let depth = (h.depth_and_sequence & 0xFFFF) as i32 + change;
     let sequence = (h.depth_and_sequence >> 16).wrapping_add(1) & 0xFFFF_FFFF_FFFF;
-    (sequence << 16) | (depth.clamp(0, 0xFFFF) as u64)
+    // The depth is a 16-bit field, which wraps as on Windows.
+    (sequence << 16) | (depth as u64 & 0xFFFF)
 }
 
 /// `InitializeSListHead`: an empty list (the header all zeros).
@@ -77,6 +79,66 @@ pub unsafe extern "C" fn InterlockedPushEntrySList(
         (*h).depth_and_sequence = counts(&*h, 1);
         before
     }
+}
+
+/// `InterlockedPushListSListEx`: puts the chain `list`..`list_end` (already linked
+/// through their `Next`, `count` entries) first in one step; returns the entry that was
+/// first (NULL for an empty list). The depth grows by `count`.
+///
+/// # Safety
+/// `h` is an initialized header; `list`..`list_end` a writable chain in no list.
+#[no_mangle]
+pub unsafe extern "C" fn InterlockedPushListSListEx(
+    h: *mut SLIST_HEADER,
+    list: *mut SLIST_ENTRY,
+    list_end: *mut SLIST_ENTRY,
+    count: u32,
+) -> *mut SLIST_ENTRY {
+    if h.is_null() || list.is_null() || list_end.is_null() {
+        return std::ptr::null_mut();
+    }
+    let _g = lock_of(h);
+    // SAFETY: as in InterlockedPushEntrySList, for the chain's last entry.
+    unsafe {
+        let before = (*h).first;
+        (*list_end).next = before;
+        (*h).first = list;
+        let depth = ((*h).depth_and_sequence & 0xFFFF) as u32;
+        let sequence = ((*h).depth_and_sequence >> 16).wrapping_add(1) & 0xFFFF_FFFF_FFFF;
+        (*h).depth_and_sequence = (sequence << 16) | u64::from(depth.wrapping_add(count) & 0xFFFF);
+        before
+    }
+}
+
+/// `RtlInterlockedPushListSListEx`: ntdll's name of [`InterlockedPushListSListEx`].
+///
+/// # Safety
+/// As [`InterlockedPushListSListEx`].
+#[no_mangle]
+pub unsafe extern "C" fn RtlInterlockedPushListSListEx(
+    h: *mut SLIST_HEADER,
+    list: *mut SLIST_ENTRY,
+    list_end: *mut SLIST_ENTRY,
+    count: u32,
+) -> *mut SLIST_ENTRY {
+    // SAFETY: the same contract.
+    unsafe { InterlockedPushListSListEx(h, list, list_end, count) }
+}
+
+/// `RtlInterlockedPushListSList`: the same (on x64 `__fastcall` is the usual
+/// convention).
+///
+/// # Safety
+/// As [`InterlockedPushListSListEx`].
+#[no_mangle]
+pub unsafe extern "C" fn RtlInterlockedPushListSList(
+    h: *mut SLIST_HEADER,
+    list: *mut SLIST_ENTRY,
+    list_end: *mut SLIST_ENTRY,
+    count: u32,
+) -> *mut SLIST_ENTRY {
+    // SAFETY: the same contract.
+    unsafe { InterlockedPushListSListEx(h, list, list_end, count) }
 }
 
 /// `InterlockedPopEntrySList`: takes the first entry off and returns it (NULL for an

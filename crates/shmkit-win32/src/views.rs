@@ -76,8 +76,14 @@ fn prot_of(protect: DWORD, view: Page) -> i32 {
 /// bytes copied, `mremap` over the page: async-signal-safe calls only) and returns, so
 /// the write runs again on the copy. Any other SIGSEGV goes to the action installed
 /// before (or the default one, which ends the process), as if this handler did not exist.
-mod cow {
+pub(crate) mod cow {
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A handler (`fn(c_int, *mut siginfo_t, *mut c_void) -> bool`, as a `usize`; 0 for
+    /// none) that a SIGSEGV which is not a write-copy page's goes to first: true when it
+    /// handled the fault (the thread resumes), false to go on to the action installed
+    /// before. `SetUnhandledExceptionFilter` sets it (src/exception.rs).
+    pub(crate) static UNHANDLED: AtomicUsize = AtomicUsize::new(0);
     use std::sync::OnceLock;
 
     /// Pages registered at once, at most (more are left read-only).
@@ -92,7 +98,7 @@ mod cow {
     static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
     static PAGE: AtomicUsize = AtomicUsize::new(4096);
 
-    fn install() {
+    pub(crate) fn install() {
         PREVIOUS.get_or_init(|| {
             PAGE.store(super::page_size(), Ordering::Relaxed);
             // SAFETY: `sigaction` with a zeroed, then filled, action struct; the handler
@@ -227,6 +233,15 @@ mod cow {
 
     /// Hands a fault that is not ours to the action installed before.
     fn pass_on(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        let hook = UNHANDLED.load(Ordering::Acquire);
+        if hook != 0 {
+            // SAFETY: UNHANDLED holds 0 or a function of exactly this type.
+            let f: fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) -> bool =
+                unsafe { std::mem::transmute(hook) };
+            if f(sig, info, ctx) {
+                return;
+            }
+        }
         let Some(prev) = PREVIOUS.get() else { return };
         let action = prev.sa_sigaction;
         if action == libc::SIG_DFL || action == libc::SIG_IGN {

@@ -171,6 +171,10 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
         }
         // SAFETY: `handles` holds `count` handles, by the function's contract.
         let list = unsafe { std::slice::from_raw_parts(handles, count as usize) };
+        // Unlike WaitForSingleObject, the pseudo handles are refused, as on Windows.
+        if list.iter().any(|&h| handles::is_pseudo(h)) {
+            return error::fail(err::INVALID_HANDLE);
+        }
         let set = list
             .iter()
             .map(|&h| waitable(h))
@@ -274,10 +278,8 @@ mod tests {
             (WAIT_FAILED, err::INVALID_PARAMETER)
         );
         assert_eq!(wait(&[h, copy], FALSE, 0).0, WAIT_OBJECT_0);
-        assert_eq!(
-            wait(&[me, me], TRUE, 0),
-            (WAIT_FAILED, err::INVALID_PARAMETER)
-        );
+        // The pseudo handle itself is refused in a multi-object wait, as on Windows.
+        assert_eq!(wait(&[me, me], TRUE, 0), (WAIT_FAILED, err::INVALID_HANDLE));
         let other = event(TRUE, TRUE);
         assert_eq!(
             wait(&[h, other], TRUE, 0).0,

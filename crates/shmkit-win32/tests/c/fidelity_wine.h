@@ -66,6 +66,11 @@ static const struct wine_departure wine_departures[] = {
      "the write reaches the mapping",
      "Wine dlls/kernel32/tests/virtual.c, test_mappings: the file is not modified by "
      "test_mapping's writes (todo_wine)"},
+    {"multi-pseudo",
+     "WaitForMultipleObjects refuses the pseudo handles of GetCurrentProcess() and "
+     "GetCurrentThread() (ERROR_INVALID_HANDLE), which WaitForSingleObject accepts",
+     "it waits for them (and times out)",
+     "Wine dlls/kernel32/tests/sync.c, test_WaitForMultipleObjects (todo_wine)"},
 };
 
 #define WINE_DEPARTURES (sizeof(wine_departures) / sizeof(wine_departures[0]))
