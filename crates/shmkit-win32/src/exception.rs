@@ -236,21 +236,9 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, uctx: *mut c
     if (action == libc::SIG_DFL || action == libc::SIG_IGN) && dispatch(sig, info, uctx) {
         return;
     }
-    // SAFETY: restoring an action the kernel gave, or calling the previous handler as
-    // the kernel would have, according to its SA_SIGINFO flag.
-    unsafe {
-        if action == libc::SIG_DFL || action == libc::SIG_IGN {
-            // The faulting instruction runs again and gets the action it had before.
-            libc::sigaction(sig, prev, std::ptr::null_mut());
-        } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
-            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut c_void) =
-                std::mem::transmute(action);
-            f(sig, info, uctx);
-        } else {
-            let f: extern "C" fn(libc::c_int) = std::mem::transmute(action);
-            f(sig);
-        }
-    }
+    // SAFETY: called from this handler with the kernel's arguments; `prev` is an action
+    // the kernel gave.
+    unsafe { shmkit::pass_to_previous(prev, sig, info, uctx) }
 }
 
 fn install() {

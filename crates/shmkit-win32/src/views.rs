@@ -243,26 +243,9 @@ pub(crate) mod cow {
             }
         }
         let Some(prev) = PREVIOUS.get() else { return };
-        let action = prev.sa_sigaction;
-        if action == libc::SIG_DFL || action == libc::SIG_IGN {
-            // Restore it and return: the faulting instruction runs again and gets the
-            // default action (the end of the process), as without us.
-            // SAFETY: `prev` is an action the kernel gave us.
-            unsafe { libc::sigaction(sig, prev, std::ptr::null_mut()) };
-            return;
-        }
-        // SAFETY: calling the previous handler as the kernel would have, with the same
-        // arguments, according to its SA_SIGINFO flag.
-        unsafe {
-            if prev.sa_flags & libc::SA_SIGINFO != 0 {
-                let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-                    std::mem::transmute(action);
-                f(sig, info, ctx);
-            } else {
-                let f: extern "C" fn(libc::c_int) = std::mem::transmute(action);
-                f(sig);
-            }
-        }
+        // SAFETY: called from the handler with the kernel's arguments; `prev` is the
+        // action the kernel gave when the handler was installed.
+        unsafe { shmkit::pass_to_previous(prev, sig, info, ctx) }
     }
 }
 

@@ -56,5 +56,10 @@ pub use name::{quoted, Name, Namespace, MAX_NAME_LEN};
 pub use sync::{Event, EventReset, Guarded, Mutex, MutexGuard, Semaphore, ShmSafe, SyncOptions};
 pub use view::View;
 
+/// Chaining of fault handlers, shared with the C API (Linux).
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub use os::pass_to_previous;
+
 /// The allocation granularity: view offsets are multiples of 64 KiB on every platform.
 pub const GRANULARITY: u64 = 65_536;
