@@ -238,7 +238,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, uctx: *mut c
     }
     // SAFETY: called from this handler with the kernel's arguments; `prev` is an action
     // the kernel gave.
-    unsafe { shmkit::pass_to_previous(prev, sig, info, uctx) }
+    unsafe { shmkit::signal::pass_to_previous(prev, sig, info, uctx) }
 }
 
 fn install() {

@@ -14,8 +14,7 @@ use crate::error::{self, ffi, Result};
 use crate::inherit;
 use crate::objects::{FileObject, MappingObject, Object, ProcessObject};
 use crate::types::*;
-use crate::views::ViewEntry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 const FIRST_HANDLE: usize = 0x40;
@@ -37,16 +36,6 @@ pub(crate) fn key(h: HANDLE) -> usize {
 pub(crate) struct Table {
     next: usize,
     entries: HashMap<usize, Entry>,
-    /// Views by base address.
-    pub views: BTreeMap<usize, ViewEntry>,
-}
-
-impl Table {
-    /// The view that contains `addr`.
-    pub(crate) fn view_at(&self, addr: usize) -> Option<(usize, &ViewEntry)> {
-        let (&base, entry) = self.views.range(..=addr).next_back()?;
-        (addr < base + entry.view.len()).then_some((base, entry))
-    }
 }
 
 fn table_cell() -> &'static Mutex<Table> {
@@ -55,7 +44,6 @@ fn table_cell() -> &'static Mutex<Table> {
         let mut table = Table {
             next: FIRST_HANDLE,
             entries: HashMap::new(),
-            views: BTreeMap::new(),
         };
         // The handles a parent passed keep their values: they are in the table before
         // any handle is made here.

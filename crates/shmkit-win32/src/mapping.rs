@@ -5,7 +5,7 @@
 
 use crate::access::{self, Page, Section};
 use crate::error::{self, ffi, Result};
-use crate::handles::{self, table};
+use crate::handles;
 use crate::objects::{MappingObject, Object, SectionState};
 use crate::strings;
 use crate::types::*;
@@ -56,25 +56,6 @@ fn unknown_sections() -> std::sync::MutexGuard<'static, Vec<Weak<SectionState>>>
         .unwrap_or_else(|p| p.into_inner());
     unknown.retain(|w| w.strong_count() > 0);
     unknown
-}
-
-/// The sections of file-backed mappings this process made.
-fn file_sections() -> std::sync::MutexGuard<'static, Vec<Weak<SectionState>>> {
-    static FILES: std::sync::OnceLock<Mutex<Vec<Weak<SectionState>>>> = std::sync::OnceLock::new();
-    let mut files = FILES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    files.retain(|w| w.strong_count() > 0);
-    files
-}
-
-/// Whether the mapping of `state` is backed by a file (one this process made, or one
-/// opened by name that it made).
-pub(crate) fn is_file_backed(state: &Arc<SectionState>) -> bool {
-    file_sections()
-        .iter()
-        .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(state)))
 }
 
 /// The protection the mapping of `state` was made with, when this process knows it.
@@ -166,7 +147,9 @@ fn create(
     let existed = mapping.already_existed();
     let state = section_state(&mapping, name.as_deref(), section);
     if file_backed && !existed {
-        file_sections().push(Arc::downgrade(&state));
+        state
+            .file_backed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
     let object = Arc::new(MappingObject { mapping, state });
     if let Some(backing) = &backing {
@@ -366,7 +349,7 @@ pub unsafe extern "C" fn MapViewOfFileEx(
         if base.is_null() || got == base {
             return Ok(got);
         }
-        let entry = table().views.remove(&(got as usize));
+        let entry = views::views().map.remove(&(got as usize));
         drop(entry);
         error::fail(err::INVALID_ADDRESS)
     })
@@ -377,11 +360,11 @@ pub unsafe extern "C" fn MapViewOfFileEx(
 #[no_mangle]
 pub extern "C" fn UnmapViewOfFile(base: *const c_void) -> BOOL {
     ffi(FALSE, || {
-        let mut t = table();
+        let mut t = views::views();
         let Some((start, _)) = t.view_at(base as usize) else {
             return error::fail(err::INVALID_ADDRESS);
         };
-        let entry = t.views.remove(&start);
+        let entry = t.map.remove(&start);
         drop(t);
         drop(entry);
         Ok(TRUE)
@@ -393,7 +376,7 @@ pub extern "C" fn UnmapViewOfFile(base: *const c_void) -> BOOL {
 #[no_mangle]
 pub extern "C" fn FlushViewOfFile(base: *const c_void, _len: usize) -> BOOL {
     ffi(FALSE, || {
-        let t = table();
+        let t = views::views();
         let Some((_, entry)) = t.view_at(base as usize) else {
             return error::fail(err::INVALID_ADDRESS);
         };

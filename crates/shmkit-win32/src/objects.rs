@@ -111,6 +111,9 @@ pub(crate) struct SectionState {
     pub section: Section,
     /// One entry per page of the object: committed or not.
     pub committed: Mutex<Vec<bool>>,
+    /// Whether this process made the mapping over a file (its pages are the file's, always
+    /// committed).
+    pub file_backed: std::sync::atomic::AtomicBool,
 }
 
 impl SectionState {
@@ -119,6 +122,7 @@ impl SectionState {
         Arc::new(SectionState {
             section,
             committed: Mutex::new(vec![!section.reserve; pages]),
+            file_backed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

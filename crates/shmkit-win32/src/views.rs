@@ -11,10 +11,10 @@
 
 use crate::access::{self, Page};
 use crate::error::{self, ffi, Result};
-use crate::handles::table;
 use crate::objects::SectionState;
 use crate::types::*;
 use shmkit::View;
+use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::sync::Arc;
 
@@ -44,6 +44,28 @@ pub(crate) fn page_size() -> usize {
     } else {
         4096
     }
+}
+
+/// The views of this process, by base address.
+pub(crate) struct Views {
+    pub map: BTreeMap<usize, ViewEntry>,
+}
+
+impl Views {
+    /// The view that contains `addr`.
+    pub(crate) fn view_at(&self, addr: usize) -> Option<(usize, &ViewEntry)> {
+        let (&base, entry) = self.map.range(..=addr).next_back()?;
+        (addr < base + entry.view.len()).then_some((base, entry))
+    }
+}
+
+/// The views, locked. A panic while they were held cannot leave them inconsistent (every
+/// change is one map operation), so a poisoned lock is simply taken over.
+pub(crate) fn views() -> std::sync::MutexGuard<'static, Views> {
+    static VIEWS: std::sync::Mutex<Views> = std::sync::Mutex::new(Views {
+        map: BTreeMap::new(),
+    });
+    VIEWS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The Linux protection of pages of `protect` in a view mapped with `view` protection:
@@ -245,7 +267,7 @@ pub(crate) mod cow {
         let Some(prev) = PREVIOUS.get() else { return };
         // SAFETY: called from the handler with the kernel's arguments; `prev` is the
         // action the kernel gave when the handler was installed.
-        unsafe { shmkit::pass_to_previous(prev, sig, info, ctx) }
+        unsafe { shmkit::signal::pass_to_previous(prev, sig, info, ctx) }
     }
 }
 
@@ -395,7 +417,7 @@ pub(crate) fn add(
         entry.apply(&committed, 0, pages)?;
     }
     let base = entry.view.as_mut_ptr();
-    table().views.insert(base as usize, entry);
+    views().map.insert(base as usize, entry);
     Ok(base.cast())
 }
 
@@ -435,7 +457,7 @@ fn os_regions() -> Vec<(usize, usize, DWORD)> {
 fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
     let page = page_size();
     let at = addr & !(page - 1);
-    let t = table();
+    let t = views();
     if let Some((base, entry)) = t.view_at(addr) {
         let committed = entry
             .state
@@ -530,7 +552,7 @@ pub unsafe extern "C" fn VirtualQuery(
 
 /// The pages `addr..addr+len` of the view that holds `addr`, as page indexes of the view
 /// (`ERROR_INVALID_ADDRESS` when no view holds it or the range goes past its end).
-fn pages_of(t: &crate::handles::Table, addr: usize, len: usize) -> Result<(usize, usize, usize)> {
+fn pages_of(t: &Views, addr: usize, len: usize) -> Result<(usize, usize, usize)> {
     let page = page_size();
     let Some((base, entry)) = t.view_at(addr) else {
         return error::fail(err::INVALID_ADDRESS);
@@ -559,14 +581,18 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
     if kind & !(MEM_COMMIT | MEM_RESERVE) != 0 {
         return error::fail(err::INVALID_PARAMETER);
     }
-    let mut t = table();
+    let mut t = views();
     let (base, from, to) = pages_of(&t, addr, len)?;
     if kind != MEM_COMMIT_TYPE {
         return error::fail(err::INVALID_ADDRESS);
     }
     let (new, _) = access::parse_page(protect).map_err(error::Win32Error)?;
-    let entry = t.views.get_mut(&base).expect("the view was just found");
-    if crate::mapping::is_file_backed(&entry.state) {
+    let entry = t.map.get_mut(&base).expect("the view was just found");
+    if entry
+        .state
+        .file_backed
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
         // A file's pages are always committed; Windows refuses to commit them again.
         return error::fail(err::ACCESS_DENIED);
     }
@@ -586,7 +612,7 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
     }
     entry.register_copies(from, to);
     // Every view of the object in this process sees the pages committed.
-    for other in t.views.values() {
+    for other in t.map.values() {
         if Arc::ptr_eq(&other.state, &state) {
             other.apply(&committed, 0, other.pages())?;
         }
@@ -620,13 +646,13 @@ fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Re
     if old.is_null() {
         return error::fail(err::NOACCESS);
     }
-    let mut t = table();
+    let mut t = views();
     let (base, from, to) = match pages_of(&t, addr, len.max(1)) {
         // A range that starts in a view and goes past its end.
         Err(_) if t.view_at(addr).is_some() => return error::fail(err::INVALID_PARAMETER),
         r => r?,
     };
-    let entry = t.views.get_mut(&base).expect("the view was just found");
+    let entry = t.map.get_mut(&base).expect("the view was just found");
     let committed = entry
         .state
         .committed
@@ -686,7 +712,7 @@ pub extern "C" fn VirtualFree(addr: *mut c_void, _len: usize, kind: DWORD) -> BO
         if kind != MEM_DECOMMIT && kind != MEM_RELEASE {
             return error::fail(err::INVALID_PARAMETER);
         }
-        if table().view_at(addr as usize).is_some() {
+        if views().view_at(addr as usize).is_some() {
             return error::fail(err::INVALID_PARAMETER);
         }
         error::fail(err::INVALID_ADDRESS)

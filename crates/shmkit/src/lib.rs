@@ -43,6 +43,9 @@ mod mapping;
 mod name;
 mod os;
 mod params;
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub mod signal;
 pub mod sync;
 mod token;
 mod view;
@@ -55,11 +58,6 @@ pub use mapping::{Mapping, MappingOptions};
 pub use name::{quoted, Name, Namespace, MAX_NAME_LEN};
 pub use sync::{Event, EventReset, Guarded, Mutex, MutexGuard, Semaphore, ShmSafe, SyncOptions};
 pub use view::View;
-
-/// Chaining of fault handlers, shared with the C API (Linux).
-#[cfg(target_os = "linux")]
-#[doc(hidden)]
-pub use os::pass_to_previous;
 
 /// The allocation granularity: view offsets are multiples of 64 KiB on every platform.
 pub const GRANULARITY: u64 = 65_536;

@@ -85,9 +85,6 @@ pub(crate) use imp::{
 pub(crate) use imp::{create_channel, open_channel, ChannelHandle};
 #[cfg(target_os = "linux")]
 pub(crate) use imp::{wait_many, wake_all};
-// Chaining of fault handlers, re-exported for the C API (`crate::pass_to_previous`).
-#[cfg(target_os = "linux")]
-pub use imp::pass_to_previous;
 
 /// The kind-specific part of a sync create call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,6 @@ mod mapping;
 mod object;
 mod posix;
 mod sigbus;
-pub use sigbus::pass_to_previous;
 mod store;
 mod sync;
 mod sys;
