@@ -53,7 +53,7 @@ int WINAPI lstrcmpiA(LPCSTR lpString1, LPCSTR lpString2);
 int WINAPI lstrcmpiW(LPCWSTR lpString1, LPCWSTR lpString2);
 
 /* Types and constants of the SDK for functions this library does not provide
- * (asynchronous procedure calls, thread pools, timers, completion ports): a program
+ * (asynchronous procedure calls, thread pools, completion ports): a program
  * that names them in declarations of its own (pointers it fills with GetProcAddress,
  * which finds no such function) builds. */
 typedef VOID(WINAPI *PAPCFUNC)(ULONG_PTR Parameter);
@@ -61,8 +61,11 @@ typedef VOID(WINAPI *LPOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwErrorCode, DWORD d
                                                       LPOVERLAPPED lpOverlapped);
 typedef VOID(CALLBACK *WAITORTIMERCALLBACK)(PVOID lpParameter, BOOLEAN TimerOrWaitFired);
 typedef WAITORTIMERCALLBACK WAITORTIMERCALLBACKFUNC;
+#ifndef SHMKIT_PTIMERAPCROUTINE
+#define SHMKIT_PTIMERAPCROUTINE
 typedef VOID(CALLBACK *PTIMERAPCROUTINE)(LPVOID lpArgToCompletionRoutine, DWORD dwTimerLowValue,
                                          DWORD dwTimerHighValue);
+#endif
 typedef VOID(WINAPI *PFIBER_START_ROUTINE)(LPVOID lpFiberParameter);
 typedef PFIBER_START_ROUTINE LPFIBER_START_ROUTINE;
 typedef LONG(CALLBACK *PVECTORED_EXCEPTION_HANDLER)(struct _EXCEPTION_POINTERS *ExceptionInfo);
@@ -92,6 +95,7 @@ typedef enum _HEAP_INFORMATION_CLASS {
 #define WT_EXECUTEDELETEWAIT 0x00000008
 #define WT_EXECUTEINLONGTHREAD 0x00000010
 #define WT_SET_MAX_THREADPOOL_THREADS(Flags, Limit) ((Flags) |= (Limit) << 16)
+#include "threadpoollegacyapiset.h"
 
 #ifdef UNICODE
 #define lstrlen lstrlenW

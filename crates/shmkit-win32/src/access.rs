@@ -43,6 +43,9 @@ pub(crate) const EVENT_ALL_ACCESS: DWORD = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZ
 pub(crate) const SEMAPHORE_QUERY_STATE: DWORD = 0x0001;
 pub(crate) const SEMAPHORE_MODIFY_STATE: DWORD = 0x0002;
 pub(crate) const SEMAPHORE_ALL_ACCESS: DWORD = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x0003;
+pub(crate) const TIMER_QUERY_STATE: DWORD = 0x0001;
+pub(crate) const TIMER_MODIFY_STATE: DWORD = 0x0002;
+pub(crate) const TIMER_ALL_ACCESS: DWORD = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x0003;
 
 // Processes and threads.
 pub(crate) const PROCESS_ALL_ACCESS: DWORD = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF;
@@ -97,6 +100,8 @@ pub(crate) enum Class {
     Mutex,
     Event,
     Semaphore,
+    /// A waitable timer.
+    Timer,
     /// A process or a thread.
     Process,
 }
@@ -140,6 +145,12 @@ const fn generic_mapping(class: Class) -> GenericMapping {
             write: STANDARD_RIGHTS_WRITE | SEMAPHORE_MODIFY_STATE,
             execute: STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE,
             all: SEMAPHORE_ALL_ACCESS,
+        },
+        Class::Timer => GenericMapping {
+            read: STANDARD_RIGHTS_READ | TIMER_QUERY_STATE,
+            write: STANDARD_RIGHTS_WRITE | TIMER_MODIFY_STATE,
+            execute: STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE,
+            all: TIMER_ALL_ACCESS,
         },
         Class::Process => GenericMapping {
             read: PROCESS_GENERIC_READ,
@@ -197,6 +208,7 @@ pub(crate) const fn open_refused(class: Class, desired: DWORD) -> Option<DWORD> 
         Class::Mutex => MUTANT_ALL_ACCESS,
         Class::Event => EVENT_ALL_ACCESS,
         Class::Semaphore => SEMAPHORE_ALL_ACCESS,
+        Class::Timer => TIMER_ALL_ACCESS,
         _ => return None,
     };
     if desired & ACCESS_SYSTEM_SECURITY != 0 {
@@ -234,6 +246,7 @@ pub(crate) const fn may_modify(class: Class, access: DWORD) -> bool {
     match class {
         Class::Event => access & EVENT_MODIFY_STATE != 0,
         Class::Semaphore => access & SEMAPHORE_MODIFY_STATE != 0,
+        Class::Timer => access & TIMER_MODIFY_STATE != 0,
         Class::Mutex => true,
         _ => false,
     }

@@ -47,7 +47,8 @@ pub(crate) fn share(cmd: &mut Command, handles: Vec<(usize, Object, DWORD)>) -> 
             Object::Mutex(m) => (Kind::Mutex.as_str(), m.share_with(cmd)?),
             Object::Event(e) => (Kind::Event.as_str(), e.share_with(cmd)?),
             Object::Semaphore(s) => (Kind::Semaphore.as_str(), s.share_with(cmd)?),
-            Object::Process(_) | Object::Thread(_) => continue,
+            // A timer is this process's own, as processes and threads are.
+            Object::Process(_) | Object::Thread(_) | Object::Timer(_) => continue,
         };
         lines.push_str(&format!("{value} {kind} {token}\n"));
     }

@@ -85,6 +85,10 @@ mod system;
 #[cfg(target_os = "linux")]
 mod thread;
 #[cfg(target_os = "linux")]
+mod timer;
+#[cfg(target_os = "linux")]
+mod timerqueue;
+#[cfg(target_os = "linux")]
 mod types;
 #[cfg(target_os = "linux")]
 mod views;

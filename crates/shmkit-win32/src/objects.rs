@@ -31,6 +31,8 @@ pub(crate) enum Object {
     Mutex(Arc<SyncMutex>),
     Event(Arc<Event>),
     Semaphore(Arc<Semaphore>),
+    /// A waitable timer: this process's own (`timer`).
+    Timer(Arc<crate::timer::TimerObject>),
 }
 
 impl Object {
@@ -48,6 +50,7 @@ impl Object {
             Object::Mutex(m) => Object::Mutex(Arc::new(m.try_clone()?)),
             Object::Event(e) => Object::Event(Arc::new(e.try_clone()?)),
             Object::Semaphore(s) => Object::Semaphore(Arc::new(s.try_clone()?)),
+            Object::Timer(t) => Object::Timer(t.clone()),
         })
     }
 }
@@ -99,6 +102,7 @@ impl Object {
             Object::Mutex(_) => Class::Mutex,
             Object::Event(_) => Class::Event,
             Object::Semaphore(_) => Class::Semaphore,
+            Object::Timer(_) => Class::Timer,
         }
     }
 }

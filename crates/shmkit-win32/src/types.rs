@@ -8,6 +8,10 @@ pub type BOOL = i32;
 pub type DWORD = u32;
 /// `LONG`: 32 bits signed on every platform.
 pub type LONG = i32;
+/// `ULONG`: 32 bits unsigned.
+pub type ULONG = u32;
+/// `BOOLEAN`: one byte, 0 or 1.
+pub type BOOLEAN = u8;
 /// `HANDLE`: an opaque value naming an entry of the handle table.
 pub type HANDLE = *mut c_void;
 /// `WCHAR`: the platform's `wchar_t` (UTF-32 on Linux).
@@ -29,6 +33,7 @@ pub(crate) const INFINITE: DWORD = 0xFFFF_FFFF;
 /// C API reports.
 pub(crate) mod err {
     pub(crate) use shmkit::code::*;
+    pub(crate) const IO_PENDING: u32 = 997;
     pub(crate) const USER_MAPPED_FILE: u32 = 1224;
     pub(crate) const UNKNOWN_REVISION: u32 = 1305;
     pub(crate) const INVALID_OWNER: u32 = 1307;

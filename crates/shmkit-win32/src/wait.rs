@@ -59,6 +59,8 @@ fn waitable(h: HANDLE) -> Result<Waitable> {
         Object::Mutex(m) => Ok(Waitable::Mutex(m)),
         Object::Event(e) => Ok(Waitable::Event(e)),
         Object::Semaphore(s) => Ok(Waitable::Semaphore(s)),
+        // A waitable timer is the event its expiries set.
+        Object::Timer(t) => Ok(Waitable::Event(t.event())),
         // A file handle is signalled (no I/O is ever pending); a mapping handle was
         // refused above.
         Object::File(_) => Ok(Waitable::Signalled),

@@ -71,6 +71,11 @@ static const struct wine_departure wine_departures[] = {
      "GetCurrentThread() (ERROR_INVALID_HANDLE), which WaitForSingleObject accepts",
      "it waits for them (and times out)",
      "Wine dlls/kernel32/tests/sync.c, test_WaitForMultipleObjects (todo_wine)"},
+    {"timer-queue-pending",
+     "DeleteTimerQueueEx with a CompletionEvent of NULL or an event returns TRUE, and so does "
+     "DeleteTimerQueueTimer with NULL when no callback of the timer runs (Windows since Vista)",
+     "they fail with ERROR_IO_PENDING (the deletion is done all the same)",
+     "Wine dlls/kernel32/tests/sync.c, test_timer_queue (ret /* vista */)"},
 };
 
 #define WINE_DEPARTURES (sizeof(wine_departures) / sizeof(wine_departures[0]))
