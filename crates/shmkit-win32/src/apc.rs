@@ -188,26 +188,86 @@ unsafe fn ours(info: *mut libc::siginfo_t) -> bool {
     unsafe { (*info).si_code == SI_QUEUE && (*info).si_pid() == libc::getpid() }
 }
 
+const DEFER_SUSPEND: u32 = 1;
+const DEFER_TERMINATE: u32 = 2;
+
+thread_local! {
+    /// How many of the library's own locks that a stopped thread must not keep (the
+    /// handle table's) the thread holds now. Plain atomics without destructors: read and
+    /// written by the signal handlers, on this thread.
+    static HOLDING: AtomicU32 = const { AtomicU32::new(0) };
+    /// What a handler left for the moment the thread lets go of them.
+    static DEFERRED: AtomicU32 = const { AtomicU32::new(0) };
+    /// The control a deferred suspension parks on.
+    static DEFERRED_CTL: AtomicU64 = const { AtomicU64::new(0) };
+}
+
+/// Held (by the handle table's guard) while the thread holds a lock that the other
+/// threads' calls need, `ResumeThread`'s among them: a suspension or termination that
+/// comes meanwhile waits until it is dropped.
+pub(crate) struct Unstoppable(());
+
+impl Unstoppable {
+    pub(crate) fn new() -> Unstoppable {
+        HOLDING.with(|h| h.fetch_add(1, Ordering::SeqCst));
+        Unstoppable(())
+    }
+}
+
+impl Drop for Unstoppable {
+    fn drop(&mut self) {
+        if HOLDING.with(|h| h.fetch_sub(1, Ordering::SeqCst)) != 1 {
+            return;
+        }
+        // A signal from here on acts at once; one that came before is done now.
+        let deferred = DEFERRED.with(|d| d.swap(0, Ordering::SeqCst));
+        if deferred & DEFER_TERMINATE != 0 {
+            // SAFETY: ends the calling thread alone, as the handler would have.
+            unsafe { libc::syscall(libc::SYS_exit, 0) };
+        }
+        if deferred & DEFER_SUSPEND != 0 {
+            let ctl = DEFERRED_CTL.with(|c| c.load(Ordering::SeqCst)) as *const Control;
+            // SAFETY: the handler stored this thread's own control, which lives as long
+            // as the thread does.
+            unsafe { (*ctl).park() };
+        }
+    }
+}
+
+/// Whether the thread holds one of those locks now; if so, leaves `what` for later.
+fn defer(what: u32, ctl: *const Control) -> bool {
+    if HOLDING.with(|h| h.load(Ordering::SeqCst)) == 0 {
+        return false;
+    }
+    DEFERRED_CTL.with(|c| c.store(ctl as u64, Ordering::SeqCst));
+    DEFERRED.with(|d| d.fetch_or(what, Ordering::SeqCst));
+    true
+}
+
 extern "C" fn on_suspend(_sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut c_void) {
     // SAFETY: `info` is the kernel's; a signal of ours carries the address of the
     // target's `Control`, which lives as long as the thread (this one) does. Only atomics
-    // and futex system calls run; errno is kept.
+    // (some thread-local, without destructors) and futex system calls run; errno is
+    // kept.
     unsafe {
         if !ours(info) {
             return;
         }
         let errno = *libc::__errno_location();
-        let ctl = &*((*info).si_value().sival_ptr as *const Control);
-        ctl.park();
+        let ctl = (*info).si_value().sival_ptr as *const Control;
+        if !defer(DEFER_SUSPEND, ctl) {
+            (*ctl).park();
+        }
         *libc::__errno_location() = errno;
     }
 }
 
 extern "C" fn on_terminate(_sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut c_void) {
     // SAFETY: `info` is the kernel's. The raw exit system call ends this thread alone,
-    // at once, running nothing of it (async-signal-safe).
+    // at once, running nothing of it (async-signal-safe); while the thread holds the
+    // handle table, only once it lets go of it.
     unsafe {
-        if ours(info) {
+        if ours(info) && !defer(DEFER_TERMINATE, std::ptr::null()) {
             libc::syscall(libc::SYS_exit, 0);
         }
     }
@@ -461,6 +521,52 @@ mod tests {
 
     unsafe extern "C-unwind" fn record(d: usize) {
         SEEN.store(SEEN.load(Ordering::SeqCst) * 10 + d, Ordering::SeqCst);
+    }
+
+    static STOP: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C-unwind" fn calls_handle_functions(_: *mut c_void) -> DWORD {
+        while STOP.load(Ordering::SeqCst) == 0 {
+            // Holds the handle table most of the time, as a long handle call would.
+            let table = crate::handles::table();
+            let until = std::time::Instant::now() + Duration::from_micros(200);
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+            drop(table);
+            crate::handles::CloseHandle(0x1230 as HANDLE);
+        }
+        0
+    }
+
+    /// A thread suspended while it holds the handle table stops only once it lets go:
+    /// else the ResumeThread that follows would wait for the table for ever.
+    #[test]
+    fn a_thread_suspended_in_a_handle_call_can_be_resumed() {
+        // SAFETY: NULL attributes and id; the routine ignores its argument.
+        let h = unsafe {
+            crate::thread::CreateThread(
+                std::ptr::null(),
+                0,
+                Some(calls_handle_functions),
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+            )
+        };
+        assert!(!h.is_null());
+        let value = h as usize;
+        let (done, rounds) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let h = value as HANDLE;
+            let ok = (0..200).all(|_| SuspendThread(h) == 0 && ResumeThread(h) == 1);
+            let _ = done.send(ok);
+        });
+        let ok = rounds.recv_timeout(Duration::from_secs(20));
+        assert_eq!(ok, Ok(true), "the rounds failed, or stalled on the table");
+        STOP.store(1, Ordering::SeqCst);
+        assert_eq!(crate::wait::WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
     }
 
     #[test]
