@@ -100,7 +100,8 @@ BOOL WINAPI WaitOnAddress(volatile VOID *Address, PVOID CompareAddress, SIZE_T A
 void WINAPI WakeByAddressSingle(PVOID Address);
 void WINAPI WakeByAddressAll(PVOID Address);
 
-/* bAlertable has no effect: there are no APCs, so WAIT_IO_COMPLETION never comes. */
+/* With bAlertable, APCs queued to the thread (QueueUserAPC) run when the wait is not
+ * satisfied at once, and the call returns WAIT_IO_COMPLETION. */
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);
 DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,

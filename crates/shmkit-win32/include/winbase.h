@@ -53,7 +53,7 @@ int WINAPI lstrcmpiA(LPCSTR lpString1, LPCSTR lpString2);
 int WINAPI lstrcmpiW(LPCWSTR lpString1, LPCWSTR lpString2);
 
 /* Types and constants of the SDK for functions this library does not provide
- * (asynchronous procedure calls, thread pools, completion ports): a program
+ * (thread pools, completion ports; PAPCFUNC is QueueUserAPC's too): a program
  * that names them in declarations of its own (pointers it fills with GetProcAddress,
  * which finds no such function) builds. */
 typedef VOID(WINAPI *PAPCFUNC)(ULONG_PTR Parameter);

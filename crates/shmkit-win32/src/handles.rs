@@ -64,9 +64,35 @@ fn table_cell() -> &'static Mutex<Table> {
 }
 
 /// The table, locked. A panic while it was held cannot leave it inconsistent (every
-/// change is one map operation), so a poisoned lock is simply taken over.
-pub(crate) fn table() -> MutexGuard<'static, Table> {
-    table_cell().lock().unwrap_or_else(|p| p.into_inner())
+/// change is one map operation), so a poisoned lock is simply taken over. While a thread
+/// holds it, `SuspendThread` and `TerminateThread` of that thread wait until it lets go
+/// (`apc::Unstoppable`): no stopped thread keeps the table from the others.
+pub(crate) fn table() -> TableGuard {
+    let unstoppable = crate::apc::Unstoppable::new();
+    TableGuard {
+        guard: table_cell().lock().unwrap_or_else(|p| p.into_inner()),
+        _unstoppable: unstoppable,
+    }
+}
+
+/// The locked table. Its fields drop in order: the lock is released, then the thread
+/// may be stopped.
+pub(crate) struct TableGuard {
+    guard: MutexGuard<'static, Table>,
+    _unstoppable: crate::apc::Unstoppable,
+}
+
+impl std::ops::Deref for TableGuard {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for TableGuard {
+    fn deref_mut(&mut self) -> &mut Table {
+        &mut self.guard
+    }
 }
 
 /// Builds the table now: called when the library loads.

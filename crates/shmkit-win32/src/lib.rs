@@ -25,6 +25,8 @@
 #[cfg(target_os = "linux")]
 mod access;
 #[cfg(target_os = "linux")]
+mod apc;
+#[cfg(target_os = "linux")]
 mod cmdline;
 #[cfg(target_os = "linux")]
 mod codepage;
@@ -97,6 +99,7 @@ mod wait;
 
 #[cfg(target_os = "linux")]
 pub use {
+    apc::{QueueUserAPC, ResumeThread, SuspendThread, TerminateThread},
     console::*,
     critical::*,
     dll::*,

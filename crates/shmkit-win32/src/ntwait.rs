@@ -3,7 +3,8 @@
 //! `STATUS_ABANDONED_WAIT_0 + i`, `STATUS_TIMEOUT`, or the failure's status), the
 //! last-error code is left alone, and the timeout is a `LARGE_INTEGER` of 100 ns units
 //! (NULL: none; negative: relative; positive: an absolute system time, as
-//! `GetSystemTimeAsFileTime` gives). There are no APCs: `Alertable` has no effect.
+//! `GetSystemTimeAsFileTime` gives). `Alertable` is not honoured here: these waits never
+//! run APCs (`QueueUserAPC`; the Win32 `Ex` waits do).
 
 use crate::error;
 use crate::system::{GetSystemTimeAsFileTime, FILETIME};

@@ -252,6 +252,8 @@ pub(crate) struct ThreadLife {
     /// For a thread of `CreateThread`, its (joinable) `pthread_t`: its word is raised by
     /// the joiner once the system thread has gone (see [`start_joiner`]); 0 otherwise.
     pthread: AtomicU64,
+    /// Its APCs, suspend count and signals (`apc`).
+    pub(crate) ctl: crate::apc::Control,
 }
 
 impl ThreadLife {
@@ -282,6 +284,25 @@ impl ThreadLife {
         let me = unsafe { libc::pthread_self() } as u64;
         self.pthread.store(me, Ordering::Release);
     }
+
+    /// Whether this is a thread of `CreateThread` (which the joiner joins).
+    pub(crate) fn is_created(&self) -> bool {
+        self.pthread.load(Ordering::Acquire) != 0
+    }
+
+    /// Signals the handle of a thread no joiner joins (`TerminateThread` of itself).
+    pub(crate) fn raise_ended(&self) {
+        shmkit::sync::multi::raise(&self.ended);
+    }
+}
+
+/// Hands a thread of `CreateThread` that is ending to the joiner, which joins it and then
+/// raises its word. Called once per thread: by whoever took its exit
+/// (`Control::claim_exit`).
+pub(crate) fn hand_to_joiner(life: Arc<ThreadLife>) {
+    let e = exiting();
+    e.queue.lock().unwrap_or_else(|p| p.into_inner()).push(life);
+    e.more.notify_one();
 }
 
 /// Threads of `CreateThread` that are exiting, for the joiner to join.
@@ -331,9 +352,27 @@ fn join_forever() {
             q.remove(0)
         };
         let thread = next.pthread.load(Ordering::Acquire) as libc::pthread_t;
-        // SAFETY: a joinable thread that is exiting and that nothing else joins or
-        // detaches: each is queued once, by its own destructor, and joined once, here.
+        // No signal is sent to the thread while it is joined, nor after (`apc`).
+        let mut joined = next.ctl.hold_signals();
+        // SAFETY: a joinable thread that is exiting (or being ended by
+        // `TerminateThread`) and that nothing else joins or detaches: each is queued
+        // once, by whoever took its exit, and joined once, here.
         unsafe { libc::pthread_join(thread, std::ptr::null_mut()) };
+        *joined = true;
+        drop(joined);
+        // The join returns when the kernel clears the thread's id word, a moment before
+        // the thread is released: until then its id still answers, and a mutex it owned
+        // would not yet be seen abandoned. Wait (briefly) for it to be gone.
+        for _ in 0..10_000 {
+            // SAFETY: a signal 0 to a thread id of this process only asks whether it exists.
+            let r = unsafe {
+                libc::syscall(libc::SYS_tgkill, libc::getpid(), next.tid as libc::pid_t, 0)
+            };
+            if r != 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
         shmkit::sync::multi::raise(&next.ended);
     }
 }
@@ -345,12 +384,10 @@ struct ThreadGuard(Arc<ThreadLife>);
 impl Drop for ThreadGuard {
     fn drop(&mut self) {
         if self.0.pthread.load(Ordering::Acquire) != 0 {
-            let e = exiting();
-            e.queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(self.0.clone());
-            e.more.notify_one();
+            // Unless `TerminateThread` took its exit (and hands it over itself).
+            if self.0.ctl.claim_exit() {
+                hand_to_joiner(self.0.clone());
+            }
         } else {
             shmkit::sync::multi::raise(&self.0.ended);
         }
@@ -364,6 +401,7 @@ thread_local! {
         ended: AtomicU32::new(0),
         code: AtomicU32::new(0),
         pthread: AtomicU64::new(0),
+        ctl: crate::apc::Control::new(),
     }));
 }
 

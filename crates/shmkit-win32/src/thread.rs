@@ -1,7 +1,7 @@
 //! Threads: `CreateThread`, `ExitThread`, `GetExitCodeThread`, `SwitchToThread`; thread
 //! local storage (`TlsAlloc`...); and the alertable forms of the waits (`SleepEx`,
-//! `WaitForSingleObjectEx`, `WaitForMultipleObjectsEx`), which are the plain waits:
-//! nothing queues APCs here, so no wait is ever ended by one (`WAIT_IO_COMPLETION`).
+//! `WaitForSingleObjectEx`, `WaitForMultipleObjectsEx`), which run the thread's queued
+//! APCs (`apc`) and then return `WAIT_IO_COMPLETION`.
 //!
 //! A thread of `CreateThread` is a joinable POSIX thread. Its handle names a
 //! `ProcessObject::thread` whose word (`ThreadLife::ended`) is raised once the thread
@@ -17,9 +17,8 @@ use crate::objects::{Object, ProcessObject, ThreadLife};
 use crate::types::*;
 use crate::wait;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::c_void;
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{mpsc, Arc, Mutex};
 
 /// A thread's routine, `DWORD WINAPI ThreadProc(LPVOID)`. `C-unwind`: `ExitThread` in it
 /// ends the thread by unwinding its frames (`pthread_exit`).
@@ -36,37 +35,12 @@ extern "C-unwind" {
 }
 
 /// What a new thread receives: its routine and argument, where it sends its life, and
-/// for a suspended start the gate it waits at.
+/// whether it starts suspended.
 struct Start {
     routine: ThreadRoutine,
     param: *mut c_void,
     reply: mpsc::SyncSender<Arc<ThreadLife>>,
-    gate: Option<Arc<Gate>>,
-}
-
-/// Where a thread made with `CREATE_SUSPENDED` waits before its routine: its suspend
-/// count, which `ResumeThread` lowers; the thread starts when it reaches 0.
-struct Gate {
-    count: Mutex<DWORD>,
-    open: Condvar,
-}
-
-impl Gate {
-    fn wait(&self) {
-        let mut c = self.count.lock().unwrap_or_else(|p| p.into_inner());
-        while *c > 0 {
-            c = self.open.wait(c).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
-/// The gates of threads that have not started yet, by thread id.
-fn gates() -> MutexGuard<'static, HashMap<u32, Arc<Gate>>> {
-    static GATES: OnceLock<Mutex<HashMap<u32, Arc<Gate>>>> = OnceLock::new();
-    GATES
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    suspended: bool,
 }
 
 /// The new thread's first function. No value with a destructor lives across the call of
@@ -78,17 +52,22 @@ extern "C-unwind" fn thread_main(p: *mut c_void) -> *mut c_void {
         routine,
         param,
         reply,
-        gate,
+        suspended,
     } = *start;
     // The thread's life is made (and its exit hook registered) before the routine runs;
-    // the joiner will join the thread when it exits, then signal its handle.
+    // the joiner will join the thread when it exits, then signal its handle. A suspended
+    // start's count is 1 before anyone can see the thread.
     let life = ThreadLife::this_thread();
     life.join_on_exit();
-    let _ = reply.send(life);
-    drop(reply);
-    if let Some(gate) = gate {
-        gate.wait();
+    if suspended {
+        life.ctl.start_suspended();
     }
+    let _ = reply.send(life.clone());
+    drop(reply);
+    if suspended {
+        life.ctl.wait_until_resumed();
+    }
+    drop(life);
     // SAFETY: the routine and its argument are the caller's, as `CreateThread` got them.
     let code = unsafe { routine(param) };
     ThreadLife::this_thread().set_exit_code(code);
@@ -111,17 +90,11 @@ fn create_thread(
     // SAFETY: NULL or valid, by the caller's contract.
     let inheritable = unsafe { tsa.as_ref() }.is_some_and(|a| a.bInheritHandle != 0);
     let (reply, answer) = mpsc::sync_channel(1);
-    let gate = (flags & CREATE_SUSPENDED_FLAG != 0).then(|| {
-        Arc::new(Gate {
-            count: Mutex::new(1),
-            open: Condvar::new(),
-        })
-    });
     let start = Box::into_raw(Box::new(Start {
         routine,
         param,
         reply,
-        gate: gate.clone(),
+        suspended: flags & CREATE_SUSPENDED_FLAG != 0,
     }));
     // SAFETY: a zeroed pthread_attr_t is initialized by pthread_attr_init before use and
     // destroyed after; `thread` is written by pthread_create.
@@ -155,9 +128,6 @@ fn create_thread(
         .recv()
         .map_err(|_| error::Win32Error(err::GEN_FAILURE))?;
     let tid = life.tid();
-    if let Some(gate) = gate {
-        gates().insert(tid, gate);
-    }
     let h = handles::insert(
         Object::Thread(Arc::new(ProcessObject::thread(life))),
         inheritable,
@@ -233,35 +203,6 @@ pub unsafe extern "C" fn GetExitCodeThread(h: HANDLE, code: *mut DWORD) -> BOOL 
     })
 }
 
-/// `ResumeThread`: lowers the suspend count of a thread made with `CREATE_SUSPENDED`;
-/// at 0 the thread starts its routine. Returns the count before the call: 1 for a
-/// thread that was suspended, 0 for one that runs (or has ended), which is left alone.
-/// A handle that is no thread handle is `(DWORD)-1` with `ERROR_INVALID_HANDLE`.
-#[no_mangle]
-pub extern "C" fn ResumeThread(h: HANDLE) -> DWORD {
-    ffi(DWORD::MAX, || {
-        let Object::Thread(t) = handles::get(h)? else {
-            return error::fail(err::INVALID_HANDLE);
-        };
-        let Some(life) = t.thread_life() else {
-            // A child's main thread: never suspended here.
-            return Ok(0);
-        };
-        let mut gates = gates();
-        let Some(gate) = gates.get(&life.tid()).cloned() else {
-            return Ok(0);
-        };
-        let mut count = gate.count.lock().unwrap_or_else(|p| p.into_inner());
-        let before = *count;
-        *count = before.saturating_sub(1);
-        if *count == 0 {
-            gates.remove(&life.tid());
-            gate.open.notify_all();
-        }
-        Ok(before)
-    })
-}
-
 /// `SwitchToThread`: yields the processor; TRUE (another thread may have run).
 #[no_mangle]
 pub extern "C" fn SwitchToThread() -> BOOL {
@@ -271,23 +212,36 @@ pub extern "C" fn SwitchToThread() -> BOOL {
 
 // ---- alertable waits --------------------------------------------------------------------
 
-/// `SleepEx`: [`Sleep`](crate::process::Sleep); returns 0. `bAlertable` has no effect:
-/// there are no APCs, so the sleep is never cut short (`WAIT_IO_COMPLETION`).
+/// `SleepEx`: sleeps as [`Sleep`](crate::process::Sleep) does (`INFINITE`: forever);
+/// with `bAlertable`, APCs queued to the thread (`QueueUserAPC`), before the call or
+/// during it, end the sleep: they run, first queued first, on this thread, and the call
+/// returns `WAIT_IO_COMPLETION`. Otherwise it returns 0.
 #[no_mangle]
-pub extern "C" fn SleepEx(ms: DWORD, _alertable: BOOL) -> DWORD {
-    crate::process::Sleep(ms);
-    0
+pub extern "C" fn SleepEx(ms: DWORD, alertable: BOOL) -> DWORD {
+    if alertable == 0 {
+        crate::process::Sleep(ms);
+        return 0;
+    }
+    wait::sleep_alertable(ms)
 }
 
-/// `WaitForSingleObjectEx`: [`WaitForSingleObject`](wait::WaitForSingleObject);
-/// `bAlertable` has no effect (no APCs).
+/// `WaitForSingleObjectEx`: [`WaitForSingleObject`](wait::WaitForSingleObject); with
+/// `bAlertable`, a wait that finds the object unsignalled is also ended by APCs queued
+/// to the thread: they run, first queued first, and the call returns
+/// `WAIT_IO_COMPLETION`. An object signalled at once is taken, and the APCs wait.
 #[no_mangle]
-pub extern "C" fn WaitForSingleObjectEx(h: HANDLE, ms: DWORD, _alertable: BOOL) -> DWORD {
-    wait::WaitForSingleObject(h, ms)
+pub extern "C" fn WaitForSingleObjectEx(h: HANDLE, ms: DWORD, alertable: BOOL) -> DWORD {
+    if alertable == 0 {
+        return wait::WaitForSingleObject(h, ms);
+    }
+    wait::single_alertable(h, ms)
 }
 
 /// `WaitForMultipleObjectsEx`: [`WaitForMultipleObjects`](wait::WaitForMultipleObjects);
-/// `bAlertable` has no effect (no APCs).
+/// with `bAlertable`, as [`WaitForSingleObjectEx`]: queued APCs end a wait that is not
+/// satisfied at once, and it returns `WAIT_IO_COMPLETION`. A wait-all notices an APC
+/// queued while it sleeps within 5 ms (it looks at the queue between sleeps); a wait-any
+/// at once.
 ///
 /// # Safety
 /// `handles` points to `count` handles.
@@ -297,10 +251,10 @@ pub unsafe extern "C" fn WaitForMultipleObjectsEx(
     handles: *const HANDLE,
     wait_all: BOOL,
     ms: DWORD,
-    _alertable: BOOL,
+    alertable: BOOL,
 ) -> DWORD {
     // SAFETY: by the function's contract.
-    unsafe { wait::WaitForMultipleObjects(count, handles, wait_all, ms) }
+    unsafe { wait::multiple(count, handles, wait_all, ms, alertable != 0) }
 }
 
 // ---- thread local storage ---------------------------------------------------------------
@@ -403,6 +357,7 @@ pub extern "C" fn TlsSetValue(index: DWORD, value: *mut c_void) -> BOOL {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apc::ResumeThread;
 
     unsafe extern "C-unwind" fn returns_param(p: *mut c_void) -> DWORD {
         p as usize as DWORD

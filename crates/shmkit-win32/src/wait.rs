@@ -7,16 +7,17 @@
 //! once (`futex_waitv`), so it wakes as soon as any of them is released, set or ends, as a
 //! single wait does. A process is a word raised when it ends (`objects::ProcessObject`).
 
+use crate::apc;
 use crate::error::{self, ffi, Result};
 use crate::handles;
-use crate::objects::{Object, ProcessObject};
+use crate::objects::{Object, ProcessObject, ThreadLife};
 use crate::sync;
 use crate::types::*;
 use shmkit::sync::multi::{self, Woken};
 use shmkit::sync::{Acquire, Event, Mutex, Semaphore};
 use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What one successful wait reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +168,21 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
     wait_all: BOOL,
     ms: DWORD,
 ) -> DWORD {
+    // SAFETY: by the function's contract.
+    unsafe { multiple(count, handles, wait_all, ms, false) }
+}
+
+/// `WaitForMultipleObjects(Ex)`: `alertable` as `WaitForMultipleObjectsEx` takes it.
+///
+/// # Safety
+/// `handles` points to `count` handles.
+pub(crate) unsafe fn multiple(
+    count: DWORD,
+    handles: *const HANDLE,
+    wait_all: BOOL,
+    ms: DWORD,
+    alertable: bool,
+) -> DWORD {
     ffi(WAIT_FAILED, || {
         if count == 0 || count > MAXIMUM_WAIT_OBJECTS || handles.is_null() {
             return error::fail(err::INVALID_PARAMETER);
@@ -181,30 +197,107 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
             .iter()
             .map(|&h| waitable(h))
             .collect::<Result<Vec<_>>>()?;
-        if set.len() == 1 {
+        if set.len() == 1 && !alertable {
             return single(&set[0], ms);
         }
-        // One raised word per always-signalled object: two files are two objects.
-        let always: Vec<AtomicU32> = set.iter().map(|_| AtomicU32::new(1)).collect();
-        let members = set
-            .iter()
-            .zip(&always)
-            .map(|(w, a)| w.member(a))
-            .collect::<Result<Vec<_>>>()?;
-        // "The array may not contain multiple copies of the same handle", nor of the same
-        // object: a wait-all naming one twice is ERROR_INVALID_PARAMETER (a wait-any is
-        // fine), which `wait_all` checks.
-        let woken = if wait_all != 0 {
-            multi::wait_all(&members, timeout_of(ms))?
-        } else {
-            multi::wait_any(&members, timeout_of(ms))?
-        };
-        Ok(match woken {
-            Woken::Signalled(i) => WAIT_OBJECT_0 + i as DWORD,
-            Woken::Abandoned(i) => WAIT_ABANDONED_0 + i as DWORD,
-            Woken::TimedOut => WAIT_TIMEOUT,
-        })
+        wait_set(&set, wait_all != 0, ms, alertable)
     })
+}
+
+/// Waits for a set of objects (any or all of them) on `shmkit::sync::multi`. An
+/// alertable wait that is not satisfied at once runs the thread's queued APCs and
+/// returns `WAIT_IO_COMPLETION`, or sleeps on the thread's APC word too (a wait-any; a
+/// wait-all looks at it between sleeps of `apc::ALL_SLICE`).
+fn wait_set(set: &[Waitable], all: bool, ms: DWORD, alertable: bool) -> Result<DWORD> {
+    // One raised word per always-signalled object: two files are two objects.
+    let always: Vec<AtomicU32> = set.iter().map(|_| AtomicU32::new(1)).collect();
+    let mut members = set
+        .iter()
+        .zip(&always)
+        .map(|(w, a)| w.member(a))
+        .collect::<Result<Vec<_>>>()?;
+    // "The array may not contain multiple copies of the same handle", nor of the same
+    // object: a wait-all naming one twice is ERROR_INVALID_PARAMETER (a wait-any is
+    // fine), which `wait_all` checks.
+    let take = |members: &[multi::Waitable<'_>], timeout: Option<Duration>| {
+        if all {
+            multi::wait_all(members, timeout)
+        } else {
+            multi::wait_any(members, timeout)
+        }
+    };
+    let result = |woken: Woken| match woken {
+        Woken::Signalled(i) => WAIT_OBJECT_0 + i as DWORD,
+        Woken::Abandoned(i) => WAIT_ABANDONED_0 + i as DWORD,
+        Woken::TimedOut => WAIT_TIMEOUT,
+    };
+    if !alertable {
+        return Ok(result(take(&members, timeout_of(ms))?));
+    }
+    // Alertable: an object signalled now is taken first; else queued APCs end the wait.
+    let woken = take(&members, Some(Duration::ZERO))?;
+    if woken != Woken::TimedOut {
+        return Ok(result(woken));
+    }
+    let life = ThreadLife::this_thread();
+    let ctl = &life.ctl;
+    if ctl.run_pending() {
+        return Ok(apc::WAIT_IO_COMPLETION);
+    }
+    let deadline = timeout_of(ms).map(|t| Instant::now() + t);
+    let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    let n = members.len();
+    if !all {
+        members.push(multi::Waitable::Flag(ctl.pending_word()));
+    }
+    loop {
+        let woken = if all {
+            let slice = left().map_or(apc::ALL_SLICE, |l| l.min(apc::ALL_SLICE));
+            take(&members, Some(slice))?
+        } else {
+            take(&members, left())?
+        };
+        match woken {
+            Woken::Signalled(i) if i == n => {}
+            Woken::TimedOut => {}
+            woken => return Ok(result(woken)),
+        }
+        if ctl.run_pending() {
+            return Ok(apc::WAIT_IO_COMPLETION);
+        }
+        if left().is_some_and(|l| l.is_zero()) {
+            return Ok(WAIT_TIMEOUT);
+        }
+    }
+}
+
+/// `WaitForSingleObjectEx` with `bAlertable`.
+pub(crate) fn single_alertable(h: HANDLE, ms: DWORD) -> DWORD {
+    ffi(WAIT_FAILED, || wait_set(&[waitable(h)?], false, ms, true))
+}
+
+/// `SleepEx` with `bAlertable`: 0 after `ms`, or `WAIT_IO_COMPLETION` once queued APCs
+/// have run.
+pub(crate) fn sleep_alertable(ms: DWORD) -> DWORD {
+    let life = ThreadLife::this_thread();
+    let ctl = &life.ctl;
+    let deadline = timeout_of(ms).map(|t| Instant::now() + t);
+    loop {
+        if ctl.run_pending() {
+            return apc::WAIT_IO_COMPLETION;
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|l| l.is_zero()) {
+            return 0;
+        }
+        let flag = [multi::Waitable::Flag(ctl.pending_word())];
+        if multi::wait_any(&flag, left).is_err() {
+            // Cannot fail for a word of our own; sleep on as `Sleep` would.
+            if let Some(l) = left {
+                std::thread::sleep(l);
+            }
+        }
+    }
 }
 
 /// `SignalObjectAndWait`: signals `hObjectToSignal` (releases a mutex once, releases one
@@ -215,9 +308,9 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
 /// event is `ERROR_INVALID_HANDLE`, and one to wait for that cannot be waited for fails as
 /// `WaitForSingleObject` would, before anything is signalled. A signal that fails — a
 /// mutex the calling thread does not own (`ERROR_NOT_OWNER`), a semaphore at its maximum
-/// (`ERROR_TOO_MANY_POSTS`) — fails the call, and nothing is waited for. `bAlertable` is
-/// accepted and has no effect: nothing queues APCs here, so `WAIT_IO_COMPLETION` never
-/// comes. Windows signals and starts the wait in one step; here the wait starts right
+/// (`ERROR_TOO_MANY_POSTS`) — fails the call, and nothing is waited for. With
+/// `bAlertable` the wait is `WaitForSingleObjectEx`'s alertable one: APCs queued to the
+/// thread end it if the object is not signalled at once (`WAIT_IO_COMPLETION`). Windows signals and starts the wait in one step; here the wait starts right
 /// after the signal, which no object's state can tell apart (a set or release is kept
 /// until someone takes it).
 #[no_mangle]
@@ -225,13 +318,17 @@ pub extern "C" fn SignalObjectAndWait(
     signal: HANDLE,
     wait_on: HANDLE,
     ms: DWORD,
-    _alertable: BOOL,
+    alertable: BOOL,
 ) -> DWORD {
     ffi(WAIT_FAILED, || {
         let target = sync::signalable(signal)?;
         let w = waitable(wait_on)?;
         target.signal()?;
-        single(&w, ms)
+        if alertable != 0 {
+            wait_set(&[w], false, ms, true)
+        } else {
+            single(&w, ms)
+        }
     })
 }
 

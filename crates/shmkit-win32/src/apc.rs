@@ -1,0 +1,588 @@
+//! What one thread can do to another of the same process: queue user APCs to it
+//! (`QueueUserAPC`, run by its alertable waits), suspend and resume it (`SuspendThread`,
+//! `ResumeThread`) and end it (`TerminateThread`).
+//!
+//! Each thread's [`Control`] lives in its `ThreadLife`. An APC is pushed on the thread's
+//! queue and raises its `pending` word: an alertable wait sleeps on that word with its
+//! objects (`wait`), and runs the queue on its own thread. Suspending another thread
+//! sends it a real-time signal whose handler parks it on a futex word (its suspend count)
+//! until the count is 0 again; terminating one sends another signal, whose handler makes
+//! the raw `exit` system call of that thread alone. A signal goes only to a thread of
+//! `CreateThread` (or to the caller itself): its `pthread_t` stays valid until the
+//! library's joiner joins it, which it does holding the thread's `signals` lock.
+
+use crate::error::{self, ffi, Result};
+use crate::handles;
+use crate::objects::{Object, ThreadLife};
+use crate::types::*;
+use std::collections::VecDeque;
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+/// A user APC, `VOID CALLBACK ApcProc(ULONG_PTR)`.
+pub type ApcRoutine = unsafe extern "C-unwind" fn(usize);
+
+/// `MAXIMUM_SUSPEND_COUNT`.
+const MAXIMUM_SUSPEND_COUNT: u32 = 127;
+/// `WAIT_IO_COMPLETION`: an alertable wait ended because APCs ran.
+pub(crate) const WAIT_IO_COMPLETION: DWORD = 0xC0;
+/// `ERROR_SIGNAL_REFUSED`.
+const ERROR_SIGNAL_REFUSED: DWORD = 156;
+/// `si_code` of a signal sent by `pthread_sigqueue`.
+const SI_QUEUE: c_int = -1;
+
+/// One thread's APC queue, suspend count and the locks of signals sent to it.
+pub(crate) struct Control {
+    apcs: Mutex<VecDeque<(ApcRoutine, usize)>>,
+    /// Non-zero while APCs are queued: raised as one is queued, lowered (under the
+    /// queue's lock) once the queue is empty.
+    pending: AtomicU32,
+    /// The suspend count: the thread is parked while it is above 0.
+    count: AtomicU32,
+    /// Non-zero while the thread is parked by a suspension.
+    parked: AtomicU32,
+    /// Serializes `SuspendThread` and `ResumeThread` of the thread.
+    counting: Mutex<()>,
+    /// Held while a signal is sent to the thread, and by the joiner while it joins the
+    /// thread; true once it has been joined (its `pthread_t` is then gone).
+    signals: Mutex<bool>,
+    /// Taken once, by the thread's own exit or by `TerminateThread`: whoever takes it
+    /// hands the thread to the joiner.
+    exit_claimed: AtomicBool,
+    /// The thread's `pthread_t`, recorded on the thread itself.
+    pthread: AtomicU64,
+}
+
+impl Control {
+    /// The calling thread's control (called when its life is made, on that thread).
+    pub(crate) fn new() -> Control {
+        Control {
+            apcs: Mutex::new(VecDeque::new()),
+            pending: AtomicU32::new(0),
+            count: AtomicU32::new(0),
+            parked: AtomicU32::new(0),
+            counting: Mutex::new(()),
+            signals: Mutex::new(false),
+            exit_claimed: AtomicBool::new(false),
+            // SAFETY: pthread_self has no preconditions.
+            pthread: AtomicU64::new(unsafe { libc::pthread_self() } as u64),
+        }
+    }
+
+    /// Takes the thread's exit: true for the first caller only.
+    pub(crate) fn claim_exit(&self) -> bool {
+        !self.exit_claimed.swap(true, Ordering::AcqRel)
+    }
+
+    /// The lock the joiner holds while it joins the thread (see [`Control::mark_joined`]).
+    pub(crate) fn hold_signals(&self) -> MutexGuard<'_, bool> {
+        self.signals.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The word an alertable wait of this thread sleeps on.
+    pub(crate) fn pending_word(&self) -> &AtomicU32 {
+        &self.pending
+    }
+
+    /// A thread made with `CREATE_SUSPENDED`: its count starts at 1.
+    pub(crate) fn start_suspended(&self) {
+        self.count.store(1, Ordering::SeqCst);
+    }
+
+    /// Parks the calling thread (this control's own) while its suspend count is above 0.
+    /// Only futex system calls and atomics: safe in a signal handler.
+    fn park(&self) {
+        self.parked.store(1, Ordering::SeqCst);
+        futex_wake(&self.parked);
+        loop {
+            let c = self.count.load(Ordering::SeqCst);
+            if c == 0 {
+                break;
+            }
+            futex_wait(&self.count, c, None);
+        }
+        self.parked.store(0, Ordering::SeqCst);
+    }
+
+    /// Parks a thread made with `CREATE_SUSPENDED` before its routine.
+    pub(crate) fn wait_until_resumed(&self) {
+        self.park();
+    }
+
+    /// Runs the calling thread's queued APCs (its own control), first queued first, on
+    /// this thread; true when any ran. APCs that they queue run too.
+    pub(crate) fn run_pending(&self) -> bool {
+        let mut ran = false;
+        loop {
+            let next = {
+                let mut q = self.apcs.lock().unwrap_or_else(|p| p.into_inner());
+                let next = q.pop_front();
+                if q.is_empty() {
+                    self.pending.store(0, Ordering::SeqCst);
+                }
+                next
+            };
+            let Some((routine, data)) = next else {
+                return ran;
+            };
+            // SAFETY: the routine and its argument are what `QueueUserAPC` was given, to
+            // be called on this thread.
+            unsafe { routine(data) };
+            ran = true;
+        }
+    }
+
+    fn queue(&self, routine: ApcRoutine, data: usize) {
+        let mut q = self.apcs.lock().unwrap_or_else(|p| p.into_inner());
+        q.push_back((routine, data));
+        drop(q);
+        shmkit::sync::multi::raise(&self.pending);
+    }
+}
+
+fn futex_wait(word: &AtomicU32, expected: u32, timeout: Option<&libc::timespec>) {
+    let ts = timeout.map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: a futex wait on a live word of this process; the timeout is NULL or valid.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            ts,
+        )
+    };
+}
+
+fn futex_wake(word: &AtomicU32) {
+    // SAFETY: a futex wake of a live word of this process.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            i32::MAX,
+        )
+    };
+}
+
+// ---- signals ----------------------------------------------------------------------------
+
+fn suspend_signal() -> c_int {
+    libc::SIGRTMIN() + 6
+}
+
+fn terminate_signal() -> c_int {
+    libc::SIGRTMIN() + 7
+}
+
+/// Whether a signal came from `pthread_sigqueue` of this process (not `kill` from
+/// elsewhere), so that its value is a `Control` of ours.
+///
+/// # Safety
+/// `info` is the handler's siginfo.
+unsafe fn ours(info: *mut libc::siginfo_t) -> bool {
+    // SAFETY: by the function's contract; getpid is async-signal-safe.
+    unsafe { (*info).si_code == SI_QUEUE && (*info).si_pid() == libc::getpid() }
+}
+
+const DEFER_SUSPEND: u32 = 1;
+const DEFER_TERMINATE: u32 = 2;
+
+thread_local! {
+    /// How many of the library's own locks that a stopped thread must not keep (the
+    /// handle table's) the thread holds now. Plain atomics without destructors: read and
+    /// written by the signal handlers, on this thread.
+    static HOLDING: AtomicU32 = const { AtomicU32::new(0) };
+    /// What a handler left for the moment the thread lets go of them.
+    static DEFERRED: AtomicU32 = const { AtomicU32::new(0) };
+    /// The control a deferred suspension parks on.
+    static DEFERRED_CTL: AtomicU64 = const { AtomicU64::new(0) };
+}
+
+/// Held (by the handle table's guard) while the thread holds a lock that the other
+/// threads' calls need, `ResumeThread`'s among them: a suspension or termination that
+/// comes meanwhile waits until it is dropped.
+pub(crate) struct Unstoppable(());
+
+impl Unstoppable {
+    pub(crate) fn new() -> Unstoppable {
+        HOLDING.with(|h| h.fetch_add(1, Ordering::SeqCst));
+        Unstoppable(())
+    }
+}
+
+impl Drop for Unstoppable {
+    fn drop(&mut self) {
+        if HOLDING.with(|h| h.fetch_sub(1, Ordering::SeqCst)) != 1 {
+            return;
+        }
+        // A signal from here on acts at once; one that came before is done now.
+        let deferred = DEFERRED.with(|d| d.swap(0, Ordering::SeqCst));
+        if deferred & DEFER_TERMINATE != 0 {
+            // SAFETY: ends the calling thread alone, as the handler would have.
+            unsafe { libc::syscall(libc::SYS_exit, 0) };
+        }
+        if deferred & DEFER_SUSPEND != 0 {
+            let ctl = DEFERRED_CTL.with(|c| c.load(Ordering::SeqCst)) as *const Control;
+            // SAFETY: the handler stored this thread's own control, which lives as long
+            // as the thread does.
+            unsafe { (*ctl).park() };
+        }
+    }
+}
+
+/// Whether the thread holds one of those locks now; if so, leaves `what` for later.
+fn defer(what: u32, ctl: *const Control) -> bool {
+    if HOLDING.with(|h| h.load(Ordering::SeqCst)) == 0 {
+        return false;
+    }
+    DEFERRED_CTL.with(|c| c.store(ctl as u64, Ordering::SeqCst));
+    DEFERRED.with(|d| d.fetch_or(what, Ordering::SeqCst));
+    true
+}
+
+extern "C" fn on_suspend(_sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut c_void) {
+    // SAFETY: `info` is the kernel's; a signal of ours carries the address of the
+    // target's `Control`, which lives as long as the thread (this one) does. Only atomics
+    // (some thread-local, without destructors) and futex system calls run; errno is
+    // kept.
+    unsafe {
+        if !ours(info) {
+            return;
+        }
+        let errno = *libc::__errno_location();
+        let ctl = (*info).si_value().sival_ptr as *const Control;
+        if !defer(DEFER_SUSPEND, ctl) {
+            (*ctl).park();
+        }
+        *libc::__errno_location() = errno;
+    }
+}
+
+extern "C" fn on_terminate(_sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut c_void) {
+    // SAFETY: `info` is the kernel's. The raw exit system call ends this thread alone,
+    // at once, running nothing of it (async-signal-safe); while the thread holds the
+    // handle table, only once it lets go of it.
+    unsafe {
+        if ours(info) && !defer(DEFER_TERMINATE, std::ptr::null()) {
+            libc::syscall(libc::SYS_exit, 0);
+        }
+    }
+}
+
+/// Installs (once) the handlers of the two signals.
+fn install() -> Result<()> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| {
+        let handlers: [(
+            c_int,
+            extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void),
+        ); 2] = [
+            (suspend_signal(), on_suspend),
+            (terminate_signal(), on_terminate),
+        ];
+        handlers.iter().all(|&(sig, handler)| {
+            // SAFETY: sigaction with a zeroed, then filled, action struct; the handlers
+            // are async-signal-safe.
+            unsafe {
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = handler as usize;
+                new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+                libc::sigemptyset(&mut new.sa_mask);
+                libc::sigaction(sig, &new, std::ptr::null_mut()) == 0
+            }
+        })
+    });
+    if ok {
+        Ok(())
+    } else {
+        error::fail(err::GEN_FAILURE)
+    }
+}
+
+/// Sends `sig` to the thread, unless it has been joined (then it is gone: nothing to
+/// do). The thread is one of `CreateThread`, whose `pthread_t` is valid until joined.
+fn send(life: &ThreadLife, sig: c_int) -> Result<()> {
+    install()?;
+    let ctl = &life.ctl;
+    let joined = ctl.hold_signals();
+    if *joined {
+        return Ok(());
+    }
+    let value = libc::sigval {
+        sival_ptr: ctl as *const Control as *mut c_void,
+    };
+    // SAFETY: the thread has not been joined (the joiner holds this lock to join it), so
+    // its pthread_t is valid; an exited thread is simply not signalled.
+    let r = unsafe {
+        libc::pthread_sigqueue(
+            ctl.pthread.load(Ordering::Acquire) as libc::pthread_t,
+            sig,
+            value,
+        )
+    };
+    drop(joined);
+    match r {
+        0 | libc::ESRCH => Ok(()),
+        _ => error::fail(err::GEN_FAILURE),
+    }
+}
+
+/// The thread of this process that `h` names. A handle that is no thread handle is
+/// `ERROR_INVALID_HANDLE`; another process's thread `ERROR_NOT_SUPPORTED`.
+fn thread_of(h: HANDLE) -> Result<Arc<ThreadLife>> {
+    let Object::Thread(t) = handles::get(h)? else {
+        return error::fail(err::INVALID_HANDLE);
+    };
+    match t.thread_life() {
+        Some(life) => Ok(life.clone()),
+        None => error::fail(err::NOT_SUPPORTED),
+    }
+}
+
+fn is_caller(life: &ThreadLife) -> bool {
+    // SAFETY: gettid has no preconditions.
+    life.tid() == unsafe { libc::gettid() } as u32
+}
+
+// ---- the functions ------------------------------------------------------------------------
+
+/// `QueueUserAPC`: queues `pfnAPC(dwData)` to run on the thread `hThread` names (a
+/// thread of this process: one of `CreateThread`, the calling thread, any thread a
+/// duplicated `GetCurrentThread()` names) the next time it waits alertably (`SleepEx`,
+/// `WaitForSingleObjectEx`, `WaitForMultipleObjectsEx`, `SignalObjectAndWait` with
+/// `bAlertable`), which then runs every queued APC, first queued first, and returns
+/// `WAIT_IO_COMPLETION`. Returns non-zero on success. A handle that is no thread handle
+/// is `ERROR_INVALID_HANDLE`; a NULL routine `ERROR_INVALID_PARAMETER`; a thread that
+/// has ended `ERROR_GEN_FAILURE`; a child process's thread `ERROR_NOT_SUPPORTED` (APCs
+/// are queued to threads of this process only).
+#[no_mangle]
+pub extern "C" fn QueueUserAPC(routine: Option<ApcRoutine>, h: HANDLE, data: usize) -> DWORD {
+    ffi(0, || {
+        let life = thread_of(h)?;
+        let Some(routine) = routine else {
+            return error::fail(err::INVALID_PARAMETER);
+        };
+        if life.exit_code().is_some() || life.ctl.exit_claimed.load(Ordering::Acquire) {
+            return error::fail(err::GEN_FAILURE);
+        }
+        life.ctl.queue(routine, data);
+        Ok(1)
+    })
+}
+
+/// `SuspendThread`: raises the thread's suspend count and returns the count before the
+/// call; the thread stops while the count is above 0. Suspending another thread stops
+/// it where it is (a signal parks it) and returns once it has stopped; suspending the
+/// calling thread stops it until another thread resumes it (the call then returns 0).
+/// The thread is one of `CreateThread` or the calling thread; another thread of the
+/// process (the main thread, a thread the program made itself) is `ERROR_NOT_SUPPORTED`,
+/// as is a child's thread. A count at `MAXIMUM_SUSPEND_COUNT` (127) is
+/// `ERROR_SIGNAL_REFUSED`; a thread that has ended `ERROR_ACCESS_DENIED`; a handle that
+/// is no thread handle `ERROR_INVALID_HANDLE`. Failures return `(DWORD)-1`.
+///
+/// As on Windows, a thread suspended while it holds a lock (the C runtime's heap lock,
+/// say) keeps it until resumed: meant for debuggers, not for synchronization.
+#[no_mangle]
+pub extern "C" fn SuspendThread(h: HANDLE) -> DWORD {
+    ffi(DWORD::MAX, || {
+        let life = thread_of(h)?;
+        let me = is_caller(&life);
+        if !me && !life.is_created() {
+            return error::fail(err::NOT_SUPPORTED);
+        }
+        if life.exit_code().is_some() || life.ctl.exit_claimed.load(Ordering::Acquire) {
+            return error::fail(err::ACCESS_DENIED);
+        }
+        let ctl = &life.ctl;
+        let before = {
+            let _counting = ctl.counting.lock().unwrap_or_else(|p| p.into_inner());
+            let before = ctl.count.load(Ordering::SeqCst);
+            if before >= MAXIMUM_SUSPEND_COUNT {
+                return error::fail(ERROR_SIGNAL_REFUSED);
+            }
+            ctl.count.store(before + 1, Ordering::SeqCst);
+            before
+        };
+        if before > 0 {
+            // Already stopped (or stopping).
+            return Ok(before);
+        }
+        if me {
+            ctl.park();
+            return Ok(0);
+        }
+        send(&life, suspend_signal())?;
+        // Returns once the thread is parked, resumed meanwhile, or gone.
+        let slice = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 1_000_000,
+        };
+        while ctl.parked.load(Ordering::SeqCst) == 0
+            && ctl.count.load(Ordering::SeqCst) > 0
+            && life.exit_code().is_none()
+            && !ctl.exit_claimed.load(Ordering::Acquire)
+        {
+            futex_wait(&ctl.parked, 0, Some(&slice));
+        }
+        Ok(0)
+    })
+}
+
+/// `ResumeThread`: lowers the thread's suspend count (a thread suspended by
+/// `SuspendThread` or made with `CREATE_SUSPENDED`) and returns the count before the
+/// call; at 0 the thread goes on (or starts its routine). A thread that is not suspended
+/// (or has ended) is left alone and 0 is returned. A handle that is no thread handle is
+/// `(DWORD)-1` with `ERROR_INVALID_HANDLE`; a child's main thread is never suspended here
+/// (0).
+#[no_mangle]
+pub extern "C" fn ResumeThread(h: HANDLE) -> DWORD {
+    ffi(DWORD::MAX, || {
+        let Object::Thread(t) = handles::get(h)? else {
+            return error::fail(err::INVALID_HANDLE);
+        };
+        let Some(life) = t.thread_life() else {
+            return Ok(0);
+        };
+        let ctl = &life.ctl;
+        let _counting = ctl.counting.lock().unwrap_or_else(|p| p.into_inner());
+        let before = ctl.count.load(Ordering::SeqCst);
+        if before > 0 {
+            ctl.count.store(before - 1, Ordering::SeqCst);
+            if before == 1 {
+                futex_wake(&ctl.count);
+            }
+        }
+        Ok(before)
+    })
+}
+
+/// `TerminateThread`: ends the thread at once with exit code `dwExitCode`: its handle is
+/// signalled once it is gone, `GetExitCodeThread` reports the code, and a mutex it owned
+/// is abandoned (the next wait for it returns `WAIT_ABANDONED`). The thread is one of
+/// `CreateThread` or the calling thread (which the call then ends); another thread of
+/// the process is `ERROR_NOT_SUPPORTED`, as is a child's thread; a handle that is no
+/// thread handle `ERROR_INVALID_HANDLE`. A thread that has ended already is left as it
+/// is (TRUE).
+///
+/// As on Windows, this is dangerous: nothing of the thread runs — no C++ destructor, no
+/// thread-local destructor, no cleanup handler — its stack is freed (once the library
+/// has joined it) and any lock it held stays held for ever: a critical section, an SRW
+/// lock, the C runtime's heap or stdio lock, a lock inside this library. A process whose
+/// thread was ended in the middle of such a call may hang the next time one is needed.
+#[no_mangle]
+pub extern "C" fn TerminateThread(h: HANDLE, code: DWORD) -> BOOL {
+    ffi(FALSE, || {
+        let life = thread_of(h)?;
+        let me = is_caller(&life);
+        if !life.is_created() {
+            if !me {
+                return error::fail(err::NOT_SUPPORTED);
+            }
+            // A thread the library did not start: no one joins it; its handle is
+            // signalled as it goes.
+            life.set_exit_code(code);
+            life.raise_ended();
+            // SAFETY: ends the calling thread alone, at once.
+            unsafe { libc::syscall(libc::SYS_exit, 0) };
+            unreachable!("the exit system call returned");
+        }
+        if life.exit_code().is_some() || !life.ctl.claim_exit() {
+            // Ended, or already on its way out by itself.
+            return Ok(TRUE);
+        }
+        life.set_exit_code(code);
+        if me {
+            crate::objects::hand_to_joiner(life.clone());
+            drop(life);
+            // SAFETY: ends the calling thread alone, at once; the joiner joins it.
+            unsafe { libc::syscall(libc::SYS_exit, 0) };
+            unreachable!("the exit system call returned");
+        }
+        install()?;
+        send(&life, terminate_signal())?;
+        crate::objects::hand_to_joiner(life);
+        Ok(TRUE)
+    })
+}
+
+/// How long an alertable wait-all sleeps between looks at its APC queue.
+pub(crate) const ALL_SLICE: Duration = Duration::from_millis(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C-unwind" fn record(d: usize) {
+        SEEN.store(SEEN.load(Ordering::SeqCst) * 10 + d, Ordering::SeqCst);
+    }
+
+    static STOP: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C-unwind" fn calls_handle_functions(_: *mut c_void) -> DWORD {
+        while STOP.load(Ordering::SeqCst) == 0 {
+            // Holds the handle table most of the time, as a long handle call would.
+            let table = crate::handles::table();
+            let until = std::time::Instant::now() + Duration::from_micros(200);
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+            drop(table);
+            crate::handles::CloseHandle(0x1230 as HANDLE);
+        }
+        0
+    }
+
+    /// A thread suspended while it holds the handle table stops only once it lets go:
+    /// else the ResumeThread that follows would wait for the table for ever.
+    #[test]
+    fn a_thread_suspended_in_a_handle_call_can_be_resumed() {
+        // SAFETY: NULL attributes and id; the routine ignores its argument.
+        let h = unsafe {
+            crate::thread::CreateThread(
+                std::ptr::null(),
+                0,
+                Some(calls_handle_functions),
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+            )
+        };
+        assert!(!h.is_null());
+        let value = h as usize;
+        let (done, rounds) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let h = value as HANDLE;
+            let ok = (0..200).all(|_| SuspendThread(h) == 0 && ResumeThread(h) == 1);
+            let _ = done.send(ok);
+        });
+        let ok = rounds.recv_timeout(Duration::from_secs(20));
+        assert_eq!(ok, Ok(true), "the rounds failed, or stalled on the table");
+        STOP.store(1, Ordering::SeqCst);
+        assert_eq!(crate::wait::WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
+    }
+
+    #[test]
+    fn apcs_run_in_order_in_alertable_waits_only() {
+        let me = crate::process::GetCurrentThread();
+        error::set(0);
+        assert_eq!(QueueUserAPC(None, me, 0), 0);
+        assert_eq!(error::get(), err::INVALID_PARAMETER);
+        assert_eq!(QueueUserAPC(Some(record), 0x1234 as HANDLE, 0), 0);
+        assert_eq!(error::get(), err::INVALID_HANDLE);
+        assert_ne!(QueueUserAPC(Some(record), me, 1), 0);
+        assert_ne!(QueueUserAPC(Some(record), me, 2), 0);
+        assert_eq!(crate::thread::SleepEx(0, FALSE), 0);
+        assert_eq!(SEEN.load(Ordering::SeqCst), 0);
+        assert_eq!(crate::thread::SleepEx(0, TRUE), WAIT_IO_COMPLETION);
+        assert_eq!(SEEN.load(Ordering::SeqCst), 12);
+        assert_eq!(crate::thread::SleepEx(0, TRUE), 0);
+    }
+}
