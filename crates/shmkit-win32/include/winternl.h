@@ -81,7 +81,8 @@ typedef struct _CLIENT_ID {
 /* Waits with NT's conventions: an NTSTATUS result (STATUS_WAIT_0 + i,
  * STATUS_ABANDONED_WAIT_0 + i, STATUS_TIMEOUT, STATUS_INVALID_HANDLE...), the last-error
  * code untouched, a timeout in 100 ns units (NULL: none; negative: relative; positive:
- * an absolute system time). Alertable has no effect: these waits never run APCs. */
+ * an absolute system time). An alertable wait runs the thread's queued APCs and returns
+ * STATUS_USER_APC. */
 NTSTATUS NTAPI NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 
 #ifdef __cplusplus

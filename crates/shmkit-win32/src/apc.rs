@@ -512,6 +512,73 @@ pub extern "C" fn TerminateThread(h: HANDLE, code: DWORD) -> BOOL {
 /// How long an alertable wait-all sleeps between looks at its APC queue.
 pub(crate) const ALL_SLICE: Duration = Duration::from_millis(5);
 
+// ---- ntdll's APC calls -------------------------------------------------------------------
+
+/// An APC of `NtQueueApcThread`: `VOID NTAPI ApcProc(ULONG_PTR, ULONG_PTR, ULONG_PTR)`.
+type NtApcRoutine = unsafe extern "C-unwind" fn(usize, usize, usize);
+
+/// What an `NtQueueApcThread` APC calls, boxed behind the one word a queued APC carries.
+struct NtApc {
+    routine: NtApcRoutine,
+    args: [usize; 3],
+}
+
+/// Runs (and frees) an APC queued by `NtQueueApcThread`.
+unsafe extern "C-unwind" fn run_nt_apc(data: usize) {
+    // SAFETY: `data` is the box `NtQueueApcThread` leaked for this APC, run once.
+    let apc = unsafe { Box::from_raw(data as *mut NtApc) };
+    // SAFETY: the routine the program queued, called with its three arguments.
+    unsafe { (apc.routine)(apc.args[0], apc.args[1], apc.args[2]) }
+}
+
+const STATUS_SUCCESS: i32 = 0;
+const STATUS_UNSUCCESSFUL: i32 = 0xC000_0001_u32 as i32;
+const STATUS_INVALID_HANDLE: i32 = 0xC000_0008_u32 as i32;
+const STATUS_NOT_SUPPORTED: i32 = 0xC000_00BB_u32 as i32;
+
+/// `NtQueueApcThread` (ntdll, found through `GetProcAddress`): queues a user APC with
+/// three arguments to a thread of this process, as `QueueUserAPC` does. A NULL routine
+/// queues nothing and succeeds; a thread that has ended is `STATUS_UNSUCCESSFUL`, a
+/// handle that is no thread `STATUS_INVALID_HANDLE`, a child's thread
+/// `STATUS_NOT_SUPPORTED`. The last-error code is left alone.
+#[no_mangle]
+pub extern "C" fn NtQueueApcThread(
+    h: HANDLE,
+    routine: Option<NtApcRoutine>,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+) -> i32 {
+    let keep = error::get();
+    let status = match thread_of(h) {
+        Err(error::Win32Error(err::NOT_SUPPORTED)) => STATUS_NOT_SUPPORTED,
+        Err(_) => STATUS_INVALID_HANDLE,
+        Ok(life) if life.exit_code().is_some() || life.ctl.exit_claimed.load(Ordering::Acquire) => {
+            STATUS_UNSUCCESSFUL
+        }
+        Ok(life) => {
+            if let Some(routine) = routine {
+                let apc = Box::new(NtApc {
+                    routine,
+                    args: [a1, a2, a3],
+                });
+                life.ctl.queue(run_nt_apc, Box::into_raw(apc) as usize);
+            }
+            STATUS_SUCCESS
+        }
+    };
+    error::set(keep);
+    status
+}
+
+/// `NtTestAlert` (ntdll): runs the calling thread's queued APCs now, as an alertable wait
+/// would; `STATUS_SUCCESS`.
+#[no_mangle]
+pub extern "C" fn NtTestAlert() -> i32 {
+    ThreadLife::this_thread().ctl.run_pending();
+    STATUS_SUCCESS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,13 +3,14 @@
 //! `STATUS_ABANDONED_WAIT_0 + i`, `STATUS_TIMEOUT`, or the failure's status), the
 //! last-error code is left alone, and the timeout is a `LARGE_INTEGER` of 100 ns units
 //! (NULL: none; negative: relative; positive: an absolute system time, as
-//! `GetSystemTimeAsFileTime` gives). `Alertable` is not honoured here: these waits never
-//! run APCs (`QueueUserAPC`; the Win32 `Ex` waits do).
+//! `GetSystemTimeAsFileTime` gives). An alertable wait runs the thread's queued APCs, as
+//! the Win32 `Ex` waits do, and returns `STATUS_USER_APC` (0xC0, `WAIT_IO_COMPLETION`'s
+//! value).
 
 use crate::error;
 use crate::system::{GetSystemTimeAsFileTime, FILETIME};
+use crate::thread::{WaitForMultipleObjectsEx, WaitForSingleObjectEx};
 use crate::types::*;
-use crate::wait::{WaitForMultipleObjects, WaitForSingleObject};
 
 const STATUS_TIMEOUT: i32 = 0x102;
 const STATUS_INVALID_HANDLE: i32 = 0xC000_0008_u32 as i32;
@@ -89,11 +90,12 @@ unsafe fn nt_wait(timeout: *const i64, wait: impl Fn(DWORD) -> DWORD) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn NtWaitForSingleObject(
     h: HANDLE,
-    _alertable: u8,
+    alertable: u8,
     timeout: *const i64,
 ) -> i32 {
+    let alertable = BOOL::from(alertable != 0);
     // SAFETY: by the function's contract.
-    unsafe { nt_wait(timeout, |ms| WaitForSingleObject(h, ms)) }
+    unsafe { nt_wait(timeout, |ms| WaitForSingleObjectEx(h, ms, alertable)) }
 }
 
 /// `NtWaitForMultipleObjects`: waits for any (`wait_type` 1, `WaitAnyObject`) or all
@@ -106,17 +108,18 @@ pub unsafe extern "C" fn NtWaitForMultipleObjects(
     count: u32,
     handles: *const HANDLE,
     wait_type: u32,
-    _alertable: u8,
+    alertable: u8,
     timeout: *const i64,
 ) -> i32 {
     if wait_type > 1 {
         return STATUS_INVALID_PARAMETER;
     }
     let all = BOOL::from(wait_type == 0);
+    let alertable = BOOL::from(alertable != 0);
     // SAFETY: by the function's contract.
     unsafe {
         nt_wait(timeout, |ms| {
-            WaitForMultipleObjects(count, handles, all, ms)
+            WaitForMultipleObjectsEx(count, handles, all, ms, alertable)
         })
     }
 }

@@ -352,10 +352,72 @@ static void test_terminate(void) {
     CloseHandle(worker_ready);
 }
 
+/* ntdll's APC calls, found with GetProcAddress as programs find them. */
+typedef LONG(NTAPI *nt_queue_apc)(HANDLE, void(NTAPI *)(ULONG_PTR, ULONG_PTR, ULONG_PTR), ULONG_PTR,
+                                  ULONG_PTR, ULONG_PTR);
+typedef LONG(NTAPI *nt_test_alert)(void);
+typedef LONG(NTAPI *nt_wait_single)(HANDLE, BOOLEAN, PLARGE_INTEGER);
+
+static ULONG_PTR nt_args[3];
+
+static void NTAPI record_three(ULONG_PTR a, ULONG_PTR b, ULONG_PTR c) {
+    nt_args[0] = a;
+    nt_args[1] = b;
+    nt_args[2] = c;
+    record(a + b + c);
+}
+
+static void test_ntdll_apcs(void) {
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    nt_queue_apc queue_apc = (nt_queue_apc)(void (*)(void))GetProcAddress(ntdll, "NtQueueApcThread");
+    nt_test_alert test_alert = (nt_test_alert)(void (*)(void))GetProcAddress(ntdll, "NtTestAlert");
+    nt_wait_single wait_single = (nt_wait_single)(void (*)(void))GetProcAddress(ntdll, "NtWaitForSingleObject");
+    HANDLE unset = event(TRUE, FALSE);
+    LARGE_INTEGER timeout;
+    char detail[64];
+    LONG status;
+    DWORD r;
+    if (!queue_apc || !test_alert || !wait_single) {
+        report("ntdll has NtQueueApcThread, NtTestAlert and NtWaitForSingleObject", 0, "missing");
+        return;
+    }
+    status = queue_apc(GetCurrentThread(), record_three, 1, 2, 3);
+    sprintf_s(detail, sizeof detail, "status %#lx", (unsigned long)status);
+    report("NtQueueApcThread of three arguments", status == 0, detail);
+    r = SleepEx(0, TRUE);
+    expect_wait("SleepEx(0, TRUE) runs it", r, WAIT_IO_COMPLETION, 0);
+    report("with its three arguments", nt_args[0] == 1 && nt_args[1] == 2 && nt_args[2] == 3, "other arguments");
+    expect_ran("it ran once", "6");
+    status = queue_apc(GetCurrentThread(), NULL, 0, 0, 0);
+    report("NtQueueApcThread of a NULL routine succeeds", status == 0, "failed");
+    expect_wait("and queues nothing: SleepEx(0, TRUE) returns 0", SleepEx(0, TRUE), 0, 0);
+    queue(4);
+    status = test_alert();
+    report("NtTestAlert", status == 0, "not STATUS_SUCCESS");
+    expect_ran("runs the queued APC", "4");
+    expect_wait("after it nothing is queued", SleepEx(0, TRUE), 0, 0);
+    queue(5);
+    timeout.QuadPart = -10000000; /* 1 s */
+    status = wait_single(unset, TRUE, &timeout);
+    sprintf_s(detail, sizeof detail, "status %#lx", (unsigned long)status);
+    report("an alertable NtWaitForSingleObject returns STATUS_USER_APC", status == 0xC0, detail);
+    expect_ran("its APC ran", "5");
+    queue(6);
+    timeout.QuadPart = 0;
+    status = wait_single(unset, FALSE, &timeout);
+    sprintf_s(detail, sizeof detail, "status %#lx", (unsigned long)status);
+    report("one that is not alertable times out", status == 0x102, detail);
+    expect_ran("without running it", "");
+    SleepEx(0, TRUE);
+    nran = 0;
+    CloseHandle(unset);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     (void)argv;
     test_apcs_on_the_calling_thread();
+    test_ntdll_apcs();
     test_apcs_to_another_thread();
     test_suspend();
     test_terminate();
