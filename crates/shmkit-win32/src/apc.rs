@@ -343,6 +343,12 @@ fn thread_of(h: HANDLE) -> Result<Arc<ThreadLife>> {
     }
 }
 
+/// Whether the thread has ended, or its end is under way (its own exit or a
+/// `TerminateThread` has claimed it): nothing may be queued to or asked of it any more.
+fn has_ended(life: &ThreadLife) -> bool {
+    life.exit_code().is_some() || life.ctl.exit_claimed.load(Ordering::Acquire)
+}
+
 fn is_caller(life: &ThreadLife) -> bool {
     // SAFETY: gettid has no preconditions.
     life.tid() == unsafe { libc::gettid() } as u32
@@ -366,7 +372,7 @@ pub extern "C" fn QueueUserAPC(routine: Option<ApcRoutine>, h: HANDLE, data: usi
         let Some(routine) = routine else {
             return error::fail(err::INVALID_PARAMETER);
         };
-        if life.exit_code().is_some() || life.ctl.exit_claimed.load(Ordering::Acquire) {
+        if has_ended(&life) {
             return error::fail(err::GEN_FAILURE);
         }
         life.ctl.queue(routine, data);
@@ -394,7 +400,7 @@ pub extern "C" fn SuspendThread(h: HANDLE) -> DWORD {
         if !me && !life.is_created() {
             return error::fail(err::NOT_SUPPORTED);
         }
-        if life.exit_code().is_some() || life.ctl.exit_claimed.load(Ordering::Acquire) {
+        if has_ended(&life) {
             return error::fail(err::ACCESS_DENIED);
         }
         let ctl = &life.ctl;
@@ -531,11 +537,6 @@ unsafe extern "C-unwind" fn run_nt_apc(data: usize) {
     unsafe { (apc.routine)(apc.args[0], apc.args[1], apc.args[2]) }
 }
 
-const STATUS_SUCCESS: i32 = 0;
-const STATUS_UNSUCCESSFUL: i32 = 0xC000_0001_u32 as i32;
-const STATUS_INVALID_HANDLE: i32 = 0xC000_0008_u32 as i32;
-const STATUS_NOT_SUPPORTED: i32 = 0xC000_00BB_u32 as i32;
-
 /// `NtQueueApcThread` (ntdll, found through `GetProcAddress`): queues a user APC with
 /// three arguments to a thread of this process, as `QueueUserAPC` does. A NULL routine
 /// queues nothing and succeeds; a thread that has ended is `STATUS_UNSUCCESSFUL`, a
@@ -551,11 +552,9 @@ pub extern "C" fn NtQueueApcThread(
 ) -> i32 {
     let keep = error::get();
     let status = match thread_of(h) {
-        Err(error::Win32Error(err::NOT_SUPPORTED)) => STATUS_NOT_SUPPORTED,
-        Err(_) => STATUS_INVALID_HANDLE,
-        Ok(life) if life.exit_code().is_some() || life.ctl.exit_claimed.load(Ordering::Acquire) => {
-            STATUS_UNSUCCESSFUL
-        }
+        Err(error::Win32Error(err::NOT_SUPPORTED)) => status::NOT_SUPPORTED,
+        Err(_) => status::INVALID_HANDLE,
+        Ok(life) if has_ended(&life) => status::UNSUCCESSFUL,
         Ok(life) => {
             if let Some(routine) = routine {
                 let apc = Box::new(NtApc {
@@ -564,7 +563,7 @@ pub extern "C" fn NtQueueApcThread(
                 });
                 life.ctl.queue(run_nt_apc, Box::into_raw(apc) as usize);
             }
-            STATUS_SUCCESS
+            status::SUCCESS
         }
     };
     error::set(keep);
@@ -576,7 +575,7 @@ pub extern "C" fn NtQueueApcThread(
 #[no_mangle]
 pub extern "C" fn NtTestAlert() -> i32 {
     ThreadLife::this_thread().ctl.run_pending();
-    STATUS_SUCCESS
+    status::SUCCESS
 }
 
 #[cfg(test)]

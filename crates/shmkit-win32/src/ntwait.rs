@@ -12,12 +12,6 @@ use crate::system::{GetSystemTimeAsFileTime, FILETIME};
 use crate::thread::{WaitForMultipleObjectsEx, WaitForSingleObjectEx};
 use crate::types::*;
 
-const STATUS_TIMEOUT: i32 = 0x102;
-const STATUS_INVALID_HANDLE: i32 = 0xC000_0008_u32 as i32;
-const STATUS_INVALID_PARAMETER: i32 = 0xC000_000D_u32 as i32;
-const STATUS_ACCESS_DENIED: i32 = 0xC000_0022_u32 as i32;
-const STATUS_NO_MEMORY: i32 = 0xC000_0017_u32 as i32;
-const STATUS_UNSUCCESSFUL: i32 = 0xC000_0001_u32 as i32;
 const WAIT_TIMEOUT: DWORD = 0x102;
 const WAIT_FAILED: DWORD = 0xFFFF_FFFF;
 /// The longest wait in one Win32 call (INFINITE is 0xFFFFFFFF).
@@ -26,11 +20,11 @@ const LONGEST_MS: u64 = 0xFFFF_FFFE;
 /// The status of a Win32 failure.
 fn status_of(code: DWORD) -> i32 {
     match code {
-        err::INVALID_HANDLE => STATUS_INVALID_HANDLE,
-        err::ACCESS_DENIED => STATUS_ACCESS_DENIED,
-        err::INVALID_PARAMETER => STATUS_INVALID_PARAMETER,
-        err::NOT_ENOUGH_MEMORY => STATUS_NO_MEMORY,
-        _ => STATUS_UNSUCCESSFUL,
+        err::INVALID_HANDLE => status::INVALID_HANDLE,
+        err::ACCESS_DENIED => status::ACCESS_DENIED,
+        err::INVALID_PARAMETER => status::INVALID_PARAMETER,
+        err::NOT_ENOUGH_MEMORY => status::NO_MEMORY,
+        _ => status::UNSUCCESSFUL,
     }
 }
 
@@ -73,7 +67,7 @@ unsafe fn nt_wait(timeout: *const i64, wait: impl Fn(DWORD) -> DWORD) -> i32 {
             WAIT_FAILED => break status_of(error::get()),
             WAIT_TIMEOUT => {
                 if deadline.is_none_or(|d| now() >= d) {
-                    break STATUS_TIMEOUT;
+                    break status::TIMEOUT;
                 }
             }
             r => break r as i32,
@@ -112,7 +106,7 @@ pub unsafe extern "C" fn NtWaitForMultipleObjects(
     timeout: *const i64,
 ) -> i32 {
     if wait_type > 1 {
-        return STATUS_INVALID_PARAMETER;
+        return status::INVALID_PARAMETER;
     }
     let all = BOOL::from(wait_type == 0);
     let alertable = BOOL::from(alertable != 0);

@@ -31,6 +31,18 @@ pub(crate) const INFINITE: DWORD = 0xFFFF_FFFF;
 /// The Win32 error codes, by their Windows names without `ERROR_`: the library's table,
 /// so that the C API and the library report the same numbers, and the codes only the
 /// C API reports.
+/// NTSTATUS values of the ntdll functions (`ntstatus.h`).
+pub(crate) mod status {
+    pub(crate) const SUCCESS: i32 = 0;
+    pub(crate) const TIMEOUT: i32 = 0x102;
+    pub(crate) const UNSUCCESSFUL: i32 = 0xC000_0001_u32 as i32;
+    pub(crate) const INVALID_HANDLE: i32 = 0xC000_0008_u32 as i32;
+    pub(crate) const INVALID_PARAMETER: i32 = 0xC000_000D_u32 as i32;
+    pub(crate) const NO_MEMORY: i32 = 0xC000_0017_u32 as i32;
+    pub(crate) const ACCESS_DENIED: i32 = 0xC000_0022_u32 as i32;
+    pub(crate) const NOT_SUPPORTED: i32 = 0xC000_00BB_u32 as i32;
+}
+
 pub(crate) mod err {
     pub(crate) use shmkit::code::*;
     pub(crate) const IO_PENDING: u32 = 997;
