@@ -24,7 +24,6 @@
 #include "fidelity_wine.h"
 #include "fidelity_memory.h"
 
-
 static const struct named protects[] = {
     {0, "0"},
     {PAGE_NOACCESS, "NOACCESS"},
