@@ -100,7 +100,8 @@ fn a_timed_wait_for_a_live_owner_times_out() {
         asked: Cell::new(0),
     };
     assert_eq!(poll(&w, A, &world), Locked::Acquired);
-    let soon = Instant::now() + Duration::from_millis(5);
+    // Long enough for a second round, in which the owner is asked, even under Miri.
+    let soon = Instant::now() + Duration::from_millis(100);
     let got = w.m().lock(B, &Alone, &world, Some(soon), false);
     assert_eq!(got, Locked::TimedOut);
     assert!(world.asked.get() >= 1, "the owner was looked at");
