@@ -19,6 +19,10 @@ mod state;
 #[allow(dead_code)]
 mod lockword;
 
+#[path = "../src/sync/reserve.rs"]
+#[allow(dead_code)]
+mod reserve;
+
 #[path = "../src/channel/ring.rs"]
 #[allow(dead_code)]
 mod ring;
@@ -31,6 +35,7 @@ use lockword::{Locked, Me, MutexWords, Owners};
 use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
+use reserve::Reservers;
 use state::{EventWords, Futex, SemaphoreWords};
 use std::time::Instant;
 
@@ -66,10 +71,25 @@ impl Futex for ModelFutex {
     }
 }
 
+/// No wait-all runs in these models (tests/model_multiwait.rs has them): a reservation
+/// is never found.
+impl Reservers for ModelFutex {
+    fn reserver_id(&self) -> u64 {
+        1
+    }
+    fn reserver_alive(&self, _: u64) -> bool {
+        true
+    }
+    fn pause(&self, _: u32) {
+        thread::yield_now();
+    }
+}
+
 #[derive(Default)]
 struct Words {
     state: AtomicU64,
     seq: AtomicU32,
+    reserver: AtomicU64,
     futex: ModelFutex,
 }
 
@@ -83,6 +103,7 @@ fn event(w: &Words, manual: bool) -> EventWords<'_> {
     EventWords {
         state: &w.state,
         seq: &w.seq,
+        reserver: &w.reserver,
         manual,
     }
 }
@@ -91,6 +112,7 @@ fn semaphore(w: &Words, max: u32) -> SemaphoreWords<'_> {
     SemaphoreWords {
         state: &w.state,
         seq: &w.seq,
+        reserver: &w.reserver,
         max,
     }
 }
@@ -172,7 +194,7 @@ fn manual_reset_set_then_reset_releases_the_waiter() {
             thread::yield_now();
         }
         event(&w, true).set(&w.futex);
-        event(&w, true).reset();
+        event(&w, true).reset(&w.futex);
         assert!(waiter.join().unwrap());
         assert_eq!(w.state.load(SeqCst), 0, "reset, and the waiter left");
     });
@@ -246,6 +268,7 @@ struct MutexModel {
     depth: AtomicU32,
     start: AtomicU64,
     sealed: AtomicU32,
+    reserver: AtomicU64,
     dead: AtomicU32,
     futex: ModelFutex,
 }
@@ -258,6 +281,7 @@ impl MutexModel {
             depth: &self.depth,
             start: &self.start,
             sealed: &self.sealed,
+            reserver: &self.reserver,
         }
     }
 
@@ -304,6 +328,18 @@ impl Owners for MutexModel {
 /// The mutex's waits are all slices (`recheck`) or polls. A slice ends at once when the
 /// owner is dead, which is when its end matters; otherwise it lasts until a wake, so a
 /// lost wake-up shows as a deadlock instead of being covered up by the next look.
+impl Reservers for MutexModel {
+    fn reserver_id(&self) -> u64 {
+        1
+    }
+    fn reserver_alive(&self, _: u64) -> bool {
+        true
+    }
+    fn pause(&self, _: u32) {
+        thread::yield_now();
+    }
+}
+
 impl Futex for MutexModel {
     fn wait(&self, word: &AtomicU32, expected: u32, _deadline: Option<Instant>) -> bool {
         let (lock, cond) = &*self.futex.0;

@@ -26,6 +26,10 @@ mod lockword;
 #[allow(dead_code)]
 mod multiwait;
 
+#[path = "../src/sync/reserve.rs"]
+#[allow(dead_code)]
+mod reserve;
+
 mod atomic {
     pub use loom::sync::atomic::*;
 }
@@ -35,6 +39,7 @@ use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 use multiwait::{Futexes, Item, Woken};
+use reserve::Reservers;
 use state::{EventWords, Futex, SemaphoreWords};
 use std::time::{Duration, Instant};
 
@@ -108,6 +113,29 @@ impl Futexes for Kernel {
     }
 }
 
+/// Reservers are the model's threads: a wait-all's id is made from its `me(tid)`, so
+/// `die(tid)` ends it as a reserver too; any other id (a cleaner's) runs.
+impl Reservers for Kernel {
+    fn reserver_id(&self) -> u64 {
+        let id = format!("{:?}", thread::current().id());
+        let n: u64 = id
+            .trim_start_matches("ThreadId(")
+            .trim_end_matches(')')
+            .parse()
+            .unwrap_or(0);
+        1000 + n
+    }
+
+    fn reserver_alive(&self, id: u64) -> bool {
+        let tid = id as u32;
+        tid >= 32 || self.dead.load(SeqCst) & (1 << tid) == 0
+    }
+
+    fn pause(&self, _round: u32) {
+        thread::yield_now();
+    }
+}
+
 impl Owners for Kernel {
     fn alive(&self, tid: u32, _start: Option<u64>) -> bool {
         self.dead.load(SeqCst) & (1 << tid) == 0
@@ -135,6 +163,7 @@ struct Obj {
     depth: AtomicU32,
     start: AtomicU64,
     sealed: AtomicU32,
+    reserver: AtomicU64,
 }
 
 impl Obj {
@@ -147,6 +176,7 @@ impl Obj {
         EventWords {
             state: &self.state,
             seq: &self.seq,
+            reserver: &self.reserver,
             manual: false,
         }
     }
@@ -154,6 +184,7 @@ impl Obj {
         SemaphoreWords {
             state: &self.state,
             seq: &self.seq,
+            reserver: &self.reserver,
             max: 4,
         }
     }
@@ -164,6 +195,7 @@ impl Obj {
             depth: &self.depth,
             start: &self.start,
             sealed: &self.sealed,
+            reserver: &self.reserver,
         }
     }
 }
@@ -297,7 +329,7 @@ fn a_waiting_wait_all_holds_no_mutex_another_thread_needs() {
 }
 
 #[test]
-fn a_wait_all_racing_for_its_objects_gives_back_what_it_took_and_loses_nothing() {
+fn a_wait_all_racing_for_its_objects_takes_each_once_and_loses_nothing() {
     model(|| {
         let k = Arc::new(Kernel::default());
         let (s, e) = (Arc::new(Obj::with(1)), Arc::new(Obj::with(1)));
@@ -376,5 +408,80 @@ fn a_mutex_abandoned_under_a_wait_any_is_reported_with_its_index() {
         assert_eq!(any.join().unwrap(), Woken::Abandoned(1));
         assert!(m.mutex().owned_by(me(2)));
         assert_eq!(e.state.load(SeqCst), 0, "the event was left");
+    });
+}
+
+#[test]
+fn no_thread_ever_sees_a_wait_all_holding_part_of_its_set() {
+    // The wait-all wants both semaphores. The other thread takes the second, then polls
+    // the first: the wait-all cannot have the first without the second, so the poll must
+    // find its unit (a wait-all that took its objects one by one, giving them back when
+    // it lost a race, could be seen holding the first alone).
+    model(|| {
+        let k = Arc::new(Kernel::default());
+        let (a, b) = (Arc::new(Obj::with(1)), Arc::new(Obj::with(1)));
+        let (k2, a2, b2) = (k.clone(), a.clone(), b.clone());
+        let all = thread::spawn(move || {
+            let items = [Item::Semaphore(a2.sem()), Item::Semaphore(b2.sem())];
+            wait(&k2, 2, &items, true)
+        });
+        if b.sem().acquire(&*k, None, true) {
+            assert!(
+                a.sem().acquire(&*k, None, true),
+                "the wait-all holds the first object without the second"
+            );
+            a.sem().release(1, &*k).unwrap();
+            b.sem().release(1, &*k).unwrap();
+        } else {
+            assert!(!a.sem().acquire(&*k, None, true), "it took both");
+        }
+        assert_eq!(all.join().unwrap(), Woken::Signalled(0));
+        assert_eq!(a.state.load(SeqCst), 0, "its unit, taken once");
+        assert_eq!(b.state.load(SeqCst), 0, "its unit, taken once");
+        assert_eq!(a.reserver.load(SeqCst) | b.reserver.load(SeqCst), 0);
+    });
+}
+
+#[test]
+fn a_wait_all_over_a_mutex_and_an_event_is_seen_whole_or_not_at_all() {
+    model(|| {
+        let k = Arc::new(Kernel::default());
+        let (m, e) = (Arc::new(Obj::default()), Arc::new(Obj::with(1)));
+        let (k2, m2, e2) = (k.clone(), m.clone(), e.clone());
+        let all = thread::spawn(move || {
+            // It keeps the mutex: a thread that gets it later got it before the wait-all.
+            let items = [Item::Event(e2.auto()), Item::Mutex(m2.mutex())];
+            wait(&k2, 2, &items, true)
+        });
+        if m.mutex().lock(me(1), &*k, &*k, None, true) == Locked::Acquired {
+            assert!(
+                e.auto().wait(&*k, None, true),
+                "the wait-all consumed the event without the mutex"
+            );
+            e.auto().set(&*k);
+            m.mutex().unlock(me(1), &*k).unwrap();
+        }
+        assert_eq!(all.join().unwrap(), Woken::Signalled(0));
+        assert!(m.mutex().owned_by(me(2)));
+        assert_eq!(e.state.load(SeqCst), 0, "the signal, taken by the wait-all");
+    });
+}
+
+#[test]
+fn a_reservation_left_by_a_dead_wait_all_is_cleared_by_the_next_waiter() {
+    model(|| {
+        let k = Arc::new(Kernel::default());
+        let s = Arc::new(Obj::with(1));
+        let (k2, s2) = (k.clone(), s.clone());
+        let dying = thread::spawn(move || {
+            // Reserves, and dies before it takes or gives up.
+            let id = reserve::reserver_id(3, 300);
+            assert_eq!(s2.sem().reserve(id), reserve::Reserved::Yes);
+            k2.die(3);
+        });
+        dying.join().unwrap();
+        assert!(s.sem().acquire(&*k, None, false), "the unit, once cleared");
+        assert_eq!(s.reserver.load(SeqCst), 0);
+        assert_eq!(s.state.load(SeqCst), 0);
     });
 }

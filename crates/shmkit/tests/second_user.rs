@@ -111,7 +111,7 @@ fn child_entry() {
             let name = arg(1).as_bytes();
             let mut h = vec![0u8; 256 + name.len()];
             h[0..8].copy_from_slice(b"SHMKIT\0\x01");
-            h[8..12].copy_from_slice(&2u32.to_le_bytes()); // the current header version
+            h[8..12].copy_from_slice(&3u32.to_le_bytes()); // the current header version
             h[12..16].copy_from_slice(&1u32.to_le_bytes()); // a mapping
             h[16..20].copy_from_slice(&(1u32 << 8).to_le_bytes()); // read-write
             h[20..24].copy_from_slice(&(name.len() as u32).to_le_bytes());

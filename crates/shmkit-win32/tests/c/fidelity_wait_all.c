@@ -2,7 +2,8 @@
  * WaitForMultipleObjects, wait-all: nothing is taken until everything is signalled (a
  * mutex stays free for other threads, a semaphore keeps its count, an auto-reset event
  * stays set for others), then everything is taken at once (an auto-reset event consumed
- * exactly once); wake-ups from another thread and from another process; timeouts; an
+ * exactly once); in one step (a thread that holds one object of the set never sees
+ * another taken); wake-ups from another thread and from another process; timeouts; an
  * object named twice.
  *
  * Usage: fidelity_wait_all SUFFIX   (the child: fidelity_wait_all child SUFFIX)
@@ -31,6 +32,30 @@ static void release_then_set(void *p) {
     ReleaseSemaphore(h[0], 1, NULL);
     Sleep(50);
     SetEvent(h[1]);
+}
+
+/* Two semaphores of one unit each, and a thread that waits for both, over and over. */
+struct race {
+    HANDLE a, b;
+    LONG rounds;
+    LONG failed; /* waits of the wait-all thread that did not take both */
+};
+
+static void all_of_a_and_b(void *p) {
+    struct race *r = p;
+    HANDLE set[2];
+    LONG i;
+    set[0] = r->a;
+    set[1] = r->b;
+    for (i = 0; i < r->rounds; i++) {
+        if (WaitForMultipleObjects(2, set, TRUE, 10000) != WAIT_OBJECT_0) {
+            r->failed++;
+            continue;
+        }
+        /* The first one first: whoever then gets the second finds the first free. */
+        ReleaseSemaphore(r->a, 1, NULL);
+        ReleaseSemaphore(r->b, 1, NULL);
+    }
 }
 
 static void child(void) {
@@ -113,6 +138,39 @@ int main(int argc, char *argv[]) {
                 WaitForMultipleObjects(2, h, TRUE, 50), WAIT_TIMEOUT, 0);
     expect_wait("  the auto-reset event is still set for another wait",
                 WaitForSingleObject(e, 0), WAIT_OBJECT_0, 0);
+
+    /* ---- one step: holding one object of the set, another thread never sees the other
+     * taken by the wait-all (a wait-all that took them one by one, and gave them back
+     * when it lost a race, would be seen holding the first alone) ---- */
+    {
+        struct race race;
+        LONG i, partial = 0, lost = 0;
+        char why[96];
+        race.a = CreateSemaphoreA(NULL, 1, 1, NULL);
+        race.b = CreateSemaphoreA(NULL, 1, 1, NULL);
+        race.rounds = 10000;
+        race.failed = 0;
+        t = start_thread(all_of_a_and_b, &race);
+        for (i = 0; i < race.rounds; i++) {
+            if (WaitForSingleObject(race.b, 10000) != WAIT_OBJECT_0) {
+                lost++;
+                continue;
+            }
+            if (WaitForSingleObject(race.a, 0) == WAIT_OBJECT_0)
+                ReleaseSemaphore(race.a, 1, NULL);
+            else
+                partial++;
+            ReleaseSemaphore(race.b, 1, NULL);
+        }
+        join_thread(t);
+        sprintf_s(why, sizeof why, "the first seen taken %ld times, %ld waits lost",
+                  (long)partial, (long)(lost + race.failed));
+        report("10000 rounds against a looping wait-all: holding the second object, this "
+               "thread always found the first free",
+               partial == 0 && lost == 0 && race.failed == 0, why);
+        CloseHandle(race.a);
+        CloseHandle(race.b);
+    }
 
     /* ---- woken by another thread ---- */
     s = CreateSemaphoreA(NULL, 0, 1, NULL);

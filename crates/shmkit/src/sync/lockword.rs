@@ -16,12 +16,14 @@
 //! | word | bits | meaning |
 //! |---|---|---|
 //! | `state` (64) | 0..30 | owner thread id (0: free) |
+//! | | 30 | reserved by a wait-all (`super::reserve`): other takers stand aside |
 //! | | 31 | waiters: some thread may be asleep on `seq` |
 //! | | 32..64 | generation: bumped by every acquisition |
 //! | `seq` (32) | | bumped by a release that may have waiters; waiters sleep on it |
 //! | `depth` (32) | | recursive acquisitions beyond the first (owner only) |
 //! | `start` (64) | | the owner thread's start time (0: unknown) |
 //! | `sealed` (32) | | the generation whose acquirer wrote `start` |
+//! | `reserver` (64) | | the wait-all reserving it (`super::reserve`) |
 //!
 //! The generation makes every acquisition distinct, so a waiter that concluded "the owner
 //! is dead" takes the mutex over by a compare-and-swap of the exact `state` it examined:
@@ -40,11 +42,13 @@ use super::atomic::{
     AtomicU32, AtomicU64,
     Ordering::{Acquire, Relaxed, Release, SeqCst},
 };
+use super::reserve::{Reservation, Reserved};
 use super::state::Futex;
 use std::time::{Duration, Instant};
 
 /// The owner-id bits of `state` (the kernel's thread ids fit in 30 bits).
 pub(crate) const TID_MASK: u64 = 0x3fff_ffff;
+const RESERVED: u64 = 1 << 30;
 pub(crate) const WAITERS: u64 = 1 << 31;
 const GEN_ONE: u64 = 1 << 32;
 
@@ -98,17 +102,17 @@ pub(crate) enum Seen {
     /// Another thread owns it, and runs (or has not been asked yet).
     #[default]
     Busy,
+    /// A wait-all reserves it: it is taken or given up in a few instructions.
+    Reserved,
 }
 
-/// A multi-object wait's acquisition, as a wait-all that cannot take every object gives
-/// it back.
+/// A multi-object wait's acquisition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Took {
-    /// Free or the caller's: given back by a release.
+    /// Free or the caller's.
     Acquired,
-    /// Taken over from an owner that ended: given back by putting that owner's
-    /// acquisition back as it was, so that the next waiter is still told it was abandoned.
-    Abandoned { prior: u64, start: u64, sealed: u32 },
+    /// Taken over from an owner that ended.
+    Abandoned,
 }
 
 /// The words of one mutex.
@@ -118,6 +122,7 @@ pub(crate) struct MutexWords<'a> {
     pub depth: &'a AtomicU32,
     pub start: &'a AtomicU64,
     pub sealed: &'a AtomicU32,
+    pub reserver: &'a AtomicU64,
 }
 
 fn owner(s: u64) -> u32 {
@@ -128,9 +133,10 @@ fn generation(s: u64) -> u32 {
     (s >> 32) as u32
 }
 
-/// `s` acquired by `me`: the next generation, `me` as owner, the waiters bit as given.
+/// `s` acquired by `me`: the next generation, `me` as owner, the waiters bit as given,
+/// not reserved.
 fn taken(s: u64, me: Me, waiters: bool) -> u64 {
-    let gen = (s & !(TID_MASK | WAITERS)).wrapping_add(GEN_ONE);
+    let gen = (s & !(TID_MASK | RESERVED | WAITERS)).wrapping_add(GEN_ONE);
     gen | u64::from(me.tid) | if waiters { WAITERS } else { 0 }
 }
 
@@ -190,7 +196,7 @@ impl MutexWords<'_> {
         poll: bool,
     ) -> Locked {
         let s = self.state.load(SeqCst);
-        if owner(s) == 0 && self.take(s, me, s & WAITERS != 0) {
+        if owner(s) == 0 && s & RESERVED == 0 && self.take(s, me, s & WAITERS != 0) {
             return Locked::Acquired;
         }
         self.lock_contended(me, futex, owners, deadline, poll)
@@ -209,10 +215,17 @@ impl MutexWords<'_> {
         // only then is its owner asked about (a poll asks at once).
         let mut stale = poll;
         let mut round = 0;
+        let mut aside = 0;
         let mut last = None;
         loop {
             let seq = self.seq.load(SeqCst);
             let s = self.state.load(SeqCst);
+            if s & RESERVED != 0 {
+                // A wait-all takes it (or gives it up) in a few instructions; a poll too
+                // waits for that.
+                self.reservation().stand_aside(futex, &mut aside);
+                continue;
+            }
             if owner(s) == 0 {
                 // Free. A waiter takes it with the waiters bit set: others may sleep.
                 if self.take(s, me, true) {
@@ -320,6 +333,7 @@ impl MutexWords<'_> {
     ) -> (u64, Seen) {
         let s = self.state.load(SeqCst);
         let seen = match owner(s) {
+            _ if s & RESERVED != 0 => Seen::Reserved,
             0 => Seen::Free,
             t if t == me.tid && self.mine(s, me) => Seen::Mine,
             // Our id, not our acquisition: a thread that had the id before us ended in it.
@@ -342,7 +356,7 @@ impl MutexWords<'_> {
     ) -> Result<Option<Took>, TooDeep> {
         let waiters = asked || s & WAITERS != 0;
         Ok(match seen {
-            Seen::Busy => None,
+            Seen::Busy | Seen::Reserved => None,
             Seen::Free => self.take(s, me, waiters).then_some(Took::Acquired),
             Seen::Mine => {
                 // Only the owner changes the depth, and nobody else can release it.
@@ -353,46 +367,73 @@ impl MutexWords<'_> {
                 self.depth.store(d + 1, Relaxed);
                 Some(Took::Acquired)
             }
-            Seen::Abandoned => {
-                // The dead owner writes nothing more: its record is read before the swap.
-                let start = self.start.load(Relaxed);
-                let sealed = self.sealed.load(Acquire);
-                self.take(s, me, waiters).then_some(Took::Abandoned {
-                    prior: s,
-                    start,
-                    sealed,
-                })
-            }
+            Seen::Abandoned => self.take(s, me, waiters).then_some(Took::Abandoned),
         })
     }
 
-    /// Multi-object wait: gives back what [`take_seen`](Self::take_seen) took (a wait-all
-    /// that could not take every object).
-    pub(crate) fn give_back(&self, took: Took, me: Me, futex: &impl Futex) {
-        match took {
-            Took::Acquired => {
-                let _ = self.unlock(me, futex);
-            }
-            Took::Abandoned {
-                prior,
-                start,
-                sealed,
-            } => {
-                // The dead owner's record first (we own the mutex until the swap, and only
-                // an owner writes it), then its acquisition, with whatever waiters bit the
-                // sleepers set meanwhile. Its owner stays dead: the next look takes it over.
-                self.start.store(start, Relaxed);
-                self.sealed.store(sealed, Release);
-                let mut s = self.state.load(SeqCst);
-                while owner(s) == me.tid {
-                    let back = (prior & !WAITERS) | (s & WAITERS);
-                    match self.state.compare_exchange(s, back, SeqCst, SeqCst) {
-                        Ok(_) => break,
-                        Err(now) => s = now,
-                    }
+    /// The mutex's reservation by a wait-all.
+    pub(crate) fn reservation(&self) -> Reservation<'_> {
+        Reservation {
+            state: self.state,
+            reserver: self.reserver,
+            bit: RESERVED,
+        }
+    }
+
+    /// Wait-all: reserves for `me` (`id`, its reserver id) the mutex that a look saw as
+    /// `seen` in the state `s`: free, or the same acquisition of a dead owner (the waiters
+    /// bit aside). A mutex the caller owns needs no reservation (nobody else releases it);
+    /// a busy one is not ready.
+    pub(crate) fn reserve(&self, s: u64, seen: Seen, id: u64) -> Reserved {
+        let ready = |now: u64| match seen {
+            Seen::Free => owner(now) == 0,
+            Seen::Abandoned => now & !WAITERS == s & !WAITERS,
+            Seen::Mine | Seen::Busy | Seen::Reserved => false,
+        };
+        match seen {
+            Seen::Mine => Reserved::Yes,
+            Seen::Busy => Reserved::NotReady,
+            Seen::Reserved => Reserved::Busy,
+            Seen::Free | Seen::Abandoned => self.reservation().reserve(id, ready),
+        }
+    }
+
+    /// Wait-all: takes the mutex that [`reserve`](Self::reserve) reserved for `me`, as
+    /// [`take_seen`](Self::take_seen) does (with the waiters bit when `asked`).
+    pub(crate) fn commit(&self, seen: Seen, me: Me, id: u64, asked: bool) -> Result<Took, TooDeep> {
+        match seen {
+            // Never reserved: nothing to take.
+            Seen::Busy | Seen::Reserved => Ok(Took::Acquired),
+            Seen::Mine => {
+                // Only the owner changes the depth, and nobody else can release it.
+                let d = self.depth.load(Relaxed);
+                if d == u32::MAX {
+                    return Err(TooDeep);
                 }
+                self.depth.store(d + 1, Relaxed);
+                Ok(Took::Acquired)
+            }
+            Seen::Free => {
+                let new = self
+                    .reservation()
+                    .commit(id, |s| taken(s, me, asked || s & WAITERS != 0));
+                self.seal(new, me);
+                Ok(Took::Acquired)
+            }
+            Seen::Abandoned => {
+                let new = self
+                    .reservation()
+                    .commit(id, |s| taken(s, me, asked || s & WAITERS != 0));
+                self.seal(new, me);
+                Ok(Took::Abandoned)
             }
         }
+    }
+
+    /// Whether the mutex is held `u32::MAX` times by its owner (a wait-all checks before
+    /// it reserves anything).
+    pub(crate) fn too_deep(&self) -> bool {
+        self.depth.load(Relaxed) == u32::MAX
     }
 
     /// Multi-object wait: asks the release of the acquisition `s` to wake the sleepers

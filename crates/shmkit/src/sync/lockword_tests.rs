@@ -3,6 +3,7 @@
 
 use super::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use super::lockword::*;
+use super::reserve::Reservers;
 use super::state::Futex;
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -15,6 +16,17 @@ impl Futex for Alone {
         false
     }
     fn wake(&self, _: &AtomicU32, _: u32) {}
+}
+
+/// Alone: no other thread reserves anything, so a reservation found is a dead one's.
+impl Reservers for Alone {
+    fn reserver_id(&self) -> u64 {
+        1
+    }
+    fn reserver_alive(&self, _: u64) -> bool {
+        false
+    }
+    fn pause(&self, _: u32) {}
 }
 
 /// Every thread but `dead` runs; counts the questions.
@@ -34,7 +46,7 @@ impl Owners for World {
 }
 
 #[derive(Default)]
-struct Words([AtomicU64; 2], AtomicU32, AtomicU32, AtomicU32);
+struct Words([AtomicU64; 3], AtomicU32, AtomicU32, AtomicU32);
 
 impl Words {
     fn m(&self) -> MutexWords<'_> {
@@ -44,6 +56,7 @@ impl Words {
             depth: &self.2,
             start: &self.0[1],
             sealed: &self.3,
+            reserver: &self.0[2],
         }
     }
 }

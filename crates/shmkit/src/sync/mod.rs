@@ -46,6 +46,8 @@ pub(crate) mod multiwait;
 #[cfg(test)]
 mod multiwait_tests;
 mod mutex;
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) mod reserve;
 mod semaphore;
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod state;

@@ -72,10 +72,10 @@ pub fn wait_any(set: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Woken
 
 /// Waits until every object of `set` is signalled at once and takes them all, or until
 /// `timeout` passes. Until all are signalled, none is taken: no mutex owned, no semaphore
-/// unit or auto-reset signal consumed. Taking them is not one atomic step: when another
-/// thread takes one of them between the wait's look and its take, the wait gives back
-/// what it took and waits on, so that thread may see, for that instant, an object of the
-/// set taken. `set` holds 1 to 64 objects, each once: an object named twice, even by two
+/// unit or auto-reset signal consumed. Taking them is one step, as on Windows: the wait
+/// reserves every object before it takes any, and no other thread takes (or resets) a
+/// reserved object, so no thread ever sees some of the set taken and others not.
+/// `set` holds 1 to 64 objects, each once: an object named twice, even by two
 /// handles, is [`ErrorKind::InvalidParameter`] (ERROR_INVALID_PARAMETER, as Windows).
 pub fn wait_all(set: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Woken> {
     for (i, a) in set.iter().enumerate() {

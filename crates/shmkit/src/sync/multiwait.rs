@@ -22,18 +22,20 @@
 //!
 //! **Wait-any** takes, in each round, the lowest-numbered object that is ready.
 //!
-//! **Wait-all** changes no object until it can take them all: a round first looks at
-//! every object, changing none; only when all are ready does it take them, in order. If
-//! one was taken by another thread between the look and the take (a window of a few
-//! instructions), it gives back what it took, in reverse order, and looks again. While
-//! some object is not ready, it owns no mutex, holds no semaphore unit and consumes no
-//! auto-reset signal of the set; it registers only with the objects that are not ready,
-//! and leaves those that become ready (an auto-reset token then goes to the event's other
-//! waiters, or back as its signal). So another thread can see a wait-all's object taken
-//! only for the instant of a take that is rolled back, and only because that thread took
-//! another object of the set in that instant. A mutex taken over from a dead owner and
-//! given back is put back as the dead owner's, so the next waiter is still told it was
-//! abandoned.
+//! **Wait-all** takes all its objects in one step, or none: a round first looks at every
+//! object, changing none; only when all are ready does it reserve them, in order
+//! (`super::reserve`): a reserved object is taken by nobody else and made not ready by
+//! nobody (a reset waits), so once all are reserved it takes them all, and no other
+//! thread ever sees some taken and others not. If one cannot be reserved (taken by
+//! another thread since the look, or reserved by another wait-all), it gives up the
+//! reservations it made and looks again. While some object is not ready, it owns no
+//! mutex, holds no semaphore unit and consumes no auto-reset signal of the set; it
+//! registers only with the objects that are not ready, and leaves those that become ready
+//! (an auto-reset token then goes to the event's other waiters, or back as its signal).
+//!
+//! A wait that finds an object reserved by another thread's wait-all stands aside for
+//! that moment (`Reservation::stand_aside`) and looks again; it never sleeps on a
+//! reservation, which no wake ends.
 //!
 //! **Abandoned mutexes.** While a mutex of the set is held by another thread, each sleep
 //! lasts at most [`Owners::recheck`]'s slice, and after a sleep in which the same
@@ -42,6 +44,7 @@
 
 use super::atomic::{AtomicU32, Ordering::SeqCst};
 use super::lockword::{Me, MutexWords, Owners, Seen, Took, WAITERS};
+use super::reserve::{self, Reservation, Reserved};
 use super::state::{EventWords, Futex, SemaphoreWords};
 use std::time::Instant;
 
@@ -77,6 +80,16 @@ impl Item<'_> {
             Item::Flag(f) => f,
         }
     }
+
+    /// This object's reservation by a wait-all (a flag has none: nobody takes it).
+    fn reservation(&self) -> Option<Reservation<'_>> {
+        match self {
+            Item::Mutex(m) => Some(m.reservation()),
+            Item::Event(e) => Some(e.reservation()),
+            Item::Semaphore(s) => Some(s.reservation()),
+            Item::Flag(_) => None,
+        }
+    }
 }
 
 /// How a multi-object wait ended.
@@ -109,8 +122,10 @@ struct Slot {
     state: u64,
     seen: Seen,
     before: Option<u64>,
-    /// A mutex taken by a wait-all that may be rolled back.
+    /// A mutex taken: how.
     took: Option<Took>,
+    /// Reserved by this wait-all.
+    reserved: bool,
 }
 
 /// What a round of looks ended with.
@@ -118,6 +133,9 @@ enum Step {
     Done(Woken),
     /// Something changed under a take or a registration: look again, without sleeping.
     Again,
+    /// The object of this index is reserved by another thread's wait-all: stand aside,
+    /// then look again.
+    Aside(usize),
     /// Nothing to take.
     Wait,
 }
@@ -128,6 +146,8 @@ struct Waiter<'i, 'a, F, O> {
     slots: Vec<Slot>,
     all: bool,
     me: Me,
+    /// `me` as a reserver.
+    id: u64,
     futex: &'i F,
     owners: &'i O,
 }
@@ -149,6 +169,7 @@ pub(crate) fn wait<F: Futexes, O: Owners>(
         slots: vec![Slot::default(); items.len()],
         all,
         me,
+        id: reserve::reserver_id(me.tid, me.start),
         futex,
         owners,
     };
@@ -160,11 +181,18 @@ pub(crate) fn wait<F: Futexes, O: Owners>(
 impl<F: Futexes, O: Owners> Waiter<'_, '_, F, O> {
     fn run(&mut self, deadline: Option<Instant>, mut poll: bool) -> Woken {
         let mut round = 0;
+        let mut aside = 0;
         let mut words = Vec::with_capacity(self.items.len());
         loop {
             match self.look(poll) {
                 Step::Done(woken) => return woken,
                 Step::Again => continue,
+                Step::Aside(i) => {
+                    if let Some(r) = self.items[i].reservation() {
+                        r.stand_aside(self.futex, &mut aside);
+                    }
+                    continue;
+                }
                 Step::Wait => {}
             }
             if poll {
@@ -217,21 +245,35 @@ impl<F: Futexes, O: Owners> Waiter<'_, '_, F, O> {
     /// One look at every object, lowest index first; wait-any takes the first one ready,
     /// wait-all takes them all once all are ready.
     fn look(&mut self, poll: bool) -> Step {
+        let mut aside = None;
         for i in 0..self.items.len() {
             let slot = &mut self.slots[i];
             slot.expect = self.items[i].word().load(SeqCst);
+            if self.items[i].reservation().is_some_and(|r| r.held()) {
+                // Another thread's wait-all: taken or given up in a moment.
+                slot.ready = false;
+                aside.get_or_insert(i);
+                continue;
+            }
             slot.ready = match &self.items[i] {
                 Item::Mutex(m) => {
                     let (s, seen) = m.look(self.me, self.owners, slot.before, poll);
                     slot.state = s;
                     slot.seen = seen;
-                    seen != Seen::Busy
+                    if seen == Seen::Reserved {
+                        aside.get_or_insert(i);
+                    }
+                    !matches!(seen, Seen::Busy | Seen::Reserved)
                 }
                 Item::Event(e) => e.ready(slot.since),
                 Item::Semaphore(s) => s.ready(),
                 Item::Flag(_) => slot.expect != 0,
             };
             if slot.ready && !self.all {
+                if let Some(j) = aside {
+                    // A lower object, reserved: wait-any takes the lowest one ready.
+                    return Step::Aside(j);
+                }
                 return match self.take(i) {
                     Ok(true) => Step::Done(self.outcome(i)),
                     Ok(false) => Step::Again,
@@ -239,27 +281,75 @@ impl<F: Futexes, O: Owners> Waiter<'_, '_, F, O> {
                 };
             }
         }
+        if let Some(i) = aside {
+            return Step::Aside(i);
+        }
         if !self.all || !self.slots.iter().all(|s| s.ready) {
             return Step::Wait;
         }
+        self.take_all()
+    }
+
+    /// Wait-all, every object found ready: reserves them all, then takes them all; or,
+    /// when one cannot be reserved, gives up the reservations made and looks again.
+    fn take_all(&mut self) -> Step {
+        for (i, (item, slot)) in self.items.iter().zip(&self.slots).enumerate() {
+            if let Item::Mutex(m) = item {
+                if slot.seen == Seen::Mine && m.too_deep() {
+                    return Step::Done(Woken::TooDeep(i));
+                }
+            }
+        }
         for i in 0..self.items.len() {
-            match self.take(i) {
-                Ok(true) => {}
-                taken => {
-                    for j in (0..i).rev() {
-                        self.give_back(j);
+            let slot = &self.slots[i];
+            let got = match &self.items[i] {
+                Item::Mutex(m) => match m.reserve(slot.state, slot.seen, self.id) {
+                    // A mutex of the caller's needs no reservation: only it releases it.
+                    Reserved::Yes if slot.seen == Seen::Mine => {
+                        continue;
                     }
-                    return match taken {
-                        Err(()) => Step::Done(Woken::TooDeep(i)),
-                        _ => Step::Again,
+                    got => got,
+                },
+                Item::Event(e) => e.reserve(slot.since, self.id),
+                Item::Semaphore(s) => s.reserve(self.id),
+                Item::Flag(_) => continue, // only ever raised
+            };
+            match got {
+                Reserved::Yes => self.slots[i].reserved = true,
+                Reserved::NotReady | Reserved::Busy => {
+                    for j in 0..i {
+                        if self.slots[j].reserved {
+                            self.slots[j].reserved = false;
+                            if let Some(r) = self.items[j].reservation() {
+                                r.cancel(self.id);
+                            }
+                        }
+                    }
+                    return if got == Reserved::Busy {
+                        Step::Aside(i)
+                    } else {
+                        Step::Again
                     };
                 }
             }
         }
-        let abandoned = self
-            .slots
-            .iter()
-            .any(|s| matches!(s.took, Some(Took::Abandoned { .. })));
+        let mut abandoned = false;
+        for (item, slot) in self.items.iter().zip(&mut self.slots) {
+            slot.reserved = false;
+            match item {
+                Item::Mutex(m) => {
+                    let took = m.commit(slot.seen, self.me, self.id, slot.registered);
+                    abandoned |= took == Ok(Took::Abandoned);
+                    slot.took = took.ok();
+                }
+                Item::Event(e) => e.commit(slot.since, self.id),
+                Item::Semaphore(s) => s.commit(slot.registered, self.id),
+                Item::Flag(_) => {}
+            }
+            // Taking an event or a semaphore left it; a mutex taken is ours to release.
+            slot.registered = false;
+            slot.since = None;
+        }
         Step::Done(if abandoned {
             Woken::Abandoned(0)
         } else {
@@ -269,7 +359,7 @@ impl<F: Futexes, O: Owners> Waiter<'_, '_, F, O> {
 
     fn outcome(&self, i: usize) -> Woken {
         match self.slots[i].took {
-            Some(Took::Abandoned { .. }) => Woken::Abandoned(i),
+            Some(Took::Abandoned) => Woken::Abandoned(i),
             _ => Woken::Signalled(i),
         }
     }
@@ -296,25 +386,6 @@ impl<F: Futexes, O: Owners> Waiter<'_, '_, F, O> {
             slot.since = None;
         }
         Ok(took)
-    }
-
-    /// Gives back the object `i` that a wait-all took.
-    fn give_back(&mut self, i: usize) {
-        let slot = &mut self.slots[i];
-        match &self.items[i] {
-            Item::Mutex(m) => {
-                if let Some(took) = slot.took.take() {
-                    m.give_back(took, self.me, self.futex);
-                }
-            }
-            Item::Event(e) if !e.manual => e.set(self.futex),
-            Item::Semaphore(s) => {
-                // Fails only when other releases filled the semaphore meanwhile: it is
-                // then full, as it would be had this wait never taken the unit.
-                let _ = s.release(1, self.futex);
-            }
-            Item::Event(_) | Item::Flag(_) => {}
-        }
     }
 
     /// Before a sleep: registers with every object that is not ready (then the caller

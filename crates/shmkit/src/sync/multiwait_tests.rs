@@ -6,6 +6,7 @@
 use super::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use super::lockword::{Me, MutexWords, Owners};
 use super::multiwait::{wait, Futexes, Item, Woken};
+use super::reserve::Reservers;
 use super::state::{EventWords, Futex, SemaphoreWords};
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 struct Fake<'a> {
     moves: RefCell<Vec<Box<dyn FnOnce() + 'a>>>,
     sleeps: Cell<u32>,
+    pauses: Cell<u32>,
     wakes: RefCell<Vec<u32>>,
 }
 
@@ -36,6 +38,28 @@ impl Futex for Fake<'_> {
         self.wakes.borrow_mut().push(n);
     }
 }
+
+/// The other thread of these tests is the fake's moves: a pause (standing aside for a
+/// reservation) runs the next one, as a sleep does. Reservers in `LIVE_RESERVERS` run;
+/// any other reservation found is a dead thread's.
+impl Reservers for Fake<'_> {
+    fn reserver_id(&self) -> u64 {
+        1
+    }
+    fn reserver_alive(&self, id: u64) -> bool {
+        LIVE_RESERVERS.contains(&id)
+    }
+    fn pause(&self, _: u32) {
+        self.pauses.set(self.pauses.get() + 1);
+        let next = self.moves.borrow_mut().pop();
+        if let Some(f) = next {
+            f();
+        }
+    }
+}
+
+/// The reserver ids of "other threads" that run.
+const LIVE_RESERVERS: [u64; 1] = [0x55];
 
 impl Futexes for Fake<'_> {
     fn wait_any(&self, words: &[(&AtomicU32, u32)], _deadline: Option<Instant>) -> bool {
@@ -78,6 +102,7 @@ struct Obj {
     depth: AtomicU32,
     start: AtomicU64,
     sealed: AtomicU32,
+    reserver: AtomicU64,
 }
 
 impl Obj {
@@ -90,6 +115,7 @@ impl Obj {
         EventWords {
             state: &self.state,
             seq: &self.seq,
+            reserver: &self.reserver,
             manual,
         }
     }
@@ -97,6 +123,7 @@ impl Obj {
         SemaphoreWords {
             state: &self.state,
             seq: &self.seq,
+            reserver: &self.reserver,
             max: 10,
         }
     }
@@ -107,6 +134,7 @@ impl Obj {
             depth: &self.depth,
             start: &self.start,
             sealed: &self.sealed,
+            reserver: &self.reserver,
         }
     }
     fn locked_by(me: Me) -> Obj {
@@ -224,7 +252,7 @@ fn a_manual_reset_set_releases_a_waiting_wait_any_even_if_reset_at_once() {
     let f = Fake::default().then(|| {
         let e = manual.event(true);
         e.set(&Fake::default());
-        e.reset();
+        e.reset(&Fake::default());
     });
     let items = [
         Item::Semaphore(sem.semaphore()),
@@ -431,19 +459,140 @@ fn flags_are_signalled_while_non_zero_and_never_consumed() {
 }
 
 #[test]
-fn a_dead_owners_mutex_given_back_by_a_wait_all_is_abandoned_for_the_next_waiter() {
+fn a_wait_all_that_loses_a_dead_owners_mutex_race_leaves_it_abandoned_for_the_next_waiter() {
     let dead = World { dead: DEAD };
     let m = Obj::locked_by(Me {
         tid: DEAD,
         start: 90,
     });
-    let w = m.mutex();
-    let (s, seen) = w.look(ME, &dead, None, true);
-    assert_eq!(seen, super::lockword::Seen::Abandoned);
-    let took = w.take_seen(s, seen, ME, false).unwrap().unwrap();
-    assert!(w.owned_by(ME));
-    w.give_back(took, ME, &Fake::default());
-    assert_eq!(m.load(), s, "the dead owner's acquisition, as it was");
-    let got = w.lock(OTHER, &Fake::default(), &dead, None, true);
+    let before = m.load();
+    // The mutex is ready (abandoned), the semaphore is not: nothing is taken.
+    let sem = Obj::default();
+    let items = [Item::Mutex(m.mutex()), Item::Semaphore(sem.semaphore())];
+    assert_eq!(poll(&items, true, &dead), Woken::TimedOut);
+    assert_eq!(m.load(), before, "the dead owner's acquisition, as it was");
+    let got = m.mutex().lock(OTHER, &Fake::default(), &dead, None, true);
     assert_eq!(got, super::lockword::Locked::Abandoned);
+}
+
+/// Reserves `o`'s state for the live reserver 0x55, as another thread's wait-all does.
+fn reserve_as_other(o: &Obj, bit: u64) {
+    o.reserver.store(LIVE_RESERVERS[0], SeqCst);
+    o.state.fetch_or(bit, SeqCst);
+}
+
+const SEM_RESERVED: u64 = 1 << 31;
+const EVENT_RESERVED: u64 = 1 << 31;
+const MUTEX_RESERVED: u64 = 1 << 30;
+
+#[test]
+fn a_poll_of_an_object_another_wait_all_reserves_waits_for_its_outcome() {
+    // Given up by the other wait-all: the poll takes the unit.
+    let sem = Obj::with(1);
+    reserve_as_other(&sem, SEM_RESERVED);
+    let f = Fake::default().then(|| {
+        sem.semaphore().reservation().cancel(LIVE_RESERVERS[0]);
+    });
+    let items = [Item::Semaphore(sem.semaphore())];
+    assert_eq!(
+        wait(&items, false, ME, &f, &ALL_LIVE, None, true),
+        Woken::Signalled(0)
+    );
+    assert_eq!(sem.load(), 0);
+    assert_eq!(sem.reserver.load(SeqCst), 0, "the reservation is over");
+    assert!(f.pauses.get() >= 1, "the poll stood aside");
+
+    // Taken by the other wait-all: the poll finds nothing, having changed nothing.
+    let auto = Obj::with(1);
+    reserve_as_other(&auto, EVENT_RESERVED);
+    let f = Fake::default().then(|| {
+        auto.event(false).commit(None, LIVE_RESERVERS[0]);
+    });
+    let items = [Item::Event(auto.event(false))];
+    assert_eq!(
+        wait(&items, false, ME, &f, &ALL_LIVE, None, true),
+        Woken::TimedOut
+    );
+    assert_eq!(auto.load(), 0, "the other wait-all took the signal");
+
+    // The single-object waits stand aside too: a mutex free but reserved is not taken
+    // by a poll until the reservation ends.
+    let m = Obj::default();
+    reserve_as_other(&m, MUTEX_RESERVED);
+    let f = Fake::default().then(|| {
+        assert_eq!(m.load(), MUTEX_RESERVED, "not taken while reserved");
+        m.mutex().reservation().cancel(LIVE_RESERVERS[0]);
+    });
+    let got = m.mutex().lock(ME, &f, &ALL_LIVE, None, true);
+    assert_eq!(got, super::lockword::Locked::Acquired);
+}
+
+#[test]
+fn a_reset_waits_for_a_wait_all_that_reserves_the_event() {
+    let manual = Obj::with(1);
+    reserve_as_other(&manual, EVENT_RESERVED);
+    let f = Fake::default().then(|| {
+        assert_eq!(manual.load() & 1, 1, "still set while reserved");
+        manual.event(true).commit(None, LIVE_RESERVERS[0]);
+    });
+    manual.event(true).reset(&f);
+    assert_eq!(manual.load(), 0, "reset after the wait-all took it");
+    assert!(f.pauses.get() >= 1);
+}
+
+#[test]
+fn a_reservation_of_a_dead_thread_is_cleared_by_whoever_finds_it() {
+    // A wait-all that died between its reservation and its take: the bit and the
+    // reserver word stay, and the next wait clears them after asking.
+    let (sem, m) = (Obj::with(1), Obj::default());
+    sem.reserver.store(0x99, SeqCst);
+    sem.state.fetch_or(SEM_RESERVED, SeqCst);
+    let items = [Item::Mutex(m.mutex()), Item::Semaphore(sem.semaphore())];
+    let f = Fake::default();
+    assert_eq!(
+        wait(&items, true, ME, &f, &ALL_LIVE, None, true),
+        Woken::Signalled(0)
+    );
+    assert_eq!(sem.load(), 0, "the unit taken by the wait-all");
+    assert_eq!(sem.reserver.load(SeqCst), 0);
+    assert!(m.mutex().owned_by(ME));
+    assert_eq!(
+        f.pauses.get(),
+        super::reserve::ASK_EVERY,
+        "it asked once it had stood aside that often"
+    );
+
+    // A reserver word held by a dead thread without the bit (it died between the two
+    // steps) holds up the next wait-all the same way, and no longer.
+    let sem = Obj::with(1);
+    sem.reserver.store(0x99, SeqCst);
+    let items = [Item::Semaphore(sem.semaphore())];
+    assert_eq!(poll(&items, true, &ALL_LIVE), Woken::Signalled(0));
+    assert_eq!(sem.reserver.load(SeqCst), 0);
+}
+
+#[test]
+fn a_wait_all_leaves_no_reservation_behind_whatever_it_ends_with() {
+    let (m, sem, auto) = (Obj::default(), Obj::with(1), Obj::with(1));
+    let items = [
+        Item::Mutex(m.mutex()),
+        Item::Semaphore(sem.semaphore()),
+        Item::Event(auto.event(false)),
+    ];
+    assert_eq!(poll(&items, true, &ALL_LIVE), Woken::Signalled(0));
+    // Taken: no bit and no reserver word left.
+    assert_eq!(m.load() & MUTEX_RESERVED, 0);
+    assert_eq!((sem.load(), auto.load()), (0, 0));
+    for o in [&m, &sem, &auto] {
+        assert_eq!(o.reserver.load(SeqCst), 0);
+    }
+    // Not all ready: nothing reserved, nothing taken.
+    m.mutex().unlock(ME, &Fake::default()).unwrap();
+    sem.semaphore().release(1, &Fake::default()).unwrap();
+    assert_eq!(poll(&items, true, &ALL_LIVE), Woken::TimedOut);
+    assert_eq!(sem.load(), 1);
+    for o in [&m, &sem, &auto] {
+        assert_eq!(o.reserver.load(SeqCst), 0);
+        assert_eq!(o.load() & (1 << 31 | 1 << 30), 0);
+    }
 }

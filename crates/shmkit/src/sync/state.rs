@@ -14,7 +14,8 @@
 //! | bits   | meaning                                                        |
 //! |--------|----------------------------------------------------------------|
 //! | 0      | signaled                                                       |
-//! | 1..32  | waiters: threads registered in a wait (31 bits)                |
+//! | 1..31  | waiters: threads registered in a wait (30 bits)                |
+//! | 31     | reserved by a wait-all (`super::reserve`)                      |
 //! | 32..64 | tokens (auto-reset only): sets handed to registered waiters    |
 //!
 //! An auto-reset set with more registered waiters than tokens hands a token to one of
@@ -27,15 +28,20 @@
 //! change is released even if the event was reset before it ran (Windows releases every
 //! thread waiting at the moment of the set).
 //!
-//! Semaphore `state`: bits 0..32 the count, bits 32..64 the registered waiters. The
-//! maximum is a constant of the object, kept beside the words.
+//! Semaphore `state`: bits 0..31 the count (a maximum is at most `i32::MAX`), bit 31
+//! reserved by a wait-all, bits 32..64 the registered waiters. The maximum is a constant
+//! of the object, kept beside the words.
+//!
+//! A wait-all reserves an object before it takes it (`super::reserve`): while the
+//! reserved bit is set, every other take, and a reset, stands aside.
 
 use super::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use super::reserve::{Reservation, Reserved, Reservers};
 use std::time::Instant;
 
-/// Sleeping on a shared word and waking its sleepers: the only OS service the state
-/// machines need.
-pub(crate) trait Futex {
+/// Sleeping on a shared word and waking its sleepers, and letting a wait-all's
+/// reservation pass ([`Reservers`]): the only OS services the state machines need.
+pub(crate) trait Futex: Reservers {
     /// Sleeps while `word` holds `expected`, until woken or until `deadline` (`None`:
     /// forever). May return early for no reason. Returns false only when the deadline
     /// has passed.
@@ -46,7 +52,8 @@ pub(crate) trait Futex {
 
 const SIGNALED: u64 = 1;
 const WAITER: u64 = 1 << 1;
-const WAITERS: u64 = 0xffff_fffe;
+const WAITERS: u64 = 0x7fff_fffe;
+const RESERVED: u64 = 1 << 31;
 const TOKEN: u64 = 1 << 32;
 
 fn waiters(s: u64) -> u64 {
@@ -61,6 +68,8 @@ fn tokens(s: u64) -> u64 {
 pub(crate) struct EventWords<'a> {
     pub state: &'a AtomicU64,
     pub seq: &'a AtomicU32,
+    /// The wait-all reserving it (`super::reserve`).
+    pub reserver: &'a AtomicU64,
     pub manual: bool,
 }
 
@@ -106,45 +115,82 @@ impl EventWords<'_> {
         }
     }
 
-    /// ResetEvent. Tokens already handed out stay with their waiters: those sets came
-    /// first.
-    pub(crate) fn reset(&self) {
-        self.state.fetch_and(!SIGNALED, SeqCst);
+    /// The event's reservation by a wait-all.
+    pub(crate) fn reservation(&self) -> Reservation<'_> {
+        Reservation {
+            state: self.state,
+            reserver: self.reserver,
+            bit: RESERVED,
+        }
     }
 
-    /// Takes the signal of an auto-reset event, or sees a manual-reset event set.
-    #[inline]
-    fn try_take(&self) -> bool {
+    /// ResetEvent. Tokens already handed out stay with their waiters: those sets came
+    /// first. Stands aside while a wait-all reserves the event, which it counted as set.
+    pub(crate) fn reset(&self, futex: &impl Futex) {
+        let mut round = 0;
         let mut s = self.state.load(SeqCst);
-        if self.manual {
-            return s & SIGNALED != 0;
-        }
-        while s & SIGNALED != 0 {
+        loop {
+            if s & RESERVED != 0 {
+                self.reservation().stand_aside(futex, &mut round);
+                s = self.state.load(SeqCst);
+                continue;
+            }
             match self
                 .state
                 .compare_exchange(s, s & !SIGNALED, SeqCst, SeqCst)
             {
-                Ok(_) => return true,
+                Ok(_) => return,
                 Err(now) => s = now,
             }
         }
-        false
+    }
+
+    /// Takes the signal of an auto-reset event, or sees a manual-reset event set; `None`
+    /// when a wait-all reserves the set event (look again after standing aside).
+    #[inline]
+    fn try_take(&self) -> Option<bool> {
+        let mut s = self.state.load(SeqCst);
+        if self.manual {
+            return Some(s & SIGNALED != 0);
+        }
+        while s & SIGNALED != 0 {
+            if s & RESERVED != 0 {
+                return None;
+            }
+            match self
+                .state
+                .compare_exchange(s, s & !SIGNALED, SeqCst, SeqCst)
+            {
+                Ok(_) => return Some(true),
+                Err(now) => s = now,
+            }
+        }
+        Some(false)
     }
 
     /// WaitForSingleObject: true when released, false when `deadline` passed first.
     /// `poll` means a zero timeout: never sleep.
     pub(crate) fn wait(&self, futex: &impl Futex, deadline: Option<Instant>, poll: bool) -> bool {
-        if self.try_take() {
-            return true;
+        match self.try_take() {
+            Some(true) => return true,
+            Some(false) if poll => return false,
+            _ => {}
         }
-        if poll {
-            return false;
-        }
-        self.wait_slow(futex, deadline)
+        self.wait_slow(futex, deadline, poll)
     }
 
     #[cold]
-    fn wait_slow(&self, futex: &impl Futex, deadline: Option<Instant>) -> bool {
+    fn wait_slow(&self, futex: &impl Futex, deadline: Option<Instant>, poll: bool) -> bool {
+        if poll {
+            // Only a reservation brings a poll here: it lasts a few instructions.
+            let mut round = 0;
+            loop {
+                match self.try_take() {
+                    Some(took) => return took,
+                    None => self.reservation().stand_aside(futex, &mut round),
+                }
+            }
+        }
         if self.manual {
             // `seq` first: a set after this read releases us even if reset at once.
             let seq0 = self.seq.load(SeqCst);
@@ -160,47 +206,68 @@ impl EventWords<'_> {
             self.state.fetch_sub(WAITER, SeqCst);
             return released;
         }
-        // Auto-reset: register, unless the event got set meanwhile.
+        // Auto-reset: register, unless the event got set meanwhile (and is not reserved).
         let mut s = self.state.load(SeqCst);
         loop {
-            let new = if s & SIGNALED != 0 {
-                s & !SIGNALED
-            } else {
-                s + WAITER
-            };
+            let take = s & SIGNALED != 0 && s & RESERVED == 0;
+            let new = if take { s & !SIGNALED } else { s + WAITER };
             match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
-                Ok(_) if s & SIGNALED != 0 => return true,
+                Ok(_) if take => return true,
                 Ok(_) => break,
                 Err(now) => s = now,
             }
         }
+        let mut round = 0;
         loop {
             let seq = self.seq.load(SeqCst);
             let s = self.state.load(SeqCst);
-            if tokens(s) > 0 {
-                if self
-                    .state
-                    .compare_exchange(s, s - TOKEN - WAITER, SeqCst, SeqCst)
-                    .is_ok()
-                {
-                    return true;
+            match Self::registered_take(s) {
+                Some(_) if s & RESERVED != 0 => {
+                    self.reservation().stand_aside(futex, &mut round);
+                    continue;
                 }
-                continue;
+                Some(new) => {
+                    if self.state.compare_exchange(s, new, SeqCst, SeqCst).is_ok() {
+                        return true;
+                    }
+                    continue;
+                }
+                None => {}
             }
             if !futex.wait(self.seq, seq, deadline) {
-                return self.leave_auto();
+                return self.leave_auto(futex);
             }
         }
     }
 
-    /// A timed-out auto-reset waiter leaves, taking a token if one is there.
-    fn leave_auto(&self) -> bool {
+    /// What a registered auto-reset waiter's take of the state `s` writes: a token (a set
+    /// handed it out), or the signal (a set that came while a wait-all reserved the event,
+    /// which then gave it up, leaves the event set with this waiter registered). `None`:
+    /// nothing to take.
+    fn registered_take(s: u64) -> Option<u64> {
+        if tokens(s) > 0 {
+            Some(s - TOKEN - WAITER)
+        } else if s & SIGNALED != 0 {
+            Some((s & !SIGNALED) - WAITER)
+        } else {
+            None
+        }
+    }
+
+    /// A timed-out auto-reset waiter leaves, taking a token or the signal if one is there.
+    fn leave_auto(&self, futex: &impl Futex) -> bool {
+        let mut round = 0;
         let mut s = self.state.load(SeqCst);
         loop {
-            let took = tokens(s) > 0;
-            let new = if took { s - TOKEN - WAITER } else { s - WAITER };
+            let take = Self::registered_take(s);
+            if take.is_some() && s & RESERVED != 0 {
+                self.reservation().stand_aside(futex, &mut round);
+                s = self.state.load(SeqCst);
+                continue;
+            }
+            let new = take.unwrap_or(s - WAITER);
             match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
-                Ok(_) => return took,
+                Ok(_) => return take.is_some(),
                 Err(now) => s = now,
             }
         }
@@ -216,13 +283,43 @@ impl EventWords<'_> {
     /// `since` handed it a token (auto-reset) or turned the event on (manual-reset, even if
     /// it was reset again: Windows releases every thread waiting at the moment of a set).
     pub(crate) fn ready(&self, since: Option<u32>) -> bool {
-        let s = self.state.load(SeqCst);
+        self.ready_in(self.state.load(SeqCst), since)
+    }
+
+    fn ready_in(&self, s: u64, since: Option<u32>) -> bool {
         s & SIGNALED != 0
             || match since {
                 None => false,
                 Some(_) if !self.manual => tokens(s) > 0,
                 Some(seq0) => self.seq.load(SeqCst) != seq0,
             }
+    }
+
+    /// Wait-all: reserves the event for `me` (a reserver id) if it releases this waiter.
+    pub(crate) fn reserve(&self, since: Option<u32>, me: u64) -> Reserved {
+        self.reservation().reserve(me, |s| self.ready_in(s, since))
+    }
+
+    /// Wait-all: takes the event that `me` reserved, as [`take`](Self::take) does.
+    pub(crate) fn commit(&self, since: Option<u32>, me: u64) {
+        let manual = self.manual;
+        self.reservation().commit(me, |s| {
+            // A page another process wrote may count no waiter: then there is none to drop.
+            let mine = if since.is_some() && waiters(s) > 0 {
+                WAITER
+            } else {
+                0
+            };
+            if manual {
+                s - mine
+            } else if mine != 0 && tokens(s) > 0 {
+                s - TOKEN - mine
+            } else {
+                // The signal: a reservation keeps the event ready (a writer of the page
+                // aside), and a take of nothing takes nothing.
+                (s & !SIGNALED) - if s & SIGNALED != 0 { mine } else { 0 }
+            }
+        });
     }
 
     /// Registers a waiter; returns the `seq` read first (a set after it releases it).
@@ -248,6 +345,9 @@ impl EventWords<'_> {
         }
         let mut s = self.state.load(SeqCst);
         loop {
+            if s & RESERVED != 0 {
+                return false; // a wait-all's: the caller looks again
+            }
             // A page another process wrote may count no waiter: then there is none to drop.
             let me = if since.is_some() && waiters(s) > 0 {
                 WAITER
@@ -306,13 +406,17 @@ impl EventWords<'_> {
     }
 }
 
-const COUNT: u64 = 0xffff_ffff;
+const COUNT: u64 = 0x7fff_ffff;
+const SEM_RESERVED: u64 = 1 << 31;
 const SEM_WAITER: u64 = 1 << 32;
 
 /// The words of a semaphore.
 pub(crate) struct SemaphoreWords<'a> {
     pub state: &'a AtomicU64,
     pub seq: &'a AtomicU32,
+    /// The wait-all reserving it (`super::reserve`).
+    pub reserver: &'a AtomicU64,
+    /// At most `i32::MAX`.
     pub max: u32,
 }
 
@@ -356,16 +460,30 @@ impl SemaphoreWords<'_> {
         }
     }
 
+    /// The semaphore's reservation by a wait-all.
+    pub(crate) fn reservation(&self) -> Reservation<'_> {
+        Reservation {
+            state: self.state,
+            reserver: self.reserver,
+            bit: SEM_RESERVED,
+        }
+    }
+
+    /// Takes a unit; `None` when a wait-all reserves the semaphore (look again after
+    /// standing aside).
     #[inline]
-    fn try_take(&self) -> bool {
+    fn try_take(&self) -> Option<bool> {
         let mut s = self.state.load(SeqCst);
         while s & COUNT > 0 {
+            if s & SEM_RESERVED != 0 {
+                return None;
+            }
             match self.state.compare_exchange(s, s - 1, SeqCst, SeqCst) {
-                Ok(_) => return true,
+                Ok(_) => return Some(true),
                 Err(now) => s = now,
             }
         }
-        false
+        Some(false)
     }
 
     /// WaitForSingleObject: true when a unit was taken, false when `deadline` passed.
@@ -375,20 +493,29 @@ impl SemaphoreWords<'_> {
         deadline: Option<Instant>,
         poll: bool,
     ) -> bool {
-        if self.try_take() {
-            return true;
+        match self.try_take() {
+            Some(true) => return true,
+            Some(false) if poll => return false,
+            _ => {}
         }
-        if poll {
-            return false;
-        }
-        self.acquire_slow(futex, deadline)
+        self.acquire_slow(futex, deadline, poll)
     }
 
     #[cold]
-    fn acquire_slow(&self, futex: &impl Futex, deadline: Option<Instant>) -> bool {
+    fn acquire_slow(&self, futex: &impl Futex, deadline: Option<Instant>, poll: bool) -> bool {
+        let mut round = 0;
+        if poll {
+            // Only a reservation brings a poll here: it lasts a few instructions.
+            loop {
+                match self.try_take() {
+                    Some(took) => return took,
+                    None => self.reservation().stand_aside(futex, &mut round),
+                }
+            }
+        }
         let mut s = self.state.load(SeqCst);
         loop {
-            let took = s & COUNT > 0;
+            let took = s & COUNT > 0 && s & SEM_RESERVED == 0;
             let new = if took { s - 1 } else { s + SEM_WAITER };
             match self.state.compare_exchange(s, new, SeqCst, SeqCst) {
                 Ok(_) if took => return true,
@@ -400,7 +527,9 @@ impl SemaphoreWords<'_> {
             let seq = self.seq.load(SeqCst);
             let s = self.state.load(SeqCst);
             if s & COUNT > 0 {
-                if self
+                if s & SEM_RESERVED != 0 {
+                    self.reservation().stand_aside(futex, &mut round);
+                } else if self
                     .state
                     .compare_exchange(s, s - 1 - SEM_WAITER, SeqCst, SeqCst)
                     .is_ok()
@@ -413,6 +542,11 @@ impl SemaphoreWords<'_> {
                 let mut s = self.state.load(SeqCst);
                 loop {
                     let took = s & COUNT > 0;
+                    if took && s & SEM_RESERVED != 0 {
+                        self.reservation().stand_aside(futex, &mut round);
+                        s = self.state.load(SeqCst);
+                        continue;
+                    }
                     let new = if took {
                         s - 1 - SEM_WAITER
                     } else {
@@ -441,11 +575,33 @@ impl SemaphoreWords<'_> {
         self.state.fetch_add(SEM_WAITER, SeqCst);
     }
 
+    /// Wait-all: reserves the semaphore for `me` (a reserver id) if a unit is free.
+    pub(crate) fn reserve(&self, me: u64) -> Reserved {
+        self.reservation().reserve(me, |s| s & COUNT > 0)
+    }
+
+    /// Wait-all: takes a unit of the semaphore that `me` reserved, leaving it if
+    /// `registered`.
+    pub(crate) fn commit(&self, registered: bool, me: u64) {
+        self.reservation().commit(me, |s| {
+            let mine = if registered && s >> 32 > 0 {
+                SEM_WAITER
+            } else {
+                0
+            };
+            // A reservation keeps the unit there (a writer of the page aside).
+            s - (s & COUNT).min(1) - mine
+        });
+    }
+
     /// Takes a unit, leaving the semaphore if `registered`; false, changing nothing, when
-    /// none is free.
+    /// none is free or a wait-all reserves it.
     pub(crate) fn take(&self, registered: bool) -> bool {
         let mut s = self.state.load(SeqCst);
         while s & COUNT > 0 {
+            if s & SEM_RESERVED != 0 {
+                return false;
+            }
             // A page another process wrote may count no waiter: then there is none to drop.
             let me = if registered && s >> 32 > 0 {
                 SEM_WAITER

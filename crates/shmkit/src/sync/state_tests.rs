@@ -3,6 +3,7 @@
 //! (tests/model.rs); these pin each transition and what it wakes.
 
 use super::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use super::reserve::Reservers;
 use super::state::{EventWords, Futex, SemaphoreWords, TooManyPosts};
 use std::cell::RefCell;
 use std::time::Instant;
@@ -42,12 +43,31 @@ impl Futex for Fake<'_> {
     }
 }
 
+/// One thread: nobody else reserves anything, so a reservation found is a dead one's.
+impl Reservers for Fake<'_> {
+    fn reserver_id(&self) -> u64 {
+        1
+    }
+    fn reserver_alive(&self, _: u64) -> bool {
+        false
+    }
+    fn pause(&self, _: u32) {}
+}
+
+/// The reserver word of the objects here: no test reserves them.
+static NO_RESERVER: AtomicU64 = AtomicU64::new(0);
+
 fn soon() -> Option<Instant> {
     Some(Instant::now())
 }
 
 fn event<'a>(state: &'a AtomicU64, seq: &'a AtomicU32, manual: bool) -> EventWords<'a> {
-    EventWords { state, seq, manual }
+    EventWords {
+        state,
+        seq,
+        reserver: &NO_RESERVER,
+        manual,
+    }
 }
 
 #[test]
@@ -62,7 +82,7 @@ fn an_auto_reset_event_releases_one_wait_per_set() {
     assert!(e.wait(&f, None, true), "two sets, no waiter: one release");
     assert!(!e.wait(&f, None, true));
     e.set(&f);
-    e.reset();
+    e.reset(&f);
     assert!(!e.wait(&f, None, true), "reset");
     assert_eq!((state.load(SeqCst), f.wakes.borrow().len()), (0, 0));
 }
@@ -80,7 +100,7 @@ fn a_manual_reset_event_stays_set_until_reset() {
     assert!(e.wait(&f, None, true) && e.wait(&f, soon(), false));
     assert_eq!(seq.load(SeqCst), 1, "the set bumped seq");
     assert!(f.wakes.borrow().is_empty(), "no waiter, no wake");
-    e.reset();
+    e.reset(&f);
     assert!(!e.wait(&f, soon(), false), "timed out");
     assert_eq!(state.load(SeqCst), 0, "the timed-out waiter left");
 }
@@ -92,7 +112,7 @@ fn a_manual_reset_set_releases_a_waiter_even_if_reset_at_once() {
     let f = Fake::default().then(|| {
         let other = event(&state, &seq, true);
         other.set(&Fake::default());
-        other.reset();
+        other.reset(&Fake::default());
     });
     assert!(
         e.wait(&f, None, false),
@@ -131,7 +151,12 @@ fn a_timed_out_auto_reset_waiter_leaves_without_a_token() {
 }
 
 fn semaphore<'a>(state: &'a AtomicU64, seq: &'a AtomicU32, max: u32) -> SemaphoreWords<'a> {
-    SemaphoreWords { state, seq, max }
+    SemaphoreWords {
+        state,
+        seq,
+        reserver: &NO_RESERVER,
+        max,
+    }
 }
 
 #[test]

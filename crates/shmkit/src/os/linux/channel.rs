@@ -57,6 +57,8 @@ const CLAIM_START_AT: u64 = 648;
 const CLAIM_SEQ_AT: u64 = 656;
 const CLAIM_DEPTH_AT: u64 = 660;
 const CLAIM_SEALED_AT: u64 = 664;
+/// Never set: no wait-all reserves the claim lock (`crate::sync::reserve`).
+const CLAIM_RESERVER_AT: u64 = 672;
 /// The attached receiver's pid; sender place `i`'s at `TX_PID_AT + 4 * i`.
 const RX_PID_AT: u64 = 896;
 const TX_PID_AT: u64 = 1024;
@@ -346,6 +348,7 @@ impl ChannelHandle {
             depth: c.u32_at(CLAIM_DEPTH_AT),
             start: c.u64_at(CLAIM_START_AT),
             sealed: c.u32_at(CLAIM_SEALED_AT),
+            reserver: c.u64_at(CLAIM_RESERVER_AT),
         }
     }
 

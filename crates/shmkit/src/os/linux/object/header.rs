@@ -28,7 +28,7 @@ use rustix::fd::AsFd;
 pub(crate) const DATA_OFFSET: u64 = crate::GRANULARITY;
 
 const MAGIC: [u8; 8] = *b"SHMKIT\0\x01";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const PAGE0: usize = 4096;
 const NAME_AT: usize = 256;
 const NAME_MAX: usize = 1280;

@@ -18,7 +18,7 @@ mod page;
 
 use self::futex::SharedFutex;
 use self::owner::Threads;
-use self::page::{Page, PAGE, PARAM_AT, SEQ_AT, STATE_AT};
+use self::page::{Page, PAGE, PARAM_AT, RESERVER_AT, SEQ_AT, STATE_AT};
 use super::inherit::{self, InheritableFd, Offered};
 use super::object::{self, Entry, Header, NewObject};
 use super::store;
@@ -339,6 +339,7 @@ impl SyncHandle {
         EventWords {
             state: page.u64_at(STATE_AT),
             seq: page.u32_at(SEQ_AT),
+            reserver: page.u64_at(RESERVER_AT),
             manual: self.param != 0,
         }
     }
@@ -348,6 +349,7 @@ impl SyncHandle {
         SemaphoreWords {
             state: page.u64_at(STATE_AT),
             seq: page.u32_at(SEQ_AT),
+            reserver: page.u64_at(RESERVER_AT),
             max: self.param,
         }
     }
@@ -364,7 +366,7 @@ impl SyncHandle {
         if self.kind != Kind::Event {
             return Err(self.wrong_op("resetting an event"));
         }
-        self.event().reset();
+        self.event().reset(&SharedFutex);
         self.intact("resetting", Ok(()))
     }
 

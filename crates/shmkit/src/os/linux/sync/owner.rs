@@ -9,8 +9,10 @@
 //! sleeps at most [`MAX_SLICE`] between two looks. So a mutex whose owner died is reported
 //! abandoned within that time (at once to a poll, whose one look is immediate).
 
-use super::page::{Page, OWNER_START_AT, PARAM_AT, SEALED_AT, SEQ_AT, STATE_AT};
-use crate::sync::lockword::{Me, MutexWords, Owners};
+use super::futex::SharedFutex;
+use super::page::{Page, OWNER_START_AT, PARAM_AT, RESERVER_AT, SEALED_AT, SEQ_AT, STATE_AT};
+use crate::sync::lockword::{Me, MutexWords, Owners, TID_MASK};
+use crate::sync::reserve::{self, Reservers};
 use std::cell::Cell;
 use std::sync::Once;
 use std::time::Duration;
@@ -28,6 +30,7 @@ pub(super) fn words(page: &Page) -> MutexWords<'_> {
         depth: page.u32_at(PARAM_AT),
         start: page.u64_at(OWNER_START_AT),
         sealed: page.u32_at(SEALED_AT),
+        reserver: page.u64_at(RESERVER_AT),
     }
 }
 
@@ -85,27 +88,32 @@ pub(super) fn parse_stat(stat: &[u8]) -> Option<(u8, u64)> {
 /// The owners of mutexes are threads of this machine, looked up by id.
 pub(crate) struct Threads;
 
+/// Whether the thread `tid` runs, and `started` says its start time is the one expected.
+fn runs(tid: u32, started: impl Fn(u64) -> bool) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(tid as i32) else {
+        return false;
+    };
+    // A signal 0 finds any thread id, also one whose /proc entry is hidden from us
+    // (EPERM still means it exists).
+    if rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH) {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{tid}/stat")) {
+        Ok(stat) => match parse_stat(&stat) {
+            // A thread that ended but is not yet reaped is a zombie.
+            Some((b'Z' | b'X', _)) => false,
+            Some((_, start)) => started(start),
+            None => true,
+        },
+        // Not readable (a /proc that hides other users' processes): it exists.
+        Err(_) => true,
+    }
+}
+
 impl Owners for Threads {
     fn alive(&self, tid: u32, start: Option<u64>) -> bool {
-        let Some(pid) = rustix::process::Pid::from_raw(tid as i32) else {
-            return false;
-        };
-        // A signal 0 finds any thread id, also one whose /proc entry is hidden from us
-        // (EPERM still means it exists).
-        if rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH) {
-            return false;
-        }
-        match std::fs::read(format!("/proc/{tid}/stat")) {
-            Ok(stat) => match parse_stat(&stat) {
-                // A thread that ended but is not yet reaped is a zombie.
-                Some((b'Z' | b'X', _)) => false,
-                // The same id, started at another time: another thread.
-                Some((_, started)) => start.is_none_or(|s| s == started),
-                None => true,
-            },
-            // Not readable (a /proc that hides other users' processes): it exists.
-            Err(_) => true,
-        }
+        // The same id, started at another time: another thread.
+        runs(tid, |started| start.is_none_or(|s| s == started))
     }
 
     fn recheck(&self, round: u32) -> Option<Duration> {
@@ -114,6 +122,36 @@ impl Owners for Threads {
                 .saturating_mul(1 << round.min(16))
                 .min(MAX_SLICE),
         )
+    }
+}
+
+/// Reservations by wait-alls (`crate::sync::reserve`) are held by threads of this machine
+/// too: a reserver id is a thread id and the low half of its start time.
+impl Reservers for SharedFutex {
+    fn reserver_id(&self) -> u64 {
+        let me = me();
+        reserve::reserver_id(me.tid, me.start)
+    }
+
+    fn reserver_alive(&self, id: u64) -> bool {
+        let tid = id as u32;
+        if u64::from(tid) > TID_MASK {
+            return false;
+        }
+        // The low half of the start time is in the id (0: unknown).
+        runs(tid, |started| {
+            id >> 32 == 0 || id >> 32 == started & 0xffff_ffff
+        })
+    }
+
+    fn pause(&self, round: u32) {
+        // A reservation lasts a few instructions of a thread that runs: give it the CPU,
+        // and once it has been a while (it was preempted), sleep a little.
+        if round < 16 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(20));
+        }
     }
 }
 

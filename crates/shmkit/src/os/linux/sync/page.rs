@@ -5,7 +5,9 @@
 //! [`SEQ_AT`], then at [`PARAM_AT`] a 32-bit parameter (the event's manual-reset flag,
 //! the semaphore's maximum, the mutex's recursion depth). A mutex also keeps its owner's
 //! start time at [`OWNER_START_AT`] and the generation that wrote it at [`SEALED_AT`]
-//! (`crate::sync::lockword`). Only numbers: nothing here is an address.
+//! (`crate::sync::lockword`). Every object keeps at [`RESERVER_AT`] the id of the
+//! wait-all reserving it (`crate::sync::reserve`). Only numbers: nothing here is an
+//! address.
 
 use super::super::sigbus::{SyncSlot, SYNC_PAGE};
 use rustix::fd::AsFd;
@@ -22,9 +24,16 @@ pub(super) const SEQ_AT: usize = SYNC_AT + 8;
 pub(super) const PARAM_AT: usize = SYNC_AT + 12;
 pub(super) const OWNER_START_AT: usize = SYNC_AT + 16;
 pub(super) const SEALED_AT: usize = SYNC_AT + 24;
+pub(super) const RESERVER_AT: usize = SYNC_AT + 32;
 
 const _: () = assert!(PAGE == SYNC_PAGE);
-const _: () = assert!(SEALED_AT + 4 <= PAGE && STATE_AT % 8 == 0 && OWNER_START_AT % 8 == 0);
+const _: () = assert!(
+    RESERVER_AT + 8 <= PAGE
+        && STATE_AT % 8 == 0
+        && OWNER_START_AT % 8 == 0
+        && RESERVER_AT % 8 == 0
+        && SEALED_AT + 4 <= RESERVER_AT
+);
 
 /// The shared first page of a sync object, mapped read-write.
 ///
