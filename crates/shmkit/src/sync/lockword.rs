@@ -235,12 +235,10 @@ impl MutexWords<'_> {
             }
             if owner(s) == me.tid {
                 if self.mine(s, me) {
-                    let d = self.depth.load(Relaxed);
-                    if d == u32::MAX {
-                        return Locked::TooDeep;
-                    }
-                    self.depth.store(d + 1, Relaxed);
-                    return Locked::Acquired;
+                    return match self.again() {
+                        Ok(()) => Locked::Acquired,
+                        Err(TooDeep) => Locked::TooDeep,
+                    };
                 }
                 // Our id, but not our acquisition: a thread that had this id before us
                 // ended holding it.
@@ -359,12 +357,7 @@ impl MutexWords<'_> {
             Seen::Busy | Seen::Reserved => None,
             Seen::Free => self.take(s, me, waiters).then_some(Took::Acquired),
             Seen::Mine => {
-                // Only the owner changes the depth, and nobody else can release it.
-                let d = self.depth.load(Relaxed);
-                if d == u32::MAX {
-                    return Err(TooDeep);
-                }
-                self.depth.store(d + 1, Relaxed);
+                self.again()?;
                 Some(Took::Acquired)
             }
             Seen::Abandoned => self.take(s, me, waiters).then_some(Took::Abandoned),
@@ -405,29 +398,32 @@ impl MutexWords<'_> {
             // Never reserved: nothing to take.
             Seen::Busy | Seen::Reserved => Ok(Took::Acquired),
             Seen::Mine => {
-                // Only the owner changes the depth, and nobody else can release it.
-                let d = self.depth.load(Relaxed);
-                if d == u32::MAX {
-                    return Err(TooDeep);
-                }
-                self.depth.store(d + 1, Relaxed);
+                self.again()?;
                 Ok(Took::Acquired)
             }
-            Seen::Free => {
+            Seen::Free | Seen::Abandoned => {
                 let new = self
                     .reservation()
                     .commit(id, |s| taken(s, me, asked || s & WAITERS != 0));
                 self.seal(new, me);
-                Ok(Took::Acquired)
-            }
-            Seen::Abandoned => {
-                let new = self
-                    .reservation()
-                    .commit(id, |s| taken(s, me, asked || s & WAITERS != 0));
-                self.seal(new, me);
-                Ok(Took::Abandoned)
+                Ok(if seen == Seen::Abandoned {
+                    Took::Abandoned
+                } else {
+                    Took::Acquired
+                })
             }
         }
+    }
+
+    /// One more acquisition by the owner, which holds it already.
+    fn again(&self) -> Result<(), TooDeep> {
+        // Only the owner changes the depth, and nobody else can release it.
+        let d = self.depth.load(Relaxed);
+        if d == u32::MAX {
+            return Err(TooDeep);
+        }
+        self.depth.store(d + 1, Relaxed);
+        Ok(())
     }
 
     /// Whether the mutex is held `u32::MAX` times by its owner (a wait-all checks before
