@@ -11,8 +11,9 @@
 //! inside it leaves it held, as on Windows (it is not abandoned).
 //!
 //! A `CONDITION_VARIABLE` is a sequence word that each wake-up advances; an `SRWLOCK` a
-//! word with the exclusive bit, a sleepers bit and the count of shared owners. None of
-//! them needs freeing.
+//! word with the exclusive bit, a sleepers bit, an exclusive waiter's claim (which keeps
+//! new shared holders out, as Windows prefers exclusive waiters) and the count of shared
+//! owners. None of them needs freeing.
 
 use crate::error;
 use crate::types::*;
@@ -441,9 +442,23 @@ pub struct SRWLOCK {
     _high: u32,
 }
 
+// The lock word's bits:
+//
+// | bit   | meaning                                                                 |
+// |-------|-------------------------------------------------------------------------|
+// | 31    | held exclusively                                                        |
+// | 30    | a thread sleeps on the word: a release that ends a hold wakes them all   |
+// | 29    | an exclusive acquirer waits: no new shared hold is granted until it holds |
+// | 0..29 | the number of shared holds                                              |
+//
+// Bit 29 is what makes an exclusive waiter preferred over new shared acquirers, as on
+// Windows: set by an exclusive acquirer that must wait, cleared when an exclusive
+// acquirer takes the lock or when an exclusive hold ends. Every sleeper is woken when a
+// hold ends and looks again, so a second exclusive waiter sets it again.
 const EXCLUSIVE: u32 = 1 << 31;
 const SLEEPERS: u32 = 1 << 30;
-const READERS: u32 = SLEEPERS - 1;
+const EXCLUSIVE_WAITS: u32 = 1 << 29;
+const READERS: u32 = EXCLUSIVE_WAITS - 1;
 
 /// `CONDITION_VARIABLE_LOCKMODE_SHARED`.
 const LOCKMODE_SHARED: DWORD = 1;
@@ -460,85 +475,153 @@ pub unsafe extern "C" fn InitializeSRWLock(l: *mut SRWLOCK) {
     }
 }
 
-fn try_exclusive(l: &SRWLOCK) -> bool {
-    let s = l.state.load(Ordering::Relaxed);
-    s & !SLEEPERS == 0
-        && l.state
-            .compare_exchange(s, s | EXCLUSIVE, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+/// How a hold is asked for.
+#[derive(Clone, Copy, PartialEq)]
+enum Hold {
+    Exclusive,
+    Shared,
 }
 
-fn try_shared(l: &SRWLOCK) -> bool {
-    let s = l.state.load(Ordering::Relaxed);
-    s & EXCLUSIVE == 0
-        && s & READERS < READERS
-        && l.state
-            .compare_exchange(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-}
-
-/// Sleeps until the lock word changes, having marked that someone sleeps.
-fn sleep_on_lock(l: &SRWLOCK) {
-    let s = l.state.load(Ordering::Relaxed);
-    if s & !SLEEPERS == 0 {
-        return; // free: try again
-    }
-    if s & SLEEPERS == 0
-        && l.state
-            .compare_exchange(s, s | SLEEPERS, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-    {
-        return;
-    }
-    futex_wait(&l.state, s | SLEEPERS, None);
-}
-
-fn acquire_exclusive(l: &SRWLOCK) {
-    while !try_exclusive(l) {
-        sleep_on_lock(l);
+/// The word once `hold` is granted in state `s`; None while it cannot be.
+fn granted(s: u32, hold: Hold) -> Option<u32> {
+    match hold {
+        // Taking the lock answers the exclusive waiters' claim (any other one claims
+        // it again when it wakes).
+        Hold::Exclusive => (s & (EXCLUSIVE | READERS) == 0).then_some(s & SLEEPERS | EXCLUSIVE),
+        Hold::Shared => {
+            (s & (EXCLUSIVE | EXCLUSIVE_WAITS) == 0 && s & READERS < READERS).then_some(s + 1)
+        }
     }
 }
 
-fn acquire_shared(l: &SRWLOCK) {
-    while !try_shared(l) {
-        let s = l.state.load(Ordering::Relaxed);
-        if s & EXCLUSIVE == 0 && s & READERS < READERS {
+/// Takes `hold` if it can be granted now, retrying while only the race for the word is
+/// lost.
+fn try_hold(l: &SRWLOCK, hold: Hold) -> bool {
+    let mut s = l.state.load(Ordering::Relaxed);
+    while let Some(next) = granted(s, hold) {
+        match l
+            .state
+            .compare_exchange_weak(s, next, Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => return true,
+            Err(now) => s = now,
+        }
+    }
+    false
+}
+
+/// Waits until `hold` is granted. A thread that must wait marks the word (sleepers, and
+/// an exclusive one its claim) and sleeps until it changes: on the word itself, or for
+/// an unaligned lock (which Windows allows and a futex cannot take) on its parking word,
+/// read before the lock word so that a release in between is not missed.
+fn acquire(l: &SRWLOCK, addr: usize, hold: Hold) {
+    loop {
+        let park = parked(addr).map(|p| (p, p.load(Ordering::SeqCst)));
+        let s = l.state.load(Ordering::SeqCst);
+        if let Some(next) = granted(s, hold) {
+            if l.state
+                .compare_exchange(s, next, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
             continue;
         }
-        sleep_on_lock(l);
+        if hold == Hold::Shared && s & (EXCLUSIVE | EXCLUSIVE_WAITS) == 0 {
+            // Only the count of shared holds is full: no release will wake for that.
+            std::thread::yield_now();
+            continue;
+        }
+        let claim = if hold == Hold::Exclusive {
+            EXCLUSIVE_WAITS
+        } else {
+            0
+        };
+        let marked = s | SLEEPERS | claim;
+        if s != marked
+            && l.state
+                .compare_exchange(s, marked, Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            continue;
+        }
+        match park {
+            Some((p, seen)) => futex_wait(p, seen, None),
+            None => futex_wait(&l.state, marked, None),
+        };
     }
 }
 
-fn release_exclusive(l: &SRWLOCK) {
-    if l.state.swap(0, Ordering::Release) & SLEEPERS != 0 {
-        futex_wake(&l.state, i32::MAX);
+/// Wakes every sleeper of the lock at `addr`.
+fn wake_lock(l: &SRWLOCK, addr: usize) {
+    match parked(addr) {
+        Some(p) => {
+            p.fetch_add(1, Ordering::SeqCst);
+            futex_wake(p, i32::MAX);
+        }
+        None => futex_wake(&l.state, i32::MAX),
     }
 }
 
-fn release_shared(l: &SRWLOCK) {
-    let before = l.state.fetch_sub(1, Ordering::Release);
-    // The last shared owner gone, with sleepers: wake them (unless another owner came,
-    // who will wake them when it releases).
-    if before == SLEEPERS | 1
-        && l.state
-            .compare_exchange(SLEEPERS, 0, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
-        futex_wake(&l.state, i32::MAX);
+/// Ends an exclusive hold (nothing when the lock is not held exclusively, where Windows
+/// raises an exception).
+fn release_exclusive(l: &SRWLOCK, addr: usize) {
+    let mut s = l.state.load(Ordering::Relaxed);
+    while s & EXCLUSIVE != 0 {
+        match l
+            .state
+            .compare_exchange_weak(s, 0, Ordering::SeqCst, Ordering::Relaxed)
+        {
+            Ok(_) => {
+                if s & SLEEPERS != 0 {
+                    wake_lock(l, addr);
+                }
+                return;
+            }
+            Err(now) => s = now,
+        }
+    }
+}
+
+/// Ends one shared hold (nothing when there is none). The last one, with sleepers,
+/// clears the sleepers bit and wakes them; an exclusive waiter's claim stays, so that
+/// it, not a shared waiter, takes the lock.
+fn release_shared(l: &SRWLOCK, addr: usize) {
+    let mut s = l.state.load(Ordering::Relaxed);
+    while s & READERS != 0 && s & EXCLUSIVE == 0 {
+        let mut next = s - 1;
+        if next & READERS == 0 {
+            next &= !SLEEPERS;
+        }
+        match l
+            .state
+            .compare_exchange_weak(s, next, Ordering::SeqCst, Ordering::Relaxed)
+        {
+            Ok(_) => {
+                if next & READERS == 0 && s & SLEEPERS != 0 {
+                    wake_lock(l, addr);
+                }
+                return;
+            }
+            Err(now) => s = now,
+        }
     }
 }
 
 macro_rules! srw_fn {
-    ($(#[$doc:meta])* $name:ident, $body:ident) => {
+    ($(#[$doc:meta])* $name:ident, $body:expr) => {
         $(#[$doc])*
         ///
         /// # Safety
         /// `l` is NULL (ignored) or an initialized `SRWLOCK`.
         #[no_mangle]
         pub unsafe extern "C" fn $name(l: *mut SRWLOCK) {
+            // The address from the pointer, before a reference (which would be taken as
+            // aligned) exists.
+            let addr = l as usize;
             // SAFETY: by the function's contract.
             if let Some(l) = unsafe { l.as_ref() } {
-                $body(l);
+                $body(l, addr);
             }
         }
     };
@@ -546,16 +629,17 @@ macro_rules! srw_fn {
 
 srw_fn!(
     /// `AcquireSRWLockExclusive`: waits until no thread holds the lock, then holds it
-    /// alone. Not recursive (a second acquire by the holder waits for ever, as on
-    /// Windows).
+    /// alone. While it waits, new shared acquirers wait too (the exclusive waiter is
+    /// preferred, as on Windows). Not recursive (a second acquire by the holder waits for
+    /// ever, as on Windows).
     AcquireSRWLockExclusive,
-    acquire_exclusive
+    |l, addr| acquire(l, addr, Hold::Exclusive)
 );
 srw_fn!(
-    /// `AcquireSRWLockShared`: waits until no thread holds the lock exclusively, then
-    /// holds it shared.
+    /// `AcquireSRWLockShared`: waits until no thread holds the lock exclusively or waits
+    /// to, then holds it shared.
     AcquireSRWLockShared,
-    acquire_shared
+    |l, addr| acquire(l, addr, Hold::Shared)
 );
 srw_fn!(
     /// `ReleaseSRWLockExclusive`: releases an exclusive hold.
@@ -576,18 +660,18 @@ srw_fn!(
 #[no_mangle]
 pub unsafe extern "C" fn TryAcquireSRWLockExclusive(l: *mut SRWLOCK) -> u8 {
     // SAFETY: by the function's contract.
-    unsafe { l.as_ref() }.is_some_and(try_exclusive) as u8
+    unsafe { l.as_ref() }.is_some_and(|l| try_hold(l, Hold::Exclusive)) as u8
 }
 
-/// `TryAcquireSRWLockShared`: holds the lock shared unless it is held exclusively (TRUE),
-/// else FALSE at once.
+/// `TryAcquireSRWLockShared`: holds the lock shared unless it is held exclusively or an
+/// exclusive acquirer waits for it (TRUE), else FALSE at once.
 ///
 /// # Safety
 /// As for [`TryAcquireSRWLockExclusive`].
 #[no_mangle]
 pub unsafe extern "C" fn TryAcquireSRWLockShared(l: *mut SRWLOCK) -> u8 {
     // SAFETY: by the function's contract.
-    unsafe { l.as_ref() }.is_some_and(try_shared) as u8
+    unsafe { l.as_ref() }.is_some_and(|l| try_hold(l, Hold::Shared)) as u8
 }
 
 /// `SleepConditionVariableSRW`: releases the lock (shared with
@@ -606,20 +690,27 @@ pub unsafe extern "C" fn SleepConditionVariableSRW(
     flags: DWORD,
 ) -> BOOL {
     let addr = cv as usize;
+    let lock_addr = l as usize;
     // SAFETY: by the function's contract.
     let (Some(cv), Some(l)) = (unsafe { cv.as_ref() }, unsafe { l.as_ref() }) else {
         error::set(err::INVALID_PARAMETER);
         return FALSE;
     };
     if flags & LOCKMODE_SHARED != 0 {
-        sleep_on(cv, addr, ms, || release_shared(l), || acquire_shared(l))
+        sleep_on(
+            cv,
+            addr,
+            ms,
+            || release_shared(l, lock_addr),
+            || acquire(l, lock_addr, Hold::Shared),
+        )
     } else {
         sleep_on(
             cv,
             addr,
             ms,
-            || release_exclusive(l),
-            || acquire_exclusive(l),
+            || release_exclusive(l, lock_addr),
+            || acquire(l, lock_addr, Hold::Exclusive),
         )
     }
 }
@@ -881,5 +972,145 @@ mod tests {
         assert_eq!(unsafe { *s.1.get() }, 40_000);
         // SAFETY: as above.
         unsafe { DeleteCriticalSection(cs) };
+    }
+
+    /// Waits (at most 30 s) for what `f`, run on a new thread, returns.
+    fn on_thread<T: Send + 'static>(
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::sync::mpsc::Receiver<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx
+    }
+
+    const WATCHDOG: Duration = Duration::from_secs(30);
+
+    /// Holds the lock at `addr` shared, makes an exclusive acquirer wait for it, then a
+    /// shared one: the shared try fails and the shared acquirer waits while the
+    /// exclusive one does, and the exclusive one holds the lock first once it is free.
+    fn an_exclusive_waiter_is_preferred(addr: usize) {
+        let l = addr as *mut SRWLOCK;
+        // SAFETY: `l` is a live lock for the whole test (the caller's).
+        unsafe {
+            InitializeSRWLock(l);
+            AcquireSRWLockShared(l);
+        }
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let exclusive = {
+            let order = order.clone();
+            on_thread(move || {
+                let l = addr as *mut SRWLOCK;
+                // SAFETY: as above.
+                unsafe { AcquireSRWLockExclusive(l) };
+                order.lock().unwrap().push("exclusive");
+                std::thread::sleep(Duration::from_millis(20));
+                // SAFETY: as above; this thread holds it exclusively.
+                unsafe { ReleaseSRWLockExclusive(l) };
+            })
+        };
+        // Shared tries succeed until the exclusive acquirer has claimed the lock.
+        let mut tries = 0;
+        // SAFETY: as above.
+        while unsafe { TryAcquireSRWLockShared(l) } != 0 {
+            // SAFETY: this thread holds it shared twice.
+            unsafe { ReleaseSRWLockShared(l) };
+            tries += 1;
+            assert!(tries < 30_000, "the exclusive acquirer never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let shared = {
+            let order = order.clone();
+            on_thread(move || {
+                let l = addr as *mut SRWLOCK;
+                // SAFETY: as above.
+                unsafe { AcquireSRWLockShared(l) };
+                order.lock().unwrap().push("shared");
+                // SAFETY: this thread holds it shared.
+                unsafe { ReleaseSRWLockShared(l) };
+            })
+        };
+        // Time for a shared acquirer that is wrongly let in to show it.
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(order.lock().unwrap().is_empty(), "let in past the waiter");
+        // SAFETY: this thread holds it shared.
+        unsafe { ReleaseSRWLockShared(l) };
+        exclusive
+            .recv_timeout(WATCHDOG)
+            .expect("exclusive acquirer");
+        shared.recv_timeout(WATCHDOG).expect("shared acquirer");
+        assert_eq!(*order.lock().unwrap(), ["exclusive", "shared"]);
+        // Free: both kinds of try succeed again.
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(TryAcquireSRWLockExclusive(l), 1);
+            ReleaseSRWLockExclusive(l);
+            assert_eq!(TryAcquireSRWLockShared(l), 1);
+            ReleaseSRWLockShared(l);
+        }
+    }
+
+    #[test]
+    fn an_srw_locks_exclusive_waiter_is_preferred_over_new_shared_holders() {
+        let l = Box::leak(Box::new(SRWLOCK {
+            state: AtomicU32::new(0),
+            _high: 0,
+        }));
+        an_exclusive_waiter_is_preferred(l as *mut SRWLOCK as usize);
+    }
+
+    #[test]
+    fn an_unaligned_srw_lock_prefers_its_exclusive_waiter_too() {
+        // An aligned block, and the lock one byte into it (as in a packed structure).
+        let block: &'static mut [u64; 3] = Box::leak(Box::new([0; 3]));
+        let addr = block.as_mut_ptr() as usize + 1;
+        assert_ne!(addr % 4, 0);
+        an_exclusive_waiter_is_preferred(addr);
+    }
+
+    #[test]
+    fn srw_locks_exclude_writers_from_readers_and_each_other() {
+        struct Guarded(SRWLOCK, std::cell::UnsafeCell<u64>);
+        // SAFETY: the counter is only written under the exclusive hold, read under a
+        // shared one.
+        unsafe impl Sync for Guarded {}
+        let g: &'static Guarded = Box::leak(Box::new(Guarded(
+            SRWLOCK {
+                state: AtomicU32::new(0),
+                _high: 0,
+            },
+            0.into(),
+        )));
+        let l = &g.0 as *const SRWLOCK as usize;
+        let done: Vec<_> = (0..4)
+            .map(|i| {
+                on_thread(move || {
+                    let l = l as *mut SRWLOCK;
+                    for _ in 0..5_000 {
+                        // SAFETY: `l` lives for ever; the counter is only touched
+                        // under the lock, written only under the exclusive hold.
+                        unsafe {
+                            if i % 2 == 0 {
+                                AcquireSRWLockExclusive(l);
+                                *g.1.get() += 1;
+                                ReleaseSRWLockExclusive(l);
+                            } else {
+                                AcquireSRWLockShared(l);
+                                let v = *g.1.get();
+                                assert!(v <= 10_000);
+                                ReleaseSRWLockShared(l);
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for d in done {
+            d.recv_timeout(WATCHDOG).expect("a locker ended");
+        }
+        // SAFETY: every thread has ended.
+        assert_eq!(unsafe { *g.1.get() }, 10_000);
+        assert_eq!(g.0.state.load(Ordering::Relaxed), 0, "nothing left behind");
     }
 }

@@ -311,6 +311,56 @@ static DWORD WINAPI try_exclusive(LPVOID p) {
     return got;
 }
 
+/* The order in which the preference test's threads got the lock: 'x' exclusive, 's' shared. */
+static char srw_order[4];
+static LONG srw_got;
+
+static DWORD WINAPI waits_exclusive(LPVOID p) {
+    (void)p;
+    AcquireSRWLockExclusive(&srw);
+    srw_order[InterlockedIncrement(&srw_got) - 1] = 'x';
+    Sleep(20);
+    ReleaseSRWLockExclusive(&srw);
+    return 0;
+}
+
+static DWORD WINAPI waits_shared(LPVOID p) {
+    (void)p;
+    AcquireSRWLockShared(&srw);
+    srw_order[InterlockedIncrement(&srw_got) - 1] = 's';
+    ReleaseSRWLockShared(&srw);
+    return 0;
+}
+
+/* Windows prefers a waiting exclusive acquirer: while one waits, no new shared hold is
+ * granted (not even by a try), and it holds the lock before the shared acquirers that
+ * came after it. */
+static void test_srw_preference(void) {
+    HANDLE x, sh;
+    int tries = 0;
+
+    InitializeSRWLock(&srw);
+    srw_got = 0;
+    AcquireSRWLockShared(&srw);
+    x = run(waits_exclusive, NULL, NULL);
+    while (TryAcquireSRWLockShared(&srw) && tries++ < 10000) {
+        ReleaseSRWLockShared(&srw);
+        Sleep(1);
+    }
+    report("while an exclusive acquirer waits, a shared try fails", tries < 10000, "succeeds");
+    sh = run(waits_shared, NULL, NULL);
+    Sleep(50);
+    report("and a shared acquirer waits too", srw_got == 0, "let in");
+    ReleaseSRWLockShared(&srw);
+    report("the exclusive waiter ends", WaitForSingleObject(x, 10000) == WAIT_OBJECT_0, "still waits");
+    report("the shared waiter ends", WaitForSingleObject(sh, 10000) == WAIT_OBJECT_0, "still waits");
+    report("the exclusive waiter held the lock first", srw_got == 2 && srw_order[0] == 'x' &&
+           srw_order[1] == 's', "shared first");
+    report("the lock is free afterwards", thread_result(try_exclusive, NULL) != 0, "held");
+    CloseHandle(x);
+    CloseHandle(sh);
+}
+
 static void test_condition_variables(void) {
     HANDLE h;
     BOOL ok = TRUE;
@@ -349,6 +399,7 @@ static void test_condition_variables(void) {
     report("and holds the lock again", thread_result(try_shared, NULL) == 0, "not held");
     ReleaseSRWLockExclusive(&srw);
     report("a released SRW lock admits an exclusive hold", thread_result(try_exclusive, NULL) != 0, "refused");
+    test_srw_preference();
 }
 
 /* ---- one-time initialization ---------------------------------------------------------- */
