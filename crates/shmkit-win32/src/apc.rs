@@ -13,7 +13,8 @@
 
 use crate::error::{self, ffi, Result};
 use crate::handles;
-use crate::objects::{Object, ThreadLife};
+use crate::objects::{Object, ProcessObject, ThreadLife};
+use crate::suspend::{ERROR_SIGNAL_REFUSED, MAXIMUM_SUSPEND_COUNT};
 use crate::types::*;
 use std::collections::VecDeque;
 use std::ffi::{c_int, c_void};
@@ -24,12 +25,8 @@ use std::time::Duration;
 /// A user APC, `VOID CALLBACK ApcProc(ULONG_PTR)`.
 pub type ApcRoutine = unsafe extern "C-unwind" fn(usize);
 
-/// `MAXIMUM_SUSPEND_COUNT`.
-const MAXIMUM_SUSPEND_COUNT: u32 = 127;
 /// `WAIT_IO_COMPLETION`: an alertable wait ended because APCs ran.
 pub(crate) const WAIT_IO_COMPLETION: DWORD = 0xC0;
-/// `ERROR_SIGNAL_REFUSED`.
-const ERROR_SIGNAL_REFUSED: DWORD = 156;
 /// `si_code` of a signal sent by `pthread_sigqueue`.
 const SI_QUEUE: c_int = -1;
 
@@ -333,6 +330,16 @@ fn send(life: &ThreadLife, sig: c_int) -> Result<()> {
 
 /// The thread of this process that `h` names. A handle that is no thread handle is
 /// `ERROR_INVALID_HANDLE`; another process's thread `ERROR_NOT_SUPPORTED`.
+/// The process object of a child's main thread handle; `None` for a handle to a thread
+/// of this process.
+fn child_thread(h: HANDLE) -> Result<Option<Arc<ProcessObject>>> {
+    match handles::get(h)? {
+        Object::Thread(t) if !t.is_current() => Ok(Some(t)),
+        Object::Thread(_) => Ok(None),
+        _ => error::fail(err::INVALID_HANDLE),
+    }
+}
+
 fn thread_of(h: HANDLE) -> Result<Arc<ThreadLife>> {
     let Object::Thread(t) = handles::get(h)? else {
         return error::fail(err::INVALID_HANDLE);
@@ -385,8 +392,9 @@ pub extern "C" fn QueueUserAPC(routine: Option<ApcRoutine>, h: HANDLE, data: usi
 /// it where it is (a signal parks it) and returns once it has stopped; suspending the
 /// calling thread stops it until another thread resumes it (the call then returns 0).
 /// The thread is one of `CreateThread` or the calling thread; another thread of the
-/// process (the main thread, a thread the program made itself) is `ERROR_NOT_SUPPORTED`,
-/// as is a child's thread. A count at `MAXIMUM_SUSPEND_COUNT` (127) is
+/// process (the main thread, a thread the program made itself) is `ERROR_NOT_SUPPORTED`.
+/// A child's main thread (`PROCESS_INFORMATION::hThread`) is suspended by stopping the
+/// child, all its threads (`suspend`). A count at `MAXIMUM_SUSPEND_COUNT` (127) is
 /// `ERROR_SIGNAL_REFUSED`; a thread that has ended `ERROR_ACCESS_DENIED`; a handle that
 /// is no thread handle `ERROR_INVALID_HANDLE`. Failures return `(DWORD)-1`.
 ///
@@ -395,6 +403,9 @@ pub extern "C" fn QueueUserAPC(routine: Option<ApcRoutine>, h: HANDLE, data: usi
 #[no_mangle]
 pub extern "C" fn SuspendThread(h: HANDLE) -> DWORD {
     ffi(DWORD::MAX, || {
+        if let Some(child) = child_thread(h)? {
+            return child.suspend_main();
+        }
         let life = thread_of(h)?;
         let me = is_caller(&life);
         if !me && !life.is_created() {
@@ -442,14 +453,18 @@ pub extern "C" fn SuspendThread(h: HANDLE) -> DWORD {
 /// `SuspendThread` or made with `CREATE_SUSPENDED`) and returns the count before the
 /// call; at 0 the thread goes on (or starts its routine). A thread that is not suspended
 /// (or has ended) is left alone and 0 is returned. A handle that is no thread handle is
-/// `(DWORD)-1` with `ERROR_INVALID_HANDLE`; a child's main thread is never suspended here
-/// (0).
+/// `(DWORD)-1` with `ERROR_INVALID_HANDLE`. A child's main thread (suspended by
+/// `SuspendThread`, or started with `CREATE_SUSPENDED`) goes on at 0: a child held
+/// before its program runs it, a stopped one continues.
 #[no_mangle]
 pub extern "C" fn ResumeThread(h: HANDLE) -> DWORD {
     ffi(DWORD::MAX, || {
         let Object::Thread(t) = handles::get(h)? else {
             return error::fail(err::INVALID_HANDLE);
         };
+        if !t.is_current() {
+            return t.resume_main();
+        }
         let Some(life) = t.thread_life() else {
             return Ok(0);
         };

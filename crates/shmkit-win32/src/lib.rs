@@ -79,6 +79,8 @@ mod slist;
 #[cfg(target_os = "linux")]
 mod strings;
 #[cfg(target_os = "linux")]
+mod suspend;
+#[cfg(target_os = "linux")]
 mod sync;
 #[cfg(target_os = "linux")]
 mod sync_ex;

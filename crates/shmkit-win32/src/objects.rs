@@ -6,6 +6,7 @@
 
 use crate::access::{Class, Page, Section};
 use crate::error::Result;
+use crate::suspend::{Held, Suspension};
 use crate::types::DWORD;
 use shmkit::sync::{Event, Mutex as SyncMutex, Semaphore};
 use shmkit::Mapping;
@@ -17,6 +18,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -239,6 +241,8 @@ pub(crate) struct ProcessObject {
     watch: Mutex<Option<Arc<Watch>>>,
     /// For a thread of this process: its id and whether it still runs.
     thread: Option<Arc<ThreadLife>>,
+    /// A child's suspend count (`SuspendThread` of its main thread).
+    suspension: Suspension,
 }
 
 /// One thread of this process: its id, its exit code, and a word raised when it has
@@ -406,8 +410,11 @@ thread_local! {
 }
 
 struct ProcState {
-    /// `None` for the calling process, and once the child has been reaped.
+    /// `None` for the calling process, for a child started suspended until its spawn
+    /// returns, and once the child has been reaped.
     child: Option<Child>,
+    /// For a child started suspended, where its `Child` arrives (`suspend::spawn`).
+    arrival: Option<Receiver<std::io::Result<Child>>>,
     exit: Option<DWORD>,
     /// The exit code `TerminateProcess` gave the child, reported instead of the signal's.
     terminated: Option<DWORD>,
@@ -482,12 +489,34 @@ impl ProcessObject {
             pid,
             state: Mutex::new(ProcState {
                 child: Some(child),
+                arrival: None,
                 exit: None,
                 terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(Some(Arc::new(watch))),
             thread: None,
+            suspension: Suspension::running(),
+        }
+    }
+
+    /// A child started suspended (`suspend::spawn`), held before its program.
+    pub(crate) fn held_child(held: Held) -> ProcessObject {
+        // Opened now, while the child cannot have been reaped (its spawn has not
+        // returned): the pidfd is its own.
+        let watch = pidfd_open(held.pid).map_or(Watch::Pid, Watch::PidFd);
+        ProcessObject {
+            pid: held.pid,
+            state: Mutex::new(ProcState {
+                child: None,
+                arrival: Some(held.arrival),
+                exit: None,
+                terminated: None,
+            }),
+            exit: Arc::new(AtomicU32::new(0)),
+            watch: Mutex::new(Some(Arc::new(watch))),
+            thread: None,
+            suspension: held.suspension,
         }
     }
 
@@ -502,12 +531,14 @@ impl ProcessObject {
             pid: std::process::id(),
             state: Mutex::new(ProcState {
                 child: None,
+                arrival: None,
                 exit: None,
                 terminated: None,
             }),
             exit: Arc::new(AtomicU32::new(0)),
             watch: Mutex::new(None),
             thread,
+            suspension: Suspension::running(),
         }
     }
 
@@ -533,7 +564,19 @@ impl ProcessObject {
     /// this is a child, not the calling process.
     pub(crate) fn terminate(&self, code: DWORD) -> Result<()> {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.settle(&mut s, false);
         if s.exit.is_some() {
+            return Ok(());
+        }
+        if s.arrival.is_some() {
+            // Held before its program: its spawn has not returned, so it is not reaped
+            // and the pid is its own. Its spawn returns once it has died.
+            // SAFETY: kill has no memory preconditions; the pid is this unreaped child's.
+            if unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) } != 0 {
+                return Err(std::io::Error::last_os_error().into());
+            }
+            s.terminated = Some(code);
+            self.settle(&mut s, true);
             return Ok(());
         }
         if let Some(child) = s.child.as_mut() {
@@ -570,19 +613,88 @@ impl ProcessObject {
             return t.exit_code();
         }
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if s.exit.is_none() {
-            let terminated = s.terminated;
-            if let Some(child) = s.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    s.exit = Some(terminated.unwrap_or_else(|| exit_code(status)));
-                    s.child = None;
-                    // Reaped: its pid may be reused, so a watcher waiting by pid may not
-                    // see it end; the word is raised here too.
-                    shmkit::sync::multi::raise(&self.exit);
-                }
+        self.reap(&mut s);
+        s.exit
+    }
+
+    /// Records the exit code of a child that has ended, reaping it.
+    fn reap(&self, s: &mut ProcState) {
+        self.settle(s, false);
+        if s.exit.is_some() {
+            return;
+        }
+        let terminated = s.terminated;
+        if let Some(child) = s.child.as_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                s.exit = Some(terminated.unwrap_or_else(|| exit_code(status)));
+                s.child = None;
+                // Reaped: its pid may be reused, so a watcher waiting by pid may not
+                // see it end; the word is raised here too.
+                shmkit::sync::multi::raise(&self.exit);
             }
         }
-        s.exit
+    }
+
+    /// For a child started suspended whose spawn has not yet been seen to return: takes
+    /// its `Child` when the spawn has returned. It is waited for when `now`, when the
+    /// child has been let go (its spawn returns as soon as its program runs) or when it
+    /// has ended (the spawn returns then too).
+    fn settle(&self, s: &mut ProcState, now: bool) {
+        let Some(arrival) = &s.arrival else {
+            return;
+        };
+        let wait = now || self.suspension.is_let_go() || self.exit.load(Ordering::Acquire) != 0;
+        let got = if wait {
+            arrival.recv().map_err(|_| ())
+        } else {
+            match arrival.try_recv() {
+                Ok(r) => Ok(r),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => Err(()),
+            }
+        };
+        s.arrival = None;
+        match got {
+            Ok(Ok(child)) => s.child = Some(child),
+            // Its program could not run (its spawn has reaped it), or the thread that
+            // spawned it is gone: it has ended, with the error as its code.
+            Ok(Err(e)) => {
+                s.exit = Some(s.terminated.unwrap_or_else(|| crate::error::code_of_io(&e)));
+                shmkit::sync::multi::raise(&self.exit);
+            }
+            Err(()) => {
+                s.exit = Some(crate::types::err::GEN_FAILURE);
+                shmkit::sync::multi::raise(&self.exit);
+            }
+        }
+    }
+
+    /// `SuspendThread` of a child's main thread: see `suspend`. A child that has ended
+    /// is `ERROR_ACCESS_DENIED`, as a thread that has ended is.
+    pub(crate) fn suspend_main(&self) -> Result<u32> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.live_child(&mut s)?;
+        // The state lock is held: `poll` cannot reap the child meanwhile.
+        self.suspension.suspend(self.pid)
+    }
+
+    /// `ResumeThread` of a child's main thread: see `suspend`. A child that has ended is
+    /// left alone (0).
+    pub(crate) fn resume_main(&self) -> Result<u32> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if self.live_child(&mut s).is_err() {
+            return Ok(0);
+        }
+        self.suspension.resume(self.pid)
+    }
+
+    /// Succeeds for a child that has not been reaped (nor seen to have ended).
+    fn live_child(&self, s: &mut ProcState) -> Result<()> {
+        self.reap(s);
+        if s.exit.is_some() || (s.child.is_none() && s.arrival.is_none()) {
+            return crate::error::fail(crate::types::err::ACCESS_DENIED);
+        }
+        Ok(())
     }
 
     /// The word that is non-zero once the process has ended, which waits sleep on
@@ -618,6 +730,10 @@ impl Drop for ProcessObject {
         // The last handle to a running child is gone: reap it when it ends, so that it
         // never lingers as a zombie (Windows has none).
         let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        // A child held before its program ends when the pipe it waits on closes, with
+        // the suspension dropped after this; one let go is reaped by the thread that
+        // spawned it, which finds nobody to hand it to.
+        state.arrival = None;
         if let Some(mut child) = state.child.take() {
             if let Ok(None) = child.try_wait() {
                 let _ = std::thread::Builder::new()

@@ -11,6 +11,7 @@ use crate::handles;
 use crate::inherit;
 use crate::objects::{Object, ProcessObject};
 use crate::strings;
+use crate::suspend;
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::os::unix::process::CommandExt;
@@ -41,9 +42,6 @@ fn stdio_of(h: HANDLE) -> Option<Stdio> {
 fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
     if info.is_null() {
         return error::fail(err::INVALID_PARAMETER);
-    }
-    if s.flags & CREATE_SUSPENDED != 0 {
-        return error::fail(err::NOT_SUPPORTED);
     }
     let mut args = match (&s.command_line, &s.application) {
         (Some(line), _) if !line.trim().is_empty() => split_command_line(line),
@@ -79,14 +77,20 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
         inherit::withhold(&mut cmd);
     }
     flush_terminal_streams();
-    let child = cmd.spawn().map_err(|e| match e.raw_os_error() {
-        // Windows says a file that is no program is not a valid application.
-        Some(libc::ENOEXEC) => error::Win32Error(err::BAD_EXE_FORMAT),
-        _ => e.into(),
-    })?;
-    drop(cmd);
-    let pid = child.id();
-    let process = Arc::new(ProcessObject::child(child));
+    check_program(&program)?;
+    let process = if s.flags & CREATE_SUSPENDED != 0 {
+        ProcessObject::held_child(suspend::spawn(cmd)?)
+    } else {
+        let child = cmd.spawn().map_err(|e| match e.raw_os_error() {
+            // Windows says a file that is no program is not a valid application.
+            Some(libc::ENOEXEC) => error::Win32Error(err::BAD_EXE_FORMAT),
+            _ => e.into(),
+        })?;
+        drop(cmd);
+        ProcessObject::child(child)
+    };
+    let pid = process.pid();
+    let process = Arc::new(process);
     let hp = handles::insert(Object::Process(process.clone()), s.process_inheritable);
     let ht = handles::insert(Object::Thread(process), s.thread_inheritable);
     // SAFETY: `info` is non-NULL (checked) and writable, by the caller's contract.
@@ -99,6 +103,30 @@ fn spawn(s: Spawn, info: *mut PROCESS_INFORMATION) -> Result<BOOL> {
         })
     };
     Ok(TRUE)
+}
+
+/// What the exec of a child would say of `program`, said before the fork (for a child
+/// started suspended, the exec comes only when it is resumed): a file that is neither an ELF image nor a script (`#!`) is
+/// `ERROR_BAD_EXE_FORMAT` (as Windows says of a file that is no program), one that no
+/// one may execute `ERROR_ACCESS_DENIED`.
+fn check_program(program: &std::path::Path) -> Result<()> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let mut file = match std::fs::File::open(program) {
+        Ok(f) => f,
+        // A program that may be run but not read: its exec will tell.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic)?;
+    if !(n == 4 && magic == *b"\x7fELF" || n >= 2 && magic[..2] == *b"#!") {
+        return error::fail(err::BAD_EXE_FORMAT);
+    }
+    if file.metadata()?.permissions().mode() & 0o111 == 0 {
+        return error::fail(err::ACCESS_DENIED);
+    }
+    Ok(())
 }
 
 extern "C" {
@@ -182,7 +210,8 @@ unsafe fn spawn_common<C>(
 /// optional). With `bInheritHandles`, every inheritable handle (`bInheritHandle` of its
 /// `SECURITY_ATTRIBUTES`, or made so by `DuplicateHandle`) is valid in the child under
 /// the same value. `STARTF_USESTDHANDLES` redirects the child's standard streams to file
-/// handles. `CREATE_SUSPENDED` is not supported (`ERROR_NOT_SUPPORTED`); other creation
+/// handles. With `CREATE_SUSPENDED` the child exists (its id, its handles) but runs
+/// nothing of its program until `ResumeThread` of its thread handle; other creation
 /// flags are accepted and have no effect.
 ///
 /// # Safety
@@ -478,5 +507,61 @@ mod tests {
         let split = split_command_line(&line);
         assert_eq!(split[0], "prog");
         assert_eq!(&split[1..], &args);
+    }
+
+    fn held(script: &str) -> ProcessObject {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c").arg(script);
+        ProcessObject::held_child(suspend::spawn(cmd).unwrap())
+    }
+
+    fn wait_gone(pid: u32) {
+        let start = std::time::Instant::now();
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(start.elapsed() < Duration::from_secs(10), "{pid} lingers");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_suspended_child_resumed_runs_and_reports_its_code() {
+        let p = held("exit 3");
+        assert_eq!(p.poll(), None);
+        assert_eq!(p.suspend_main().unwrap(), 1);
+        assert_eq!(p.resume_main().unwrap(), 2);
+        assert!(!p.wait(Some(Duration::from_millis(50))).unwrap());
+        assert_eq!(p.resume_main().unwrap(), 1);
+        assert!(p.wait(Some(Duration::from_secs(10))).unwrap());
+        assert_eq!(p.poll(), Some(3));
+        assert_eq!(p.suspend_main().err().map(|e| e.0), Some(err::ACCESS_DENIED));
+        assert_eq!(p.resume_main().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_suspended_child_terminated_ends_with_the_code_given() {
+        let p = held("exit 3");
+        p.terminate(9).unwrap();
+        assert!(p.wait(Some(Duration::from_secs(10))).unwrap());
+        assert_eq!(p.poll(), Some(9));
+    }
+
+    #[test]
+    fn a_suspended_child_whose_handles_all_close_never_runs_and_is_reaped() {
+        let marker = std::env::temp_dir().join(format!("shmkit-held-{}", std::process::id()));
+        let _ = std::fs::remove_file(&marker);
+        let p = held(&format!("echo ran > {}", marker.display()));
+        let pid = p.pid();
+        drop(p);
+        wait_gone(pid);
+        assert!(!marker.exists(), "the child ran");
+    }
+
+    #[test]
+    fn a_child_that_was_let_go_is_reaped_once_its_handles_close() {
+        let p = held("sleep 0.2");
+        let pid = p.pid();
+        assert_eq!(p.resume_main().unwrap(), 1);
+        drop(p);
+        wait_gone(pid);
     }
 }
