@@ -66,9 +66,9 @@ fn table_cell() -> &'static Mutex<Table> {
 /// The table, locked. A panic while it was held cannot leave it inconsistent (every
 /// change is one map operation), so a poisoned lock is simply taken over. While a thread
 /// holds it, `SuspendThread` and `TerminateThread` of that thread wait until it lets go
-/// (`apc::Unstoppable`): no stopped thread keeps the table from the others.
+/// (`threadctl::Unstoppable`): no stopped thread keeps the table from the others.
 pub(crate) fn table() -> TableGuard {
-    let unstoppable = crate::apc::Unstoppable::new();
+    let unstoppable = crate::threadctl::Unstoppable::new();
     TableGuard {
         guard: table_cell().lock().unwrap_or_else(|p| p.into_inner()),
         _unstoppable: unstoppable,
@@ -79,7 +79,7 @@ pub(crate) fn table() -> TableGuard {
 /// may be stopped.
 pub(crate) struct TableGuard {
     guard: MutexGuard<'static, Table>,
-    _unstoppable: crate::apc::Unstoppable,
+    _unstoppable: crate::threadctl::Unstoppable,
 }
 
 impl std::ops::Deref for TableGuard {

@@ -89,9 +89,13 @@ mod system;
 #[cfg(target_os = "linux")]
 mod thread;
 #[cfg(target_os = "linux")]
+mod threadctl;
+#[cfg(target_os = "linux")]
 mod timer;
 #[cfg(target_os = "linux")]
 mod timerqueue;
+#[cfg(target_os = "linux")]
+mod timing;
 #[cfg(target_os = "linux")]
 mod types;
 #[cfg(target_os = "linux")]

@@ -34,7 +34,7 @@ pub(crate) enum Object {
     Event(Arc<Event>),
     Semaphore(Arc<Semaphore>),
     /// A waitable timer: this process's own (`timer`).
-    Timer(Arc<crate::timer::TimerObject>),
+    Timer(Arc<crate::timing::TimerObject>),
 }
 
 impl Object {
@@ -257,7 +257,7 @@ pub(crate) struct ThreadLife {
     /// the joiner once the system thread has gone (see [`start_joiner`]); 0 otherwise.
     pthread: AtomicU64,
     /// Its APCs, suspend count and signals (`apc`).
-    pub(crate) ctl: crate::apc::Control,
+    pub(crate) ctl: crate::threadctl::Control,
 }
 
 impl ThreadLife {
@@ -405,7 +405,7 @@ thread_local! {
         ended: AtomicU32::new(0),
         code: AtomicU32::new(0),
         pthread: AtomicU64::new(0),
-        ctl: crate::apc::Control::new(),
+        ctl: crate::threadctl::Control::new(),
     }));
 }
 

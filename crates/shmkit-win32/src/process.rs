@@ -533,7 +533,10 @@ mod tests {
         assert_eq!(p.resume_main().unwrap(), 1);
         assert!(p.wait(Some(Duration::from_secs(10))).unwrap());
         assert_eq!(p.poll(), Some(3));
-        assert_eq!(p.suspend_main().err().map(|e| e.0), Some(err::ACCESS_DENIED));
+        assert_eq!(
+            p.suspend_main().err().map(|e| e.0),
+            Some(err::ACCESS_DENIED)
+        );
         assert_eq!(p.resume_main().unwrap(), 0);
     }
 

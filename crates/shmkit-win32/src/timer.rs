@@ -1,6 +1,5 @@
 //! Waitable timers: `CreateWaitableTimer(Ex)`, `OpenWaitableTimer`, `SetWaitableTimer(Ex)`,
-//! `CancelWaitableTimer`; and the process's one timer thread, which also runs the
-//! timer-queue timers (`timerqueue`).
+//! `CancelWaitableTimer`, over the objects and the timer thread of `timing`.
 //!
 //! A waitable timer is a shmkit event of the process's own (manual-reset for a
 //! notification timer, auto-reset for a synchronization timer) that the timer thread sets
@@ -13,138 +12,15 @@ use crate::error::{self, ffi, Result};
 use crate::handles;
 use crate::objects::Object;
 use crate::strings;
+use crate::timing::{lock, schedule, Arm, Due, TimerObject};
 use crate::types::*;
-use shmkit::sync::{Event, EventReset, SyncOptions};
-use std::collections::{BTreeMap, HashMap};
+use shmkit::sync::{EventReset, SyncOptions};
+use std::collections::HashMap;
 use std::ffi::c_void;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const CREATE_WAITABLE_TIMER_MANUAL_RESET: DWORD = 0x1;
-
-/// Something the timer thread fires at a deadline.
-pub(crate) trait Due: Send + Sync {
-    /// Fires the expiry armed as `generation` (an older one is ignored); returns the
-    /// next deadline of a periodic timer.
-    fn fire(&self, generation: u64) -> Option<Instant>;
-}
-
-type Deadlines = BTreeMap<(Instant, u64), (Weak<dyn Due>, u64)>;
-
-struct Scheduler {
-    list: Mutex<(Deadlines, u64)>,
-    changed: Condvar,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn scheduler() -> &'static Scheduler {
-    static S: OnceLock<Scheduler> = OnceLock::new();
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    let s = S.get_or_init(|| Scheduler {
-        list: Mutex::new((BTreeMap::new(), 0)),
-        changed: Condvar::new(),
-    });
-    STARTED.call_once(|| {
-        std::thread::Builder::new()
-            .name("shmkit-timers".into())
-            .spawn(run)
-            .expect("the timer thread starts");
-    });
-    s
-}
-
-/// Arms `target`'s expiry `generation` at `at`.
-pub(crate) fn schedule(at: Instant, target: Weak<dyn Due>, generation: u64) {
-    let s = scheduler();
-    let mut list = lock(&s.list);
-    list.1 += 1;
-    let seq = list.1;
-    list.0.insert((at, seq), (target, generation));
-    s.changed.notify_all();
-}
-
-/// The timer thread: fires each deadline as it comes, in order.
-fn run() {
-    let s = scheduler();
-    let mut list = lock(&s.list);
-    loop {
-        let now = Instant::now();
-        let first = list.0.keys().next().copied();
-        match first {
-            None => list = s.changed.wait(list).unwrap_or_else(|p| p.into_inner()),
-            Some(key) if key.0 > now => {
-                list = s
-                    .changed
-                    .wait_timeout(list, key.0 - now)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            }
-            Some(key) => {
-                let (target, generation) = list.0.remove(&key).expect("the first deadline");
-                drop(list);
-                let next = target.upgrade().and_then(|t| t.fire(generation));
-                if let Some(at) = next {
-                    schedule(at, target, generation);
-                }
-                list = lock(&s.list);
-            }
-        }
-    }
-}
-
-/// The next deadline of a periodic timer that was due at `due`: one period on, or one
-/// period from now when that is already past (missed expiries are not fired in a burst).
-pub(crate) fn next_period(due: Instant, period: Duration) -> Instant {
-    let now = Instant::now();
-    let next = due + period;
-    if next < now {
-        now + period
-    } else {
-        next
-    }
-}
-
-/// What a timer is armed with.
-struct Arm {
-    /// Raised by every set and cancel: an expiry armed before is ignored.
-    generation: u64,
-    due: Option<Instant>,
-    period: Duration,
-}
-
-/// A waitable timer.
-pub(crate) struct TimerObject {
-    event: Arc<Event>,
-    arm: Mutex<Arm>,
-}
-
-impl TimerObject {
-    /// The event waits wait for.
-    pub(crate) fn event(&self) -> Arc<Event> {
-        self.event.clone()
-    }
-}
-
-impl Due for TimerObject {
-    fn fire(&self, generation: u64) -> Option<Instant> {
-        let mut arm = lock(&self.arm);
-        if arm.generation != generation {
-            return None;
-        }
-        let _ = self.event.set();
-        let due = arm.due?;
-        if arm.period.is_zero() {
-            arm.due = None;
-            return None;
-        }
-        let next = next_period(due, arm.period);
-        arm.due = Some(next);
-        Some(next)
-    }
-}
 
 /// The process's named timers.
 fn names() -> MutexGuard<'static, HashMap<String, Weak<TimerObject>>> {

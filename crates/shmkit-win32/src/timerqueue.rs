@@ -9,7 +9,7 @@
 use crate::error::{self, ffi, Result};
 use crate::handles;
 use crate::objects::Object;
-use crate::timer::{self, Due};
+use crate::timing::{self, Due};
 use crate::types::*;
 use shmkit::sync::Event;
 use std::collections::HashMap;
@@ -175,7 +175,7 @@ fn arm(t: &Arc<QueueTimer>, due: ULONG, period: ULONG, once: bool) {
     };
     let target: Arc<dyn Due> = t.clone();
     let at = Instant::now() + Duration::from_millis(u64::from(due));
-    timer::schedule(at, Arc::downgrade(&target), generation);
+    timing::schedule(at, Arc::downgrade(&target), generation);
 }
 
 /// What a deletion's `CompletionEvent` asks for.
