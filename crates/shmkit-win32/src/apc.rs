@@ -68,6 +68,13 @@ fn child_thread(h: HANDLE) -> Result<Option<Arc<ProcessObject>>> {
     }
 }
 
+/// Queues `routine(data)` to the thread, as `QueueUserAPC` does, with `tag` (see
+/// `Control::queue`); false (nothing queued) once the thread has ended, or while an APC
+/// of the same tag waits.
+pub(crate) fn queue_to(life: &ThreadLife, routine: ApcRoutine, data: usize, tag: usize) -> bool {
+    !has_ended(life) && life.ctl.queue(routine, data, tag)
+}
+
 fn thread_of(h: HANDLE) -> Result<Arc<ThreadLife>> {
     let Object::Thread(t) = handles::get(h)? else {
         return error::fail(err::INVALID_HANDLE);
@@ -110,7 +117,7 @@ pub extern "C" fn QueueUserAPC(routine: Option<ApcRoutine>, h: HANDLE, data: usi
         if has_ended(&life) {
             return error::fail(err::GEN_FAILURE);
         }
-        life.ctl.queue(routine, data);
+        let _ = life.ctl.queue(routine, data, 0);
         Ok(1)
     })
 }
@@ -304,7 +311,7 @@ pub extern "C" fn NtQueueApcThread(
                     routine,
                     args: [a1, a2, a3],
                 });
-                life.ctl.queue(run_nt_apc, Box::into_raw(apc) as usize);
+                let _ = life.ctl.queue(run_nt_apc, Box::into_raw(apc) as usize, 0);
             }
             status::SUCCESS
         }

@@ -21,7 +21,8 @@ const SI_QUEUE: c_int = -1;
 
 /// One thread's APC queue, suspend count and the locks of signals sent to it.
 pub(crate) struct Control {
-    apcs: Mutex<VecDeque<(ApcRoutine, usize)>>,
+    /// Each APC: its routine, its argument and the tag it was queued with (0: none).
+    apcs: Mutex<VecDeque<(ApcRoutine, usize, usize)>>,
     /// Non-zero while APCs are queued: raised as one is queued, lowered (under the
     /// queue's lock) once the queue is empty.
     pending: AtomicU32,
@@ -110,7 +111,7 @@ impl Control {
                 }
                 next
             };
-            let Some((routine, data)) = next else {
+            let Some((routine, data, _)) = next else {
                 return ran;
             };
             // SAFETY: the routine and its argument are what `QueueUserAPC` was given, to
@@ -120,11 +121,37 @@ impl Control {
         }
     }
 
-    pub(crate) fn queue(&self, routine: ApcRoutine, data: usize) {
+    /// Queues `routine(data)`; a non-zero `tag` lets [`Control::withdraw`] take it back
+    /// before it runs, and is queued once at most: while an APC of that tag waits, the
+    /// call queues nothing and returns false (Windows' timer has one APC object, which
+    /// cannot be queued twice).
+    pub(crate) fn queue(&self, routine: ApcRoutine, data: usize, tag: usize) -> bool {
         let mut q = self.apcs.lock().unwrap_or_else(|p| p.into_inner());
-        q.push_back((routine, data));
+        if tag != 0 && q.iter().any(|&(_, _, t)| t == tag) {
+            return false;
+        }
+        q.push_back((routine, data, tag));
         drop(q);
         shmkit::sync::multi::raise(&self.pending);
+        true
+    }
+
+    /// Takes back the APCs queued with `tag` (non-zero) that have not started, and
+    /// returns their arguments, first queued first.
+    pub(crate) fn withdraw(&self, tag: usize) -> Vec<usize> {
+        let mut q = self.apcs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut taken = Vec::new();
+        q.retain(|&(_, data, t)| {
+            let keep = tag == 0 || t != tag;
+            if !keep {
+                taken.push(data);
+            }
+            keep
+        });
+        if q.is_empty() {
+            self.pending.store(0, Ordering::SeqCst);
+        }
+        taken
     }
 }
 

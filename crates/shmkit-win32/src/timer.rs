@@ -8,11 +8,13 @@
 //! it, in this process only.
 
 use crate::access::{self, Class};
+use crate::apc;
 use crate::error::{self, ffi, Result};
 use crate::handles;
 use crate::objects::Object;
+use crate::objects::ThreadLife;
 use crate::strings;
-use crate::timing::{lock, schedule, Arm, Due, TimerObject};
+use crate::timing::{lock, schedule, Arm, Completion, Due, TimerObject};
 use crate::types::*;
 use shmkit::sync::{EventReset, SyncOptions};
 use std::collections::HashMap;
@@ -56,6 +58,7 @@ fn create(
                     generation: 0,
                     due: None,
                     period: Duration::ZERO,
+                    completion: None,
                 }),
             });
             if let Some(n) = &name {
@@ -237,11 +240,74 @@ fn deadline(due: i64) -> Instant {
     at((due as u64).saturating_sub(since_1601))
 }
 
+/// `PTIMERAPCROUTINE`: `VOID CALLBACK TimerAPCProc(LPVOID lpArgToCompletionRoutine,
+/// DWORD dwTimerLowValue, DWORD dwTimerHighValue)`.
+type TimerApcRoutine = unsafe extern "C-unwind" fn(*mut c_void, DWORD, DWORD);
+
+/// One expiry's completion routine, queued to the thread that set the timer.
+struct TimerApc {
+    routine: TimerApcRoutine,
+    arg: usize,
+    /// When the timer expired: a UTC FILETIME.
+    at: u64,
+}
+
+/// Runs a queued [`TimerApc`] (one that a new set or a cancel has not taken back).
+unsafe extern "C-unwind" fn run_timer_apc(data: usize) {
+    // SAFETY: `data` is a Box that `completion` queued with this routine, taken once.
+    let apc = unsafe { Box::from_raw(data as *mut TimerApc) };
+    // SAFETY: the routine and its argument are what `SetWaitableTimer` was given, called
+    // on the thread that set the timer, as Windows does.
+    unsafe {
+        (apc.routine)(
+            apc.arg as *mut c_void,
+            apc.at as DWORD,
+            (apc.at >> 32) as DWORD,
+        )
+    };
+}
+
+/// What each expiry of `timer` queues to the calling thread: `routine(arg, time)`; the
+/// APCs are tagged with the timer's address, to be taken back by the tag.
+fn completion(timer: &Arc<TimerObject>, routine: TimerApcRoutine, arg: usize) -> Completion {
+    let life = ThreadLife::this_thread();
+    let tag = Arc::as_ptr(timer) as usize;
+    let queue_to = life.clone();
+    Completion {
+        queue: Box::new(move || {
+            let since_1970 = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| (d.as_nanos() / 100) as u64);
+            let apc = Box::new(TimerApc {
+                routine,
+                arg,
+                at: since_1970 + FILETIME_UNIX_EPOCH,
+            });
+            let data = Box::into_raw(apc) as usize;
+            if !apc::queue_to(&queue_to, run_timer_apc, data, tag) {
+                // Not queued (the thread has ended, or the last expiry's routine has not
+                // run yet: expiries while it waits run it once): the Box is still
+                // this closure's.
+                // SAFETY: as just said.
+                drop(unsafe { Box::from_raw(data as *mut TimerApc) });
+            }
+        }),
+        withdraw: Box::new(move || {
+            for data in life.ctl.withdraw(tag) {
+                // SAFETY: every APC queued with this tag is a Box of `queue`'s, and a
+                // withdrawn one will not run.
+                drop(unsafe { Box::from_raw(data as *mut TimerApc) });
+            }
+        }),
+    }
+}
+
 fn set(
     h: HANDLE,
     due: *const i64,
     period: LONG,
     routine: *const c_void,
+    arg: *mut c_void,
     _resume: BOOL,
 ) -> Result<BOOL> {
     let timer = modifiable(h)?;
@@ -251,10 +317,10 @@ fn set(
     if period < 0 {
         return error::fail(err::INVALID_PARAMETER);
     }
-    if !routine.is_null() {
-        // A completion routine is an APC, which nothing runs here.
-        return error::fail(err::NOT_SUPPORTED);
-    }
+    // SAFETY: a non-NULL routine is a PTIMERAPCROUTINE, by the function's contract.
+    let routine = (!routine.is_null())
+        .then(|| unsafe { std::mem::transmute::<*const c_void, TimerApcRoutine>(routine) });
+    let completion = routine.map(|routine| completion(&timer, routine, arg as usize));
     // SAFETY: non-NULL and readable, by the function's contract (read unaligned: a
     // LARGE_INTEGER of a C caller may be anywhere).
     let due = unsafe { std::ptr::read_unaligned(due) };
@@ -264,6 +330,7 @@ fn set(
         arm.generation += 1;
         arm.due = Some(at);
         arm.period = Duration::from_millis(period as u64);
+        TimerObject::replace_completion(&mut arm, completion);
         timer.event.reset()?;
         arm.generation
     };
@@ -275,9 +342,12 @@ fn set(
 /// `SetWaitableTimer`: arms the timer to expire at `*lpDueTime` (negative: that many
 /// 100-ns intervals from now; positive: an absolute UTC FILETIME; one already past
 /// expires at once), then every `lPeriod` ms when `lPeriod` > 0. Setting it resets its
-/// signalled state and replaces what it was armed with. `pfnCompletionRoutine` must be
-/// NULL (a completion routine is an APC, which this library does not run:
-/// `ERROR_NOT_SUPPORTED`); `fResume` is accepted and has no effect. A negative period is
+/// signalled state and replaces what it was armed with. With `pfnCompletionRoutine`,
+/// each expiry also queues an APC to the calling thread, which runs
+/// `pfnCompletionRoutine(lpArgToCompletionRoutine, low, high)` (the expiry's UTC
+/// FILETIME) in its next alertable wait; expiries while it waits to run run it once; a
+/// new set or a cancel takes it back if it has not run, as on Windows (closing the
+/// timer does not). `fResume` is accepted and has no effect. A negative period is
 /// `ERROR_INVALID_PARAMETER`, a NULL due time `ERROR_NOACCESS`, a handle without
 /// `TIMER_MODIFY_STATE` `ERROR_ACCESS_DENIED`; nothing changes then.
 ///
@@ -292,8 +362,7 @@ pub unsafe extern "C" fn SetWaitableTimer(
     arg: *mut c_void,
     resume: BOOL,
 ) -> BOOL {
-    let _ = arg;
-    ffi(FALSE, || set(h, due, period, routine, resume))
+    ffi(FALSE, || set(h, due, period, routine, arg, resume))
 }
 
 /// `SetWaitableTimerEx`: [`SetWaitableTimer`]; the wake context and tolerable delay are
@@ -311,8 +380,8 @@ pub unsafe extern "C" fn SetWaitableTimerEx(
     wake_context: *mut c_void,
     tolerable_delay: ULONG,
 ) -> BOOL {
-    let _ = (arg, wake_context, tolerable_delay);
-    ffi(FALSE, || set(h, due, period, routine, FALSE))
+    let _ = (wake_context, tolerable_delay);
+    ffi(FALSE, || set(h, due, period, routine, arg, FALSE))
 }
 
 /// `CancelWaitableTimer`: disarms the timer; its signalled state does not change.
@@ -323,6 +392,7 @@ pub extern "C" fn CancelWaitableTimer(h: HANDLE) -> BOOL {
         let mut arm = lock(&timer.arm);
         arm.generation += 1;
         arm.due = None;
+        TimerObject::replace_completion(&mut arm, None);
         Ok(TRUE)
     })
 }
@@ -346,15 +416,159 @@ mod tests {
         (r, error::get())
     }
 
-    extern "C" fn routine(_: *mut c_void, _: DWORD, _: DWORD) {}
+    /// A completion routine that counts its runs in the `AtomicU32` its argument points
+    /// to and records the expiry time it is given.
+    extern "C-unwind" fn count(arg: *mut c_void, low: DWORD, high: DWORD) {
+        // SAFETY: every test passes a live `Runs`.
+        let runs = unsafe { &*(arg as *const Runs) };
+        runs.n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        runs.at.store(
+            (high as u64) << 32 | low as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
+    #[derive(Default)]
+    struct Runs {
+        n: std::sync::atomic::AtomicU32,
+        at: std::sync::atomic::AtomicU64,
+    }
+
+    fn set_with(h: HANDLE, due: i64, period: LONG, runs: &Runs) -> BOOL {
+        let routine = count as extern "C-unwind" fn(*mut c_void, DWORD, DWORD) as *const c_void;
+        // SAFETY: `due` is a readable i64; `runs` outlives the timer's use of it.
+        unsafe {
+            SetWaitableTimer(
+                h,
+                &due,
+                period,
+                routine,
+                runs as *const Runs as *mut c_void,
+                0,
+            )
+        }
+    }
+
+    fn now_filetime() -> u64 {
+        let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        (d.as_nanos() / 100) as u64 + FILETIME_UNIX_EPOCH
+    }
+
+    #[test]
+    fn a_completion_routine_runs_in_an_alertable_wait_of_the_setting_thread() {
+        let h = timer(TRUE);
+        let runs = Runs::default();
+        let before = now_filetime();
+        assert_eq!(set_with(h, -10_000, 0, &runs), TRUE);
+        assert_eq!(WaitForSingleObject(h, 10_000), WAIT_OBJECT_0, "it expires");
+        assert_eq!(
+            runs.n.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "not yet run"
+        );
+        assert_eq!(
+            crate::thread::SleepEx(10_000, TRUE),
+            crate::apc::WAIT_IO_COMPLETION
+        );
+        assert_eq!(runs.n.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let at = runs.at.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(at >= before && at <= now_filetime(), "{before} {at}");
+        assert_eq!(crate::thread::SleepEx(0, TRUE), 0, "it runs once");
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
+    }
+
+    #[test]
+    fn a_cancel_or_a_new_set_drops_the_routine_not_yet_run_a_close_does_not() {
+        let runs = Runs::default();
+        let h = timer(TRUE);
+        assert_eq!(set_with(h, -1, 0, &runs), TRUE);
+        assert_eq!(WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
+        assert_eq!(CancelWaitableTimer(h), TRUE);
+        assert_eq!(
+            crate::thread::SleepEx(0, TRUE),
+            0,
+            "cancelled: nothing runs"
+        );
+        assert_eq!(set_with(h, -1, 0, &runs), TRUE);
+        assert_eq!(WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
+        assert_eq!(set(h, i64::MAX, 0, std::ptr::null()).0, TRUE);
+        assert_eq!(
+            crate::thread::SleepEx(0, TRUE),
+            0,
+            "set again: nothing runs"
+        );
+        assert_eq!(set_with(h, -1, 0, &runs), TRUE);
+        assert_eq!(WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
+        assert_eq!(runs.n.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
+        assert_eq!(
+            crate::thread::SleepEx(0, TRUE),
+            crate::apc::WAIT_IO_COMPLETION,
+            "closed: it still runs"
+        );
+        assert_eq!(runs.n.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_periodic_timer_queues_its_routine_at_each_expiry() {
+        let h = timer(FALSE);
+        let runs = Runs::default();
+        assert_eq!(set_with(h, -1, 5, &runs), TRUE);
+        let start = std::time::Instant::now();
+        while runs.n.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+            assert!(start.elapsed() < Duration::from_secs(20), "too few runs");
+            crate::thread::SleepEx(1000, TRUE);
+        }
+        assert_eq!(CancelWaitableTimer(h), TRUE);
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
+    }
+
+    #[test]
+    fn expiries_while_the_routine_waits_to_run_run_it_once() {
+        let h = timer(FALSE);
+        let runs = Runs::default();
+        assert_eq!(set_with(h, -1, 300, &runs), TRUE);
+        std::thread::sleep(Duration::from_millis(700));
+        assert_eq!(
+            crate::thread::SleepEx(0, TRUE),
+            crate::apc::WAIT_IO_COMPLETION
+        );
+        assert_eq!(
+            runs.n.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "three expiries, one run"
+        );
+        assert_eq!(CancelWaitableTimer(h), TRUE);
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
+    }
+
+    #[test]
+    fn another_thread_waiting_alertably_does_not_run_the_routine() {
+        let h = timer(TRUE);
+        let runs = std::sync::Arc::new(Runs::default());
+        assert_eq!(set_with(h, -1, 0, &runs), TRUE);
+        assert_eq!(WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
+        let r = runs.clone();
+        let other = std::thread::spawn(move || {
+            (
+                crate::thread::SleepEx(50, TRUE),
+                r.n.load(std::sync::atomic::Ordering::SeqCst),
+            )
+        });
+        assert_eq!(other.join().unwrap(), (0, 0));
+        assert_eq!(
+            crate::thread::SleepEx(0, TRUE),
+            crate::apc::WAIT_IO_COMPLETION
+        );
+        assert_eq!(runs.n.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(crate::handles::CloseHandle(h), TRUE);
+    }
 
     #[test]
     fn refused_settings_change_nothing() {
         let h = timer(TRUE);
         assert_eq!(set(h, -10_000, 0, std::ptr::null()).0, TRUE);
         assert_eq!(WaitForSingleObject(h, 10_000), WAIT_OBJECT_0);
-        let apc = routine as extern "C" fn(*mut c_void, DWORD, DWORD) as *const c_void;
-        assert_eq!(set(h, -10_000, 0, apc), (FALSE, err::NOT_SUPPORTED));
         assert_eq!(
             set(h, -10_000, -1, std::ptr::null()),
             (FALSE, err::INVALID_PARAMETER)

@@ -94,12 +94,23 @@ pub(crate) fn next_period(due: Instant, period: Duration) -> Instant {
     }
 }
 
+/// A timer's completion routine: what each expiry does besides signalling the timer
+/// (`queue`: queue the routine to the thread that set the timer), and what takes back
+/// the one queued that has not run (`withdraw`), as a new set or a cancel do. Closing the
+/// timer takes nothing back: as on Windows, where a queued routine holds a reference to
+/// the timer, it still runs.
+pub(crate) struct Completion {
+    pub(crate) queue: Box<dyn Fn() + Send + Sync>,
+    pub(crate) withdraw: Box<dyn Fn() + Send + Sync>,
+}
+
 /// What a timer is armed with.
 pub(crate) struct Arm {
     /// Raised by every set and cancel: an expiry armed before is ignored.
     pub(crate) generation: u64,
     pub(crate) due: Option<Instant>,
     pub(crate) period: Duration,
+    pub(crate) completion: Option<Completion>,
 }
 
 /// A waitable timer.
@@ -113,6 +124,14 @@ impl TimerObject {
     pub(crate) fn event(&self) -> Arc<Event> {
         self.event.clone()
     }
+
+    /// Replaces the completion routine (none: `None`), taking back what the old one
+    /// queued that has not run. The caller holds the timer's `arm` lock.
+    pub(crate) fn replace_completion(arm: &mut Arm, new: Option<Completion>) {
+        if let Some(old) = std::mem::replace(&mut arm.completion, new) {
+            (old.withdraw)();
+        }
+    }
 }
 
 impl Due for TimerObject {
@@ -122,6 +141,9 @@ impl Due for TimerObject {
             return None;
         }
         let _ = self.event.set();
+        if let Some(c) = &arm.completion {
+            (c.queue)();
+        }
         let due = arm.due?;
         if arm.period.is_zero() {
             arm.due = None;

@@ -3,7 +3,9 @@
  * (synchronization) timers with relative and absolute due times, periodic ones, cancel,
  * the reset a set makes, multi-object waits over timers, timers opened by name, access
  * rights; timer queues with one-shot and periodic timers, ChangeTimerQueueTimer, and each
- * way of deleting a timer or a queue. Only outcomes are printed ("fired at least 3
+ * way of deleting a timer or a queue; completion routines (run by alertable waits of the
+ * thread that set the timer; taken back by a cancel or a new set,
+ * not by a close; each expiry of a periodic timer). Only outcomes are printed ("fired at least 3
  * times"), never timings.
  *
  * Usage: fidelity_timers SUFFIX
@@ -317,6 +319,83 @@ static void timer_queues(void) {
     CloseHandle(done);
 }
 
+/* ---- completion routines ------------------------------------------------------------- */
+
+struct apc_runs {
+    volatile LONG runs;
+    DWORD thread;
+};
+
+/* The routine's time (the expiry's, in UTC) is checked by the library's unit tests: Wine 8
+ * passes another value for a relative due time. */
+static VOID CALLBACK on_expiry(LPVOID p, DWORD low, DWORD high) {
+    struct apc_runs *r = p;
+    r->runs++;
+    r->thread = GetCurrentThreadId();
+}
+
+static BOOL set_with_routine(HANDLE t, LARGE_INTEGER due, LONG period, struct apc_runs *r) {
+    return SetWaitableTimer(t, &due, period, on_expiry, r, FALSE);
+}
+
+static void sleep_alertably(void *p) {
+    *(DWORD *)p = SleepEx(100, TRUE);
+}
+
+static void completion_routines(void) {
+    struct apc_runs r = {0, 0};
+    HANDLE t = CreateWaitableTimerA(NULL, TRUE, NULL);
+    HANDLE periodic = CreateWaitableTimerA(NULL, FALSE, NULL);
+    DWORD slept = 1;
+    int i;
+
+    expect_bool("SetWaitableTimer with a completion routine", set_with_routine(t, after(10), 0, &r), TRUE, 0);
+    expect_wait("  the timer is signalled", WaitForSingleObject(t, 10000), WAIT_OBJECT_0, 0);
+    report("  the routine has not run in a wait that is not alertable", r.runs == 0, "it ran");
+    join_thread(start_thread(sleep_alertably, &slept));
+    report("  nor in another thread's alertable wait", slept == 0 && r.runs == 0, "it ran there");
+    expect_wait("  an alertable SleepEx runs it", SleepEx(10000, TRUE), WAIT_IO_COMPLETION, 0);
+    report("  once, on the thread that set the timer", r.runs == 1 && r.thread == GetCurrentThreadId(),
+           "not once, or elsewhere");
+    expect_wait("  the next alertable wait runs nothing", SleepEx(0, TRUE), 0, 0);
+
+    r.runs = 0;
+    expect_bool("a routine queued, then the timer cancelled", set_with_routine(t, after(1), 0, &r), TRUE, 0);
+    WaitForSingleObject(t, 10000);
+    CancelWaitableTimer(t);
+    expect_wait("  the cancel takes it back", SleepEx(0, TRUE), 0, 0);
+    expect_bool("a routine queued, then the timer set again", set_with_routine(t, after(1), 0, &r), TRUE, 0);
+    WaitForSingleObject(t, 10000);
+    set_timer(t, after(60000), 0);
+    expect_wait("  the new set takes it back", SleepEx(0, TRUE), 0, 0);
+    CancelWaitableTimer(t);
+    report("  neither ran", r.runs == 0, "one ran");
+
+    /* Periodic: a synchronization timer (Wine 8 queues a manual-reset timer's routine
+     * at its first expiry only; no conformance test records Windows there). */
+    expect_bool("a periodic timer with a routine", set_with_routine(periodic, after(1), 5, &r), TRUE, 0);
+    for (i = 0; i < 200 && r.runs < 3; i++)
+        SleepEx(100, TRUE);
+    report("  runs it at each expiry (3 times at least)", r.runs >= 3, "fewer runs");
+    CancelWaitableTimer(periodic);
+    SleepEx(0, TRUE);
+    r.runs = 0;
+    expect_bool("expiries while its routine waits to run", set_with_routine(periodic, after(1), 300, &r),
+                TRUE, 0);
+    Sleep(700);
+    expect_wait("  the next alertable wait runs it", SleepEx(0, TRUE), WAIT_IO_COMPLETION, 0);
+    report("  once", r.runs == 1, "more than once");
+    CancelWaitableTimer(periodic);
+    CloseHandle(periodic);
+
+    r.runs = 0;
+    expect_bool("a routine queued, then the timer closed", set_with_routine(t, after(1), 0, &r), TRUE, 0);
+    WaitForSingleObject(t, 10000);
+    CloseHandle(t);
+    expect_wait("  it still runs", SleepEx(0, TRUE), WAIT_IO_COMPLETION, 0);
+    report("  once", r.runs == 1, "not once");
+}
+
 int main(int argc, char *argv[]) {
     if (argc < 2) {
         printf("usage: %s SUFFIX\n", argv[0]);
@@ -324,6 +403,7 @@ int main(int argc, char *argv[]) {
     }
     waitable_timers(argv[1]);
     timer_queues();
+    completion_routines();
     printf("%d failures\n", failures);
     return failures;
 }
