@@ -29,6 +29,10 @@ static int child(void) {
     if (!count) return 4;
     SetEvent(started);
     while (WaitForSingleObject(stop, 1) == WAIT_TIMEOUT) InterlockedIncrement(count);
+    UnmapViewOfFile((void *)count);
+    CloseHandle(map);
+    CloseHandle(started);
+    CloseHandle(stop);
     return 5;
 }
 
