@@ -95,6 +95,8 @@ mod types;
 #[cfg(target_os = "linux")]
 mod views;
 #[cfg(target_os = "linux")]
+mod vmem;
+#[cfg(target_os = "linux")]
 mod wait;
 
 #[cfg(target_os = "linux")]
@@ -122,6 +124,7 @@ pub use {
     thread::*,
     types::*,
     views::*,
+    vmem::*,
     wait::*,
 };
 

@@ -83,6 +83,8 @@ pub(crate) const PAGE_EXECUTE_READWRITE: DWORD = 0x40;
 // Memory states and types (VirtualQuery).
 pub(crate) const MEM_COMMIT: DWORD = 0x1000;
 pub(crate) const MEM_RESERVE: DWORD = 0x2000;
+pub(crate) const MEM_DECOMMIT: DWORD = 0x4000;
+pub(crate) const MEM_RELEASE: DWORD = 0x8000;
 pub(crate) const MEM_FREE: DWORD = 0x10000;
 pub(crate) const MEM_PRIVATE: DWORD = 0x20000;
 pub(crate) const MEM_MAPPED: DWORD = 0x40000;

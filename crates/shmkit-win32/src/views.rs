@@ -18,9 +18,6 @@ use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-const MEM_DECOMMIT: DWORD = 0x4000;
-const MEM_RELEASE: DWORD = 0x8000;
-
 /// A mapped view.
 pub(crate) struct ViewEntry {
     pub view: View,
@@ -540,6 +537,16 @@ pub(crate) fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
     describe_os("/proc/self/maps", addr, false)
 }
 
+/// What `VirtualQueryEx` tells of `addr` in this process (`pid` None: see
+/// [`VirtualQuery`]) or in process `pid`, from its memory map (a shared region is
+/// `MEM_MAPPED`, any other `MEM_PRIVATE`).
+pub(crate) fn query_of(pid: Option<u32>, addr: usize) -> MEMORY_BASIC_INFORMATION {
+    match pid {
+        None => query(addr),
+        Some(pid) => describe_os(&format!("/proc/{pid}/maps"), addr, true),
+    }
+}
+
 /// `VirtualQuery` and `NtQueryVirtualMemory(MemoryBasicInformation)`: describes `addr`
 /// in this process (`pid` None) or in process `pid`, from its memory map (a shared region
 /// is `MEM_MAPPED`), into the `len` bytes at `info`. Returns the bytes written.
@@ -564,10 +571,7 @@ pub(crate) unsafe fn query_into(
     if addr > MAX_APPLICATION_ADDRESS {
         return Err(NtStatus(status::INVALID_PARAMETER));
     }
-    let mbi = match pid {
-        None => query(addr),
-        Some(pid) => describe_os(&format!("/proc/{pid}/maps"), addr, true),
-    };
+    let mbi = query_of(pid, addr);
     // SAFETY: non-NULL with room for the structure (checked above), by the contract.
     unsafe { info.cast::<MEMORY_BASIC_INFORMATION>().write_unaligned(mbi) };
     Ok(size)
