@@ -892,19 +892,15 @@ mod tests {
         );
         let mut old = 0;
         // SAFETY: a local DWORD.
-        assert_eq!(
-            unsafe { VirtualProtectEx(CUR, inner.cast(), 1, PAGE_READONLY, &mut old) },
-            TRUE
-        );
+        let ok = unsafe { VirtualProtectEx(CUR, inner.cast(), 1, PAGE_READONLY, &mut old) };
+        assert_eq!(ok, TRUE);
         assert_eq!(old, PAGE_READWRITE);
         // SAFETY: all zeroes is a valid MEMORY_BASIC_INFORMATION.
         let mut mbi: MEMORY_BASIC_INFORMATION = unsafe { std::mem::zeroed() };
         let size = std::mem::size_of_val(&mbi);
         // SAFETY: a local structure of that size.
-        assert_eq!(
-            unsafe { VirtualQueryEx(CUR, inner.cast(), &mut mbi, size) },
-            size
-        );
+        let n = unsafe { VirtualQueryEx(CUR, inner.cast(), &mut mbi, size) };
+        assert_eq!(n, size);
         assert_eq!((mbi.State, mbi.Protect), (MEM_COMMIT, PAGE_READONLY));
         let fails = |ok: bool, code: DWORD| {
             assert!(!ok);
@@ -1013,15 +1009,13 @@ mod tests {
         }
         let mut buf = [0u8; 32];
         let b = buf.as_mut_ptr();
-        assert_eq!(write(CUR, v, b"hello\0".as_ptr(), 6), (TRUE, 0, 6));
+        assert_eq!(write(CUR, v, c"hello".as_ptr().cast(), 6), (TRUE, 0, 6));
         assert_eq!(read(CUR, v, b, 6), (TRUE, 0, 6));
         assert_eq!(&buf[..6], b"hello\0");
         assert_eq!(read(CUR, v, b, 0), (TRUE, 0, 0));
-        // SAFETY: NULL counts are allowed.
-        assert_eq!(
-            unsafe { ReadProcessMemory(CUR, v.cast(), b.cast(), 6, std::ptr::null_mut()) },
-            TRUE
-        );
+        // SAFETY: the test's buffer; NULL counts are allowed.
+        let ok = unsafe { ReadProcessMemory(CUR, v.cast(), b.cast(), 6, std::ptr::null_mut()) };
+        assert_eq!(ok, TRUE);
         // SAFETY: offsets inside the view.
         let (before_noaccess, before_readonly) = unsafe { (noaccess.sub(8), readonly.sub(8)) };
         // A source crossing into a no-access page: nothing reported; a destination: what was copied.
@@ -1092,6 +1086,7 @@ mod tests {
 
     #[test]
     fn a_childs_memory_is_read_written_and_queried_but_not_changed() {
+        // SAFETY: all zeroes is a valid STARTUPINFO (NULL pointers and handles, 0s).
         let mut si: STARTUPINFO<i8> = unsafe { std::mem::zeroed() };
         si.cb = std::mem::size_of_val(&si) as DWORD;
         let mut pi = PROCESS_INFORMATION {
@@ -1149,10 +1144,8 @@ mod tests {
         let mut mbi: MEMORY_BASIC_INFORMATION = unsafe { std::mem::zeroed() };
         let size = std::mem::size_of_val(&mbi);
         // SAFETY: a local structure of that size.
-        assert_eq!(
-            unsafe { VirtualQueryEx(child, data.cast(), &mut mbi, size) },
-            size
-        );
+        let n = unsafe { VirtualQueryEx(child, data.cast(), &mut mbi, size) };
+        assert_eq!(n, size);
         assert_eq!(
             (mbi.State, mbi.Protect, mbi.Type),
             (MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE)
