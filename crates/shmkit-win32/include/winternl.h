@@ -1,8 +1,10 @@
 /* shmkit-win32: winternl.h, the Windows SDK's types of the NT layer that programs name
- * around their calls to the Win32 API, and NtWaitForSingleObject. Of ntdll's other
- * functions only NtWaitForMultipleObjects and RtlInterlockedPushListSList(Ex) are
- * provided (GetProcAddress finds them); for any other a program that looks it up gets
- * NULL and ERROR_PROC_NOT_FOUND. */
+ * around their calls to the Win32 API, NtWaitForSingleObject and the virtual memory
+ * functions (NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory,
+ * NtQueryVirtualMemory). Of ntdll's other functions only NtWaitForMultipleObjects,
+ * NtQueueApcThread, NtTestAlert and RtlInterlockedPushListSList(Ex) are provided
+ * (GetProcAddress finds them); for any other a program that looks it up gets NULL and
+ * ERROR_PROC_NOT_FOUND. */
 #include "windows.h"
 #ifndef SHMKIT_WINTERNL_H
 #define SHMKIT_WINTERNL_H
@@ -84,6 +86,25 @@ typedef struct _CLIENT_ID {
  * an absolute system time). An alertable wait runs the thread's queued APCs and returns
  * STATUS_USER_APC. */
 NTSTATUS NTAPI NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+
+/* The memory of a process (the WDK declares these in ntifs.h; mingw declares the first two
+ * in ddk/ntifs.h): for the calling process what VirtualAlloc, VirtualFree, VirtualProtect
+ * and VirtualQuery do, with NTSTATUS results, *BaseAddress and *RegionSize updated to the
+ * pages concerned; NtQueryVirtualMemory also describes a child; allocating, freeing and
+ * protecting in another process is STATUS_NOT_SUPPORTED. */
+typedef enum _MEMORY_INFORMATION_CLASS {
+    MemoryBasicInformation = 0
+} MEMORY_INFORMATION_CLASS;
+NTSTATUS NTAPI NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                                       PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect);
+NTSTATUS NTAPI NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                   ULONG FreeType);
+NTSTATUS NTAPI NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                      ULONG NewProtect, PULONG OldProtect);
+NTSTATUS NTAPI NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
+                                    MEMORY_INFORMATION_CLASS MemoryInformationClass,
+                                    PVOID MemoryInformation, SIZE_T MemoryInformationLength,
+                                    PSIZE_T ReturnLength);
 
 #ifdef __cplusplus
 }

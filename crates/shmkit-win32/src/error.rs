@@ -1,6 +1,6 @@
 //! The thread-local last error, and the panic fence around every exported function.
 
-use crate::types::{err, DWORD};
+use crate::types::{err, status, DWORD};
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -48,6 +48,67 @@ pub(crate) fn code_of_io(e: &std::io::Error) -> DWORD {
 }
 
 pub(crate) type Result<T> = std::result::Result<T, Win32Error>;
+
+/// A failed NT call: the NTSTATUS to report. The Win32 functions built on the same code
+/// report its Win32 code ([`dos_error`]), as kernel32 does over ntdll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NtStatus(pub i32);
+
+pub(crate) type NtResult<T> = std::result::Result<T, NtStatus>;
+
+impl From<NtStatus> for Win32Error {
+    fn from(s: NtStatus) -> Win32Error {
+        Win32Error(dos_error(s.0))
+    }
+}
+
+impl From<std::io::Error> for NtStatus {
+    fn from(e: std::io::Error) -> NtStatus {
+        NtStatus(match e.raw_os_error() {
+            Some(libc::ENOMEM) => status::NO_MEMORY,
+            Some(libc::EACCES | libc::EPERM) => status::ACCESS_DENIED,
+            _ => status::UNSUCCESSFUL,
+        })
+    }
+}
+
+/// The Win32 code of an NTSTATUS, as `RtlNtStatusToDosError` gives it, for the statuses
+/// this library returns (any other: `ERROR_GEN_FAILURE`).
+pub(crate) fn dos_error(s: i32) -> DWORD {
+    match s {
+        status::SUCCESS => err::SUCCESS,
+        status::INVALID_HANDLE | status::OBJECT_TYPE_MISMATCH => err::INVALID_HANDLE,
+        status::ACCESS_DENIED | status::ALREADY_COMMITTED | status::PROCESS_IS_TERMINATING => {
+            err::ACCESS_DENIED
+        }
+        status::INVALID_PARAMETER
+        | status::INVALID_PARAMETER_3
+        | status::INVALID_PAGE_PROTECTION
+        | status::INVALID_INFO_CLASS => err::INVALID_PARAMETER,
+        status::CONFLICTING_ADDRESSES
+        | status::NOT_MAPPED_VIEW
+        | status::NOT_COMMITTED
+        | status::MEMORY_NOT_ALLOCATED => err::INVALID_ADDRESS,
+        status::INFO_LENGTH_MISMATCH => err::BAD_LENGTH,
+        status::ACCESS_VIOLATION => err::NOACCESS,
+        status::PARTIAL_COPY => err::PARTIAL_COPY,
+        status::NO_MEMORY => err::NOT_ENOUGH_MEMORY,
+        status::NOT_SUPPORTED => err::NOT_SUPPORTED,
+        status::INTERNAL_ERROR => err::INTERNAL_ERROR,
+        _ => err::GEN_FAILURE,
+    }
+}
+
+/// Runs the body of an exported NT function: its status is the result (the last-error
+/// code is left alone); a panic (a bug) becomes `STATUS_INTERNAL_ERROR`, never an unwind
+/// into C.
+pub(crate) fn nt_ffi(body: impl FnOnce() -> NtResult<()>) -> i32 {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => status::SUCCESS,
+        Ok(Err(NtStatus(s))) => s,
+        Err(_) => status::INTERNAL_ERROR,
+    }
+}
 
 /// Fails with `code`.
 pub(crate) fn fail<T>(code: DWORD) -> Result<T> {

@@ -101,6 +101,8 @@ mod types;
 #[cfg(target_os = "linux")]
 mod views;
 #[cfg(target_os = "linux")]
+mod vmem;
+#[cfg(target_os = "linux")]
 mod wait;
 
 #[cfg(target_os = "linux")]
@@ -128,6 +130,7 @@ pub use {
     thread::*,
     types::*,
     views::*,
+    vmem::*,
     wait::*,
 };
 

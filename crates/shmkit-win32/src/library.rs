@@ -3,7 +3,7 @@
 //! The Windows system libraries whose functions this library provides (`kernel32.dll`,
 //! `kernelbase.dll`, `ntdll.dll`, `advapi32.dll`) are this library: their module handle
 //! is its own, and `GetProcAddress` finds in it exactly the functions it exports — so a
-//! program that looks up an optional function (`VirtualAllocEx`, `NtMapViewOfSection`...)
+//! program that looks up an optional function (`VirtualAlloc2`, `NtMapViewOfSection`...)
 //! finds it when it is provided and gets NULL (`ERROR_PROC_NOT_FOUND`) when it is not,
 //! as on a Windows without it. Other libraries are shared libraries (`dlopen`). A module
 //! handle is an address inside the module's file (as `GetModuleFileName` takes it): its
@@ -301,7 +301,7 @@ mod tests {
             // (Finding this library's own functions needs them in the dynamic symbol
             // table, as in libshmkit_win32.so: fidelity_system checks that. This test
             // binary links the library statically.)
-            assert!(GetProcAddress(k, c"VirtualAllocEx".as_ptr()).is_null());
+            assert!(GetProcAddress(k, c"VirtualAlloc2".as_ptr()).is_null());
             assert_eq!(error::get(), ERROR_PROC_NOT_FOUND);
             assert!(GetProcAddress(k, c"malloc".as_ptr()).is_null());
             assert!(GetModuleHandleA(c"no-such-library.dll".as_ptr()).is_null());

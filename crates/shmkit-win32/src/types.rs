@@ -41,10 +41,25 @@ pub(crate) mod status {
     pub(crate) const NO_MEMORY: i32 = 0xC000_0017_u32 as i32;
     pub(crate) const ACCESS_DENIED: i32 = 0xC000_0022_u32 as i32;
     pub(crate) const NOT_SUPPORTED: i32 = 0xC000_00BB_u32 as i32;
+    pub(crate) const PARTIAL_COPY: i32 = 0x8000_000D_u32 as i32;
+    pub(crate) const INVALID_INFO_CLASS: i32 = 0xC000_0003_u32 as i32;
+    pub(crate) const INFO_LENGTH_MISMATCH: i32 = 0xC000_0004_u32 as i32;
+    pub(crate) const ACCESS_VIOLATION: i32 = 0xC000_0005_u32 as i32;
+    pub(crate) const CONFLICTING_ADDRESSES: i32 = 0xC000_0018_u32 as i32;
+    pub(crate) const NOT_MAPPED_VIEW: i32 = 0xC000_0019_u32 as i32;
+    pub(crate) const ALREADY_COMMITTED: i32 = 0xC000_0021_u32 as i32;
+    pub(crate) const OBJECT_TYPE_MISMATCH: i32 = 0xC000_0024_u32 as i32;
+    pub(crate) const NOT_COMMITTED: i32 = 0xC000_002D_u32 as i32;
+    pub(crate) const INVALID_PAGE_PROTECTION: i32 = 0xC000_0045_u32 as i32;
+    pub(crate) const MEMORY_NOT_ALLOCATED: i32 = 0xC000_00A0_u32 as i32;
+    pub(crate) const INTERNAL_ERROR: i32 = 0xC000_00E5_u32 as i32;
+    pub(crate) const INVALID_PARAMETER_3: i32 = 0xC000_00F1_u32 as i32;
+    pub(crate) const PROCESS_IS_TERMINATING: i32 = 0xC000_010A_u32 as i32;
 }
 
 pub(crate) mod err {
     pub(crate) use shmkit::code::*;
+    pub(crate) const PARTIAL_COPY: u32 = 299;
     pub(crate) const IO_PENDING: u32 = 997;
     pub(crate) const USER_MAPPED_FILE: u32 = 1224;
     pub(crate) const UNKNOWN_REVISION: u32 = 1305;
@@ -68,6 +83,8 @@ pub(crate) const PAGE_EXECUTE_READWRITE: DWORD = 0x40;
 // Memory states and types (VirtualQuery).
 pub(crate) const MEM_COMMIT: DWORD = 0x1000;
 pub(crate) const MEM_RESERVE: DWORD = 0x2000;
+pub(crate) const MEM_DECOMMIT: DWORD = 0x4000;
+pub(crate) const MEM_RELEASE: DWORD = 0x8000;
 pub(crate) const MEM_FREE: DWORD = 0x10000;
 pub(crate) const MEM_PRIVATE: DWORD = 0x20000;
 pub(crate) const MEM_MAPPED: DWORD = 0x40000;

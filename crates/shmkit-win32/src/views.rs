@@ -10,16 +10,13 @@
 //! what a program may touch is what Windows lets it touch.
 
 use crate::access::{self, Page};
-use crate::error::{self, ffi, Result};
+use crate::error::{ffi, NtResult, NtStatus, Result};
 use crate::objects::SectionState;
 use crate::types::*;
 use shmkit::View;
 use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::sync::Arc;
-
-const MEM_DECOMMIT: DWORD = 0x4000;
-const MEM_RELEASE: DWORD = 0x8000;
 
 /// A mapped view.
 pub(crate) struct ViewEntry {
@@ -341,7 +338,7 @@ impl ViewEntry {
     }
 
     /// Gives pages `from..to` of the view the Linux protection of what they report.
-    fn apply(&self, committed: &[bool], from: usize, to: usize) -> Result<()> {
+    fn apply(&self, committed: &[bool], from: usize, to: usize) -> NtResult<()> {
         let page = page_size();
         let mut i = from;
         while i < to {
@@ -421,9 +418,10 @@ pub(crate) fn add(
     Ok(base.cast())
 }
 
-/// One line of /proc/self/maps: start, end, and the protection of its permissions.
-fn os_regions() -> Vec<(usize, usize, DWORD)> {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+/// The regions of a memory map (`/proc/self/maps`, `/proc/<pid>/maps`): start, end, the
+/// protection of their permissions, and whether they are shared (`s`).
+fn os_regions(maps: &str) -> Vec<(usize, usize, DWORD, bool)> {
+    let Ok(maps) = std::fs::read_to_string(maps) else {
         return Vec::new();
     };
     maps.lines()
@@ -449,12 +447,59 @@ fn os_regions() -> Vec<(usize, usize, DWORD)> {
                 (true, false, false) => PAGE_READONLY,
                 (false, false, false) => PAGE_NOACCESS,
             };
-            Some((a, b, protect))
+            Some((a, b, protect, p.get(3) == Some(&b's')))
         })
         .collect()
 }
 
-fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
+/// The highest address of the application range (`lpMaximumApplicationAddress`): above
+/// it a query is `STATUS_INVALID_PARAMETER`, as on Windows.
+pub(crate) const MAX_APPLICATION_ADDRESS: usize = 0x7FFF_FFFE_FFFF;
+
+/// Describes `addr` from a memory map: a region of it (`MEM_COMMIT`, `MEM_PRIVATE` or,
+/// when `shared_is_mapped` and the region is shared, `MEM_MAPPED`), else `MEM_FREE` up to
+/// the next region.
+fn describe_os(maps: &str, addr: usize, shared_is_mapped: bool) -> MEMORY_BASIC_INFORMATION {
+    let page = page_size();
+    let at = addr & !(page - 1);
+    let regions = os_regions(maps);
+    if let Some(&(start, end, protect, shared)) = regions.iter().find(|r| r.0 <= addr && addr < r.1)
+    {
+        return MEMORY_BASIC_INFORMATION {
+            BaseAddress: at as *mut c_void,
+            AllocationBase: start as *mut c_void,
+            AllocationProtect: protect,
+            PartitionId: 0,
+            RegionSize: end - at,
+            State: MEM_COMMIT,
+            Protect: protect,
+            Type: if shared && shared_is_mapped {
+                MEM_MAPPED
+            } else {
+                MEM_PRIVATE
+            },
+        };
+    }
+    let next = regions
+        .iter()
+        .map(|r| r.0)
+        .filter(|&s| s > addr)
+        .min()
+        .unwrap_or(MAX_APPLICATION_ADDRESS + 1);
+    MEMORY_BASIC_INFORMATION {
+        BaseAddress: at as *mut c_void,
+        AllocationBase: std::ptr::null_mut(),
+        AllocationProtect: 0,
+        PartitionId: 0,
+        RegionSize: next.saturating_sub(at),
+        State: MEM_FREE,
+        Protect: PAGE_NOACCESS,
+        Type: 0,
+    }
+}
+
+/// What `VirtualQuery` tells of `addr` in this process (see [`VirtualQuery`]).
+pub(crate) fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
     let page = page_size();
     let at = addr & !(page - 1);
     let t = views();
@@ -489,35 +534,47 @@ fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
         };
     }
     drop(t);
-    let regions = os_regions();
-    if let Some(&(start, end, protect)) = regions.iter().find(|r| r.0 <= addr && addr < r.1) {
-        return MEMORY_BASIC_INFORMATION {
-            BaseAddress: at as *mut c_void,
-            AllocationBase: start as *mut c_void,
-            AllocationProtect: protect,
-            PartitionId: 0,
-            RegionSize: end - at,
-            State: MEM_COMMIT,
-            Protect: protect,
-            Type: MEM_PRIVATE,
-        };
+    describe_os("/proc/self/maps", addr, false)
+}
+
+/// What `VirtualQueryEx` tells of `addr` in this process (`pid` None: see
+/// [`VirtualQuery`]) or in process `pid`, from its memory map (a shared region is
+/// `MEM_MAPPED`, any other `MEM_PRIVATE`).
+pub(crate) fn query_of(pid: Option<u32>, addr: usize) -> MEMORY_BASIC_INFORMATION {
+    match pid {
+        None => query(addr),
+        Some(pid) => describe_os(&format!("/proc/{pid}/maps"), addr, true),
     }
-    let next = regions
-        .iter()
-        .map(|r| r.0)
-        .filter(|&s| s > addr)
-        .min()
-        .unwrap_or(usize::MAX & !(page - 1));
-    MEMORY_BASIC_INFORMATION {
-        BaseAddress: at as *mut c_void,
-        AllocationBase: std::ptr::null_mut(),
-        AllocationProtect: 0,
-        PartitionId: 0,
-        RegionSize: next - at,
-        State: MEM_FREE,
-        Protect: PAGE_NOACCESS,
-        Type: 0,
+}
+
+/// `VirtualQuery` and `NtQueryVirtualMemory(MemoryBasicInformation)`: describes `addr`
+/// in this process (`pid` None) or in process `pid`, from its memory map (a shared region
+/// is `MEM_MAPPED`), into the `len` bytes at `info`. Returns the bytes written.
+/// `STATUS_INFO_LENGTH_MISMATCH` when `len` is too small, `STATUS_ACCESS_VIOLATION` for
+/// a NULL `info`, `STATUS_INVALID_PARAMETER` above the application range.
+///
+/// # Safety
+/// `info` is NULL or points to `len` writable bytes.
+pub(crate) unsafe fn query_into(
+    addr: usize,
+    pid: Option<u32>,
+    info: *mut c_void,
+    len: usize,
+) -> NtResult<usize> {
+    let size = std::mem::size_of::<MEMORY_BASIC_INFORMATION>();
+    if len < size {
+        return Err(NtStatus(status::INFO_LENGTH_MISMATCH));
     }
+    if info.is_null() {
+        return Err(NtStatus(status::ACCESS_VIOLATION));
+    }
+    if addr > MAX_APPLICATION_ADDRESS {
+        return Err(NtStatus(status::INVALID_PARAMETER));
+    }
+    let mbi = query_of(pid, addr);
+    // SAFETY: non-NULL with room for the structure (checked above), by the contract.
+    unsafe { info.cast::<MEMORY_BASIC_INFORMATION>().write_unaligned(mbi) };
+    Ok(size)
 }
 
 /// `VirtualQuery`: describes the memory at `addr`. For a view: its base
@@ -528,7 +585,8 @@ fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
 /// `PAGE_READWRITE`, or `PAGE_EXECUTE_READWRITE`, as on Windows), or `MEM_RESERVE` with
 /// 0 for the pages of a `SEC_RESERVE` mapping not yet committed; `MEM_MAPPED`. Other memory is described from the system's map
 /// (`MEM_PRIVATE`, or `MEM_FREE` where nothing is mapped). Returns the bytes written, 0
-/// on failure (`ERROR_BAD_LENGTH` for a buffer too small).
+/// on failure (`ERROR_BAD_LENGTH` for a buffer too small, `ERROR_NOACCESS` for a NULL
+/// one, `ERROR_INVALID_PARAMETER` above the application range).
 ///
 /// # Safety
 /// `info` is NULL or points to `len` writable bytes.
@@ -539,54 +597,55 @@ pub unsafe extern "C" fn VirtualQuery(
     len: usize,
 ) -> usize {
     ffi(0, || {
-        let size = std::mem::size_of::<MEMORY_BASIC_INFORMATION>();
-        if info.is_null() || len < size {
-            return error::fail(err::BAD_LENGTH);
-        }
-        let mbi = query(addr as usize);
-        // SAFETY: `info` is non-NULL with room for the structure (checked above).
-        unsafe { info.write_unaligned(mbi) };
-        Ok(size)
+        // SAFETY: by the function's contract.
+        Ok(unsafe { query_into(addr as usize, None, info.cast(), len) }?)
     })
 }
 
 /// The pages `addr..addr+len` of the view that holds `addr`, as page indexes of the view
-/// (`ERROR_INVALID_ADDRESS` when no view holds it or the range goes past its end).
-fn pages_of(t: &Views, addr: usize, len: usize) -> Result<(usize, usize, usize)> {
+/// (None when no view holds it or the range goes past its end).
+fn pages_of(t: &Views, addr: usize, len: usize) -> Option<(usize, usize, usize)> {
     let page = page_size();
-    let Some((base, entry)) = t.view_at(addr) else {
-        return error::fail(err::INVALID_ADDRESS);
-    };
+    let (base, entry) = t.view_at(addr)?;
     let from = (addr - base) / page;
-    let end = addr
-        .checked_add(len)
-        .ok_or(error::Win32Error(err::INVALID_ADDRESS))?;
+    let end = addr.checked_add(len)?;
     let to = (end - base).div_ceil(page);
-    if to > entry.pages() {
-        return error::fail(err::INVALID_ADDRESS);
-    }
-    Ok((base, from, to))
+    (to <= entry.pages()).then_some((base, from, to))
 }
 
-const MEM_COMMIT_TYPE: DWORD = MEM_COMMIT;
+fn fail<T>(s: i32) -> NtResult<T> {
+    Err(NtStatus(s))
+}
 
-fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c_void> {
+/// `VirtualAlloc` and `NtAllocateVirtualMemory` in this process: commits (`kind`
+/// `MEM_COMMIT`) the pages of `addr..addr+len` of a view with `protect` (see
+/// [`VirtualAlloc`]). Returns the first page and the size of the pages committed.
+pub(crate) fn commit(
+    addr: usize,
+    len: usize,
+    kind: DWORD,
+    protect: DWORD,
+) -> NtResult<(usize, usize)> {
+    if len == 0 {
+        return fail(status::INVALID_PARAMETER);
+    }
+    if kind & (MEM_COMMIT | MEM_RESERVE) == 0 || kind & !(MEM_COMMIT | MEM_RESERVE) != 0 {
+        return fail(status::INVALID_PARAMETER);
+    }
     if addr == 0 {
         // Private allocations are not provided: only views' pages are committed here.
-        return error::fail(err::NOT_SUPPORTED);
-    }
-    if len == 0 {
-        return error::fail(err::INVALID_PARAMETER);
-    }
-    if kind & !(MEM_COMMIT | MEM_RESERVE) != 0 {
-        return error::fail(err::INVALID_PARAMETER);
+        return fail(status::NOT_SUPPORTED);
     }
     let mut t = views();
-    let (base, from, to) = pages_of(&t, addr, len)?;
-    if kind != MEM_COMMIT_TYPE {
-        return error::fail(err::INVALID_ADDRESS);
+    let Some((base, from, to)) = pages_of(&t, addr, len) else {
+        return fail(status::NOT_MAPPED_VIEW);
+    };
+    if kind != MEM_COMMIT {
+        // A reservation where a view is.
+        return fail(status::CONFLICTING_ADDRESSES);
     }
-    let (new, _) = access::parse_page(protect).map_err(error::Win32Error)?;
+    let (new, _) =
+        access::parse_page(protect).map_err(|_| NtStatus(status::INVALID_PAGE_PROTECTION))?;
     let entry = t.map.get_mut(&base).expect("the view was just found");
     if entry
         .state
@@ -594,10 +653,10 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
         .load(std::sync::atomic::Ordering::Relaxed)
     {
         // A file's pages are always committed; Windows refuses to commit them again.
-        return error::fail(err::ACCESS_DENIED);
+        return fail(status::ALREADY_COMMITTED);
     }
     if !access::may_commit(entry.page, new) {
-        return error::fail(err::INVALID_PARAMETER);
+        return fail(status::INVALID_PAGE_PROTECTION);
     }
     let state = entry.state.clone();
     let mut committed = state.committed.lock().unwrap_or_else(|p| p.into_inner());
@@ -617,7 +676,7 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
             other.apply(&committed, 0, other.pages())?;
         }
     }
-    Ok((base + from * page_size()) as *mut c_void)
+    Ok((base + from * page_size(), (to - from) * page_size()))
 }
 
 /// `VirtualAlloc`, for views only: `MEM_COMMIT` of pages of a view commits those of a
@@ -626,10 +685,11 @@ fn commit(addr: usize, len: usize, kind: DWORD, protect: DWORD) -> Result<*mut c
 /// take the protection. The protection must be within the view's (no write through a
 /// read-only or copy view, no execute through a view without it:
 /// `ERROR_INVALID_PARAMETER`); the range must lie in the view (`ERROR_INVALID_ADDRESS`,
-/// as `MEM_RESERVE` in a view is); 0 bytes is `ERROR_INVALID_PARAMETER`. Returns the
-/// first committed page. Private allocations (a NULL or non-view address) are not
-/// provided: `ERROR_NOT_SUPPORTED` for NULL, `ERROR_INVALID_ADDRESS` otherwise. A view of
-/// a file-backed mapping is `ERROR_ACCESS_DENIED`, as on Windows.
+/// as `MEM_RESERVE` in a view is); 0 bytes or a type without `MEM_COMMIT` or
+/// `MEM_RESERVE` is `ERROR_INVALID_PARAMETER`. Returns the first committed page.
+/// Private allocations (a NULL or non-view address) are not provided:
+/// `ERROR_NOT_SUPPORTED` for NULL, `ERROR_INVALID_ADDRESS` otherwise. A view of a
+/// file-backed mapping is `ERROR_ACCESS_DENIED`, as on Windows.
 #[no_mangle]
 pub extern "C" fn VirtualAlloc(
     addr: *mut c_void,
@@ -638,19 +698,33 @@ pub extern "C" fn VirtualAlloc(
     protect: DWORD,
 ) -> *mut c_void {
     ffi(std::ptr::null_mut(), || {
-        commit(addr as usize, len, kind, protect)
+        Ok(commit(addr as usize, len, kind, protect)?.0 as *mut c_void)
     })
 }
 
-fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Result<BOOL> {
+/// `VirtualProtect` and `NtProtectVirtualMemory` in this process (see
+/// [`VirtualProtect`]): returns the first page and the size of the pages changed, and
+/// stores the first one's old protection at `old`.
+///
+/// # Safety
+/// `old` is NULL or points to a writable DWORD.
+pub(crate) unsafe fn protect_pages(
+    addr: usize,
+    len: usize,
+    protect: DWORD,
+    old: *mut DWORD,
+) -> NtResult<(usize, usize)> {
     if old.is_null() {
-        return error::fail(err::NOACCESS);
+        return fail(status::ACCESS_VIOLATION);
     }
     let mut t = views();
-    let (base, from, to) = match pages_of(&t, addr, len.max(1)) {
-        // A range that starts in a view and goes past its end.
-        Err(_) if t.view_at(addr).is_some() => return error::fail(err::INVALID_PARAMETER),
-        r => r?,
+    let Some((base, from, to)) = pages_of(&t, addr, len.max(1)) else {
+        return fail(if t.view_at(addr).is_some() {
+            // A range that starts in a view and goes past its end.
+            status::INVALID_PARAMETER
+        } else {
+            status::CONFLICTING_ADDRESSES
+        });
     };
     let entry = t.map.get_mut(&base).expect("the view was just found");
     let committed = entry
@@ -659,12 +733,13 @@ fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Re
         .lock()
         .unwrap_or_else(|p| p.into_inner());
     if (from..to).any(|i| !entry.committed(&committed, i)) {
-        return error::fail(err::INVALID_ADDRESS);
+        return fail(status::NOT_COMMITTED);
     }
-    let (new, _) = access::parse_page(protect).map_err(error::Win32Error)?;
+    let (new, _) =
+        access::parse_page(protect).map_err(|_| NtStatus(status::INVALID_PAGE_PROTECTION))?;
     let mapping = entry.state.section.page;
     if !access::may_protect(mapping, entry.page, new) {
-        return error::fail(err::INVALID_PARAMETER);
+        return fail(status::INVALID_PAGE_PROTECTION);
     }
     let before = entry.reported(from);
     for i in from..to {
@@ -674,7 +749,7 @@ fn protect_pages(addr: usize, len: usize, protect: DWORD, old: *mut DWORD) -> Re
     entry.apply(&committed, from, to)?;
     // SAFETY: non-NULL (checked) and writable, by the function's contract.
     unsafe { *old = before };
-    Ok(TRUE)
+    Ok((base + from * page_size(), (to - from) * page_size()))
 }
 
 /// `VirtualProtect`, for views only: gives the pages of `lpAddress..+dwSize` of a view
@@ -700,7 +775,25 @@ pub unsafe extern "C" fn VirtualProtect(
     protect: DWORD,
     old: *mut DWORD,
 ) -> BOOL {
-    ffi(FALSE, || protect_pages(addr as usize, len, protect, old))
+    ffi(FALSE, || {
+        // SAFETY: by the function's contract.
+        unsafe { protect_pages(addr as usize, len, protect, old) }?;
+        Ok(TRUE)
+    })
+}
+
+/// `VirtualFree` and `NtFreeVirtualMemory` in this process: a type other than
+/// `MEM_DECOMMIT` or `MEM_RELEASE` is `STATUS_INVALID_PARAMETER`; views cannot be freed
+/// or decommitted (`STATUS_INVALID_PARAMETER`, as Wine says); other memory is not this
+/// library's (`STATUS_MEMORY_NOT_ALLOCATED`).
+pub(crate) fn free(addr: usize, kind: DWORD) -> NtResult<()> {
+    if kind != MEM_DECOMMIT && kind != MEM_RELEASE {
+        return fail(status::INVALID_PARAMETER);
+    }
+    if views().view_at(addr).is_some() {
+        return fail(status::INVALID_PARAMETER);
+    }
+    fail(status::MEMORY_NOT_ALLOCATED)
 }
 
 /// `VirtualFree`: views cannot be freed or decommitted (`UnmapViewOfFile` unmaps them):
@@ -709,12 +802,7 @@ pub unsafe extern "C" fn VirtualProtect(
 #[no_mangle]
 pub extern "C" fn VirtualFree(addr: *mut c_void, _len: usize, kind: DWORD) -> BOOL {
     ffi(FALSE, || {
-        if kind != MEM_DECOMMIT && kind != MEM_RELEASE {
-            return error::fail(err::INVALID_PARAMETER);
-        }
-        if views().view_at(addr as usize).is_some() {
-            return error::fail(err::INVALID_PARAMETER);
-        }
-        error::fail(err::INVALID_ADDRESS)
+        free(addr as usize, kind)?;
+        Ok(TRUE)
     })
 }

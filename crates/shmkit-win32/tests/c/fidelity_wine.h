@@ -76,6 +76,18 @@ static const struct wine_departure wine_departures[] = {
      "DeleteTimerQueueTimer with NULL when no callback of the timer runs (Windows since Vista)",
      "they fail with ERROR_IO_PENDING (the deletion is done all the same)",
      "Wine dlls/kernel32/tests/sync.c, test_timer_queue (ret /* vista */)"},
+    {"partial-copy",
+     "ReadProcessMemory into a buffer whose later pages cannot be written fails with "
+     "ERROR_PARTIAL_COPY and reports the bytes copied before them (Windows 10 since 1607)",
+     "ERROR_NOACCESS, 0 bytes reported (the answer of Windows before 1607)",
+     "Wine dlls/kernel32/tests/virtual.c, test_VirtualAllocEx: a buffer no-access from "
+     "0x2000 (ERROR_PARTIAL_COPY /* win10 v1607+ */, 0x2000 bytes read)"},
+    {"readonly-write",
+     "WriteProcessMemory to a read-only page fails with ERROR_NOACCESS and leaves "
+     "*lpNumberOfBytesWritten alone",
+     "ERROR_ACCESS_DENIED, 0 bytes reported",
+     "Wine dlls/kernel32/tests/virtual.c, test_VirtualAllocEx: readonly buffers "
+     "(ERROR_NOACCESS, bytes_written == 0xdeadbeef)"},
 };
 
 #define WINE_DEPARTURES (sizeof(wine_departures) / sizeof(wine_departures[0]))
