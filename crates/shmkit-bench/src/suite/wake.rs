@@ -9,12 +9,12 @@
 //! for `armed`, sleeps [`GAP`] so that the waiter is asleep in the kernel, writes the time
 //! into a shared mapping and sets the event the waiter waits for. The waiter reads the
 //! time when its wait returns; the sample is the difference. Both read `CLOCK_MONOTONIC`,
-//! one clock for every process. The waiter's set holds unsignalled events of its own
-//! first and the one the signaller sets last, so that the wait looks at every handle.
-//! A wait-all's events of its own are set (by the waiter, before it announces the wait),
-//! so that the wait returns only once the signaller's is set, and then takes them all.
-//! (A ping-pong would not do: a waiter that is still setting up its wait when the answer
-//! comes is not woken at all.)
+//! one clock for every process. (A ping-pong would not do: a waiter that is still
+//! setting up its wait when the answer comes is not woken at all.) The waiter's set holds
+//! events of its own first and the one the signaller sets last, so that the wait looks at
+//! every handle: unsignalled for a wait-any; for a wait-all, set by the waiter before it
+//! announces the wait, so that the wait returns only once the signaller's is set, and
+//! then takes them all.
 
 use super::plan::Scale;
 use shmkit_win32::{
