@@ -88,7 +88,9 @@ fn the_suite_runs_end_to_end_and_writes_its_report() {
             ("WaitForSingleObject", 1),
             ("WaitForMultipleObjects", 1),
             ("WaitForMultipleObjects", 8),
-            ("WaitForMultipleObjects", 64)
+            ("WaitForMultipleObjects", 64),
+            ("WaitForMultipleObjects(all)", 8),
+            ("WaitForMultipleObjects(all)", 64)
         ]
     );
     let latency = report["latency"].as_array().unwrap();

@@ -22,9 +22,11 @@ pub struct Report {
 /// nanoseconds ([`super::wake`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WakeRow {
-    /// `"WaitForSingleObject"` or `"WaitForMultipleObjects"` (wait-any).
+    /// `"WaitForSingleObject"`, `"WaitForMultipleObjects"` (wait-any) or
+    /// `"WaitForMultipleObjects(all)"` (wait-all: `bWaitAll` TRUE).
     pub wait: String,
-    /// The handles it waits for (the one set is the last).
+    /// The handles it waits for (the one set is the last; a wait-all's others are set
+    /// before it waits).
     pub handles: usize,
     /// Median.
     pub p50_ns: f64,

@@ -67,7 +67,7 @@ struct RunResults {
     latency: Vec<(String, String, Vec<SizeLatency>)>,
     stream: Vec<(String, f64)>,
     /// Per wait of [`wake::WAITS`]: (p50, p99).
-    wake: Vec<(Option<usize>, f64, f64)>,
+    wake: Vec<(wake::Wait, f64, f64)>,
     solo: Option<ChildReport>,
 }
 
@@ -99,7 +99,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Event)) -> io::Result<Outcom
     let wanted = |s: &System| opts.only.is_empty() || opts.only.iter().any(|o| o == s.system);
     let latency: Vec<System> = latency_systems().into_iter().filter(wanted).collect();
     let stream: Vec<System> = stream_systems().into_iter().filter(wanted).collect();
-    let waits: &[Option<usize>] =
+    let waits: &[wake::Wait] =
         if opts.only.is_empty() || opts.only.iter().any(|o| o == wake::SYSTEM) {
             &wake::WAITS
         } else {
@@ -237,7 +237,7 @@ impl Ctx<'_> {
     }
 
     /// A wake-up measurement of the wait `w`; returns the waiter's report.
-    fn wake(&self, w: Option<usize>, run: usize) -> Result<ChildReport, String> {
+    fn wake(&self, w: wake::Wait, run: usize) -> Result<ChildReport, String> {
         let name = format!("sb{}r{run}-wake-{}", std::process::id(), wake::mode(w));
         let mut first = self.spec(Task::WakeWait, None, &name, Vec::new());
         let mut second = self.spec(Task::WakeSignal, None, &name, Vec::new());
@@ -467,7 +467,7 @@ impl Drop for ChildProc {
 fn medians(
     latency: &[System],
     stream: &[System],
-    waits: &[Option<usize>],
+    waits: &[wake::Wait],
     runs: &[RunResults],
 ) -> (Report, Vec<Distribution>) {
     let mut report = Report::default();
@@ -484,7 +484,7 @@ fn medians(
             };
             report.wake.push(WakeRow {
                 wait: wake::api(w).to_owned(),
-                handles: w.unwrap_or(1),
+                handles: wake::handles(w),
                 p50_ns: med(|r| r.0),
                 p99_ns: med(|r| r.1),
             });

@@ -1,17 +1,20 @@
 //! The wake-up latency of shmkit-win32's waits: how long after a `SetEvent` in one
-//! process a thread of another process, asleep in `WaitForSingleObject` or in
-//! `WaitForMultipleObjects` for any of 1, 8 or 64 handles, returns. The C API is called
-//! as a Windows program calls it (its `extern "C"` functions, from Rust).
+//! process a thread of another process, asleep in `WaitForSingleObject`, in
+//! `WaitForMultipleObjects` for any of 1, 8 or 64 handles or in one for all of 8 or 64
+//! handles, returns. The C API is called as a Windows program calls it (its `extern "C"`
+//! functions, from Rust).
 //!
 //! Two processes, pinned as the latency systems' ends are. Per sample, the waiter sets an
 //! event of the signaller's (`armed`: it is about to wait) and waits; the signaller waits
 //! for `armed`, sleeps [`GAP`] so that the waiter is asleep in the kernel, writes the time
 //! into a shared mapping and sets the event the waiter waits for. The waiter reads the
 //! time when its wait returns; the sample is the difference. Both read `CLOCK_MONOTONIC`,
-//! one clock for every process. The waiter's set holds unsignalled events of its own
-//! first and the one the signaller sets last, so that the wait looks at every handle.
-//! (A ping-pong would not do: a waiter that is still setting up its wait when the answer
-//! comes is not woken at all.)
+//! one clock for every process. (A ping-pong would not do: a waiter that is still
+//! setting up its wait when the answer comes is not woken at all.) The waiter's set holds
+//! events of its own first and the one the signaller sets last, so that the wait looks at
+//! every handle: unsignalled for a wait-any; for a wait-all, set by the waiter before it
+//! announces the wait, so that the wait returns only once the signaller's is set, and
+//! then takes them all.
 
 use super::plan::Scale;
 use shmkit_win32::{
@@ -26,9 +29,26 @@ use std::time::Duration;
 /// The `system` of the wake-up rows, and what `--only` selects them by.
 pub const SYSTEM: &str = "win32-wait";
 
-/// The waits measured: `WaitForSingleObject`, and `WaitForMultipleObjects` (wait-any)
-/// for this many handles.
-pub const WAITS: [Option<usize>; 4] = [None, Some(1), Some(8), Some(64)];
+/// A wait measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// `WaitForSingleObject`.
+    Single,
+    /// `WaitForMultipleObjects` for any of this many handles.
+    Any(usize),
+    /// `WaitForMultipleObjects` for all of this many handles (`bWaitAll` TRUE).
+    All(usize),
+}
+
+/// The waits measured, in the order of the report (the wait-all rows came last).
+pub const WAITS: [Wait; 6] = [
+    Wait::Single,
+    Wait::Any(1),
+    Wait::Any(8),
+    Wait::Any(64),
+    Wait::All(8),
+    Wait::All(64),
+];
 
 /// How long the signaller lets the waiter sleep before it sets the event.
 pub const GAP: Duration = Duration::from_millis(1);
@@ -38,31 +58,47 @@ const INVALID_HANDLE_VALUE: HANDLE = usize::MAX as HANDLE;
 const PAGE_READWRITE: DWORD = 0x04;
 const FILE_MAP_ALL_ACCESS: DWORD = 0x000F_001F;
 const WAIT_OBJECT_0: DWORD = 0;
+const WAIT_TIMEOUT: DWORD = 0x102;
 const FALSE: BOOL = 0;
 /// How long either side waits for the other before it gives up (a lost wake-up).
 const PATIENCE_MS: DWORD = 10_000;
 
-/// The API of a wait, as the report names it.
-pub fn api(handles: Option<usize>) -> &'static str {
-    match handles {
-        None => "WaitForSingleObject",
-        Some(_) => "WaitForMultipleObjects",
+/// The API of a wait, as the report names it (a wait-all as `WaitForMultipleObjects(all)`,
+/// so that the wait-any rows keep their name).
+pub fn api(w: Wait) -> &'static str {
+    match w {
+        Wait::Single => "WaitForSingleObject",
+        Wait::Any(_) => "WaitForMultipleObjects",
+        Wait::All(_) => "WaitForMultipleObjects(all)",
     }
 }
 
-/// A wait as a child's spec carries it (its `mode`): `single`, `any-1`, `any-8`...
-pub fn mode(handles: Option<usize>) -> String {
-    handles.map_or_else(|| "single".to_owned(), |n| format!("any-{n}"))
+/// The handles a wait waits for.
+pub fn handles(w: Wait) -> usize {
+    match w {
+        Wait::Single => 1,
+        Wait::Any(n) | Wait::All(n) => n,
+    }
 }
 
-fn handles_of(mode: &str) -> io::Result<Option<usize>> {
+/// A wait as a child's spec carries it (its `mode`): `single`, `any-1`, `all-8`...
+pub fn mode(w: Wait) -> String {
+    match w {
+        Wait::Single => "single".to_owned(),
+        Wait::Any(n) => format!("any-{n}"),
+        Wait::All(n) => format!("all-{n}"),
+    }
+}
+
+fn wait_of(mode: &str) -> io::Result<Wait> {
     if mode == "single" {
-        return Ok(None);
+        return Ok(Wait::Single);
     }
+    let count = |n: &str| n.parse().ok().filter(|n| (1..=64).contains(n));
     mode.strip_prefix("any-")
-        .and_then(|n| n.parse().ok())
-        .filter(|n| (1..=64).contains(n))
-        .map(Some)
+        .and_then(count)
+        .map(Wait::Any)
+        .or_else(|| mode.strip_prefix("all-").and_then(count).map(Wait::All))
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("no wait {mode:?}")))
 }
 
@@ -175,23 +211,34 @@ pub fn samples(scale: Scale) -> (usize, usize) {
 /// The waiting side: creates the objects, calls `ready`, then measures; returns the
 /// wake-ups in nanoseconds, sorted.
 pub fn waiter(name: &str, mode: &str, scale: Scale, ready: impl FnOnce()) -> io::Result<Vec<f64>> {
-    let handles = handles_of(mode)?;
-    let o = Objects::open(name, handles.map_or(0, |n| n - 1))?;
+    let wait = wait_of(mode)?;
+    let o = Objects::open(name, handles(wait) - 1)?;
     let mut set = o.decoys.clone();
     set.push(o.wake);
-    let want = WAIT_OBJECT_0 + set.len() as DWORD - 1;
+    let all = matches!(wait, Wait::All(_));
+    // Wait-any returns the index of the one set; wait-all returns 0 once it took them all.
+    let want = WAIT_OBJECT_0 + if all { 0 } else { set.len() as DWORD - 1 };
     ready();
     let (warm, n) = samples(scale);
     let mut out = Vec::with_capacity(n);
     for i in 0..warm + n {
+        // A wait-all's own events are auto-reset and set again before every sample (before
+        // the announcement, so outside the time measured), not manual-reset and set once:
+        // taking a set manual-reset event changes nothing, so the wait would not have to
+        // take them at all; this way it must reserve and reset every one once the last is
+        // set, and the check after the wait sees that it did.
+        if all && !o.decoys.iter().all(|&d| SetEvent(d) != 0) {
+            return Err(last_error("SetEvent"));
+        }
         if SetEvent(o.armed) == 0 {
             return Err(last_error("SetEvent"));
         }
-        let r = match handles {
-            None => WaitForSingleObject(o.wake, PATIENCE_MS),
+        let r = match wait {
+            Wait::Single => WaitForSingleObject(o.wake, PATIENCE_MS),
             // SAFETY: `set` holds `len()` handles.
-            Some(_) => unsafe {
-                WaitForMultipleObjects(set.len() as DWORD, set.as_ptr(), FALSE, PATIENCE_MS)
+            Wait::Any(_) | Wait::All(_) => unsafe {
+                let all = BOOL::from(all);
+                WaitForMultipleObjects(set.len() as DWORD, set.as_ptr(), all, PATIENCE_MS)
             },
         };
         let woke = now_ns();
@@ -199,6 +246,12 @@ pub fn waiter(name: &str, mode: &str, scale: Scale, ready: impl FnOnce()) -> io:
             return Err(io::Error::other(format!(
                 "sample {i}: the wait returned {r:#x}, not {want:#x} (Win32 error {})",
                 GetLastError()
+            )));
+        }
+        let still_set = |&d: &HANDLE| WaitForSingleObject(d, 0) != WAIT_TIMEOUT;
+        if all && o.decoys.iter().any(still_set) {
+            return Err(io::Error::other(format!(
+                "sample {i}: the wait-all returned with events of its own still set"
             )));
         }
         if i >= warm {
@@ -213,7 +266,7 @@ pub fn waiter(name: &str, mode: &str, scale: Scale, ready: impl FnOnce()) -> io:
 /// The signalling side: opens the waiter's objects and sets its event, a [`GAP`] after
 /// each announcement.
 pub fn signaller(name: &str, mode: &str, scale: Scale) -> io::Result<()> {
-    handles_of(mode)?;
+    wait_of(mode)?;
     let o = Objects::open(name, 0)?;
     let (warm, n) = samples(scale);
     for i in 0..warm + n {
@@ -238,9 +291,13 @@ mod tests {
     #[test]
     fn modes_name_the_waits() {
         for w in WAITS {
-            assert_eq!(handles_of(&mode(w)).unwrap(), w);
+            assert_eq!(wait_of(&mode(w)).unwrap(), w);
         }
-        assert!(handles_of("any-65").is_err() && handles_of("any-0").is_err());
-        assert_eq!(api(None), "WaitForSingleObject");
+        for bad in ["any-65", "any-0", "all-65", "all-0", "all-", "some-8"] {
+            assert!(wait_of(bad).is_err(), "{bad}");
+        }
+        assert_eq!(api(Wait::Single), "WaitForSingleObject");
+        assert_eq!(api(Wait::All(8)), "WaitForMultipleObjects(all)");
+        assert_eq!((handles(Wait::Single), handles(Wait::All(64))), (1, 64));
     }
 }
