@@ -154,10 +154,10 @@ pub extern "C" fn WaitForSingleObject(h: HANDLE, ms: DWORD) -> DWORD {
 /// The wait sleeps on all the objects at once and returns within microseconds of the
 /// release, set or end that satisfies it. A wait-all takes nothing until every object is
 /// signalled: meanwhile it owns none of its mutexes, takes no semaphore unit and consumes
-/// no auto-reset event. Taking them all is not one atomic step, as on Windows: should
-/// another thread take one of them between the wait's check and its take, the wait gives
-/// back what it took (in the instant between, that thread may see one of them taken, or
-/// a semaphore one unit lower) and waits on.
+/// no auto-reset event. Taking them all is one step, as on Windows: the wait reserves
+/// every object before it takes any, and no other thread takes or resets a reserved one,
+/// so no thread sees some of the set taken and the others not
+/// (`shmkit::sync::multi::wait_all`).
 ///
 /// # Safety
 /// `handles` points to `count` handles.

@@ -53,14 +53,26 @@ impl Waitable<'_> {
 
     /// Whether `other` names the same object (for a handle opened twice, or duplicated).
     pub fn same_object(&self, other: &Waitable<'_>) -> Result<bool> {
-        match (self, other) {
-            (Waitable::Flag(a), Waitable::Flag(b)) => Ok(std::ptr::eq(*a, *b)),
-            _ => match (self.handle(), other.handle()) {
-                (Some(a), Some(b)) if a.kind() == b.kind() => a.same_object(b),
-                _ => Ok(false),
-            },
-        }
+        Ok(self.identity()? == other.identity()?)
     }
+
+    /// What the object is, whatever names it: a flag's address, or a sync object's kind
+    /// and file.
+    fn identity(&self) -> Result<Identity> {
+        let handle = match self {
+            Waitable::Flag(f) => return Ok(Identity::Flag(*f as *const AtomicU32 as usize)),
+            Waitable::Mutex(m) => m.sync_handle(),
+            Waitable::Event(e) => e.sync_handle(),
+            Waitable::Semaphore(s) => s.sync_handle(),
+        };
+        handle.object_id().map(Identity::Object)
+    }
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Identity {
+    Flag(usize),
+    Object((crate::Kind, u64, u64)),
 }
 
 /// Waits until any of `set` is signalled and takes it (the lowest-numbered of those
@@ -78,15 +90,17 @@ pub fn wait_any(set: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Woken
 /// `set` holds 1 to 64 objects, each once: an object named twice, even by two
 /// handles, is [`ErrorKind::InvalidParameter`] (ERROR_INVALID_PARAMETER, as Windows).
 pub fn wait_all(set: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Woken> {
-    for (i, a) in set.iter().enumerate() {
-        for b in &set[..i] {
-            if a.same_object(b)? {
-                return Err(Error::new(
-                    ErrorKind::InvalidParameter,
-                    "waiting for all of a set that names one object twice",
-                ));
-            }
-        }
+    // One identity per object (one fstat each), sorted: a repeat is then a neighbour.
+    let mut ids = set
+        .iter()
+        .map(Waitable::identity)
+        .collect::<Result<Vec<_>>>()?;
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            "waiting for all of a set that names one object twice",
+        ));
     }
     wait(set, true, timeout)
 }

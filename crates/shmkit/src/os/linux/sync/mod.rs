@@ -317,17 +317,16 @@ impl SyncHandle {
     }
 
     /// Whether `other` is a handle to the same object: the same file.
-    pub(crate) fn same_object(&self, other: &SyncHandle) -> Result<bool> {
-        let id = |h: &SyncHandle| {
-            let fd = match (&h.entry, &h.unnamed) {
-                (Some(e), _) => e.fd.as_fd(),
-                (None, Some(fd)) => fd.as_fd(),
-                (None, None) => return Err(sys_err(Errno::BADF, &h.what())),
-            };
-            let st = rustix::fs::fstat(fd).map_err(|e| sys_err(e, &h.what()))?;
-            Ok((st.st_dev, st.st_ino))
+    /// What names the object whatever the handle: its kind and its file's device and
+    /// inode (one `fstat`). Two handles name the same object when these are equal.
+    pub(crate) fn object_id(&self) -> Result<(Kind, u64, u64)> {
+        let fd = match (&self.entry, &self.unnamed) {
+            (Some(e), _) => e.fd.as_fd(),
+            (None, Some(fd)) => fd.as_fd(),
+            (None, None) => return Err(sys_err(Errno::BADF, &self.what())),
         };
-        Ok(id(self)? == id(other)?)
+        let st = rustix::fs::fstat(fd).map_err(|e| sys_err(e, &self.what()))?;
+        Ok((self.kind, st.st_dev as u64, st.st_ino as u64))
     }
 
     pub(crate) fn mutex_owned_by_caller(&self) -> bool {
