@@ -88,6 +88,7 @@ pub(crate) fn dos_error(s: i32) -> DWORD {
         status::CONFLICTING_ADDRESSES
         | status::NOT_MAPPED_VIEW
         | status::NOT_COMMITTED
+        | status::FREE_VM_NOT_AT_BASE
         | status::MEMORY_NOT_ALLOCATED => err::INVALID_ADDRESS,
         status::INFO_LENGTH_MISMATCH => err::BAD_LENGTH,
         status::ACCESS_VIOLATION => err::NOACCESS,

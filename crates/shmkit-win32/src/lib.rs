@@ -71,6 +71,8 @@ mod objects;
 #[cfg(target_os = "linux")]
 mod pointers;
 #[cfg(target_os = "linux")]
+mod privmem;
+#[cfg(target_os = "linux")]
 mod process;
 #[cfg(target_os = "linux")]
 mod security;

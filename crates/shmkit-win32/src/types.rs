@@ -51,6 +51,7 @@ pub(crate) mod status {
     pub(crate) const OBJECT_TYPE_MISMATCH: i32 = 0xC000_0024_u32 as i32;
     pub(crate) const NOT_COMMITTED: i32 = 0xC000_002D_u32 as i32;
     pub(crate) const INVALID_PAGE_PROTECTION: i32 = 0xC000_0045_u32 as i32;
+    pub(crate) const FREE_VM_NOT_AT_BASE: i32 = 0xC000_009F_u32 as i32;
     pub(crate) const MEMORY_NOT_ALLOCATED: i32 = 0xC000_00A0_u32 as i32;
     pub(crate) const INTERNAL_ERROR: i32 = 0xC000_00E5_u32 as i32;
     pub(crate) const INVALID_PARAMETER_3: i32 = 0xC000_00F1_u32 as i32;
@@ -227,4 +228,15 @@ pub struct PROCESS_INFORMATION {
     pub dwProcessId: DWORD,
     /// The id of its main thread (the process id on Linux).
     pub dwThreadId: DWORD,
+}
+
+/// The system's page size.
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 {
+        n as usize
+    } else {
+        4096
+    }
 }

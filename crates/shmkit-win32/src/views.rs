@@ -2,8 +2,8 @@
 //! whether it is committed and what protection it has now — and the functions that read
 //! or change it: `VirtualQuery`, and `VirtualAlloc`, `VirtualProtect` and `VirtualFree`
 //! as far as views need them (committing pages of a `SEC_RESERVE` view, changing the
-//! protection of a view's pages). Memory that is not a view is described from the
-//! system's map; private allocations are not provided.
+//! protection of a view's pages). Private memory is `privmem`'s, which these functions
+//! hand it to; other memory is described from the system's map.
 //!
 //! Linux side: a view is one `mmap` of the object; its reserved and no-access pages are
 //! `PROT_NONE`, its other pages get the protection they report (execute included), so
@@ -12,6 +12,7 @@
 use crate::access::{self, Page};
 use crate::error::{ffi, NtResult, NtStatus, Result};
 use crate::objects::SectionState;
+use crate::privmem;
 use crate::types::*;
 use shmkit::View;
 use std::collections::BTreeMap;
@@ -33,15 +34,7 @@ pub(crate) struct ViewEntry {
     pub protect: Vec<DWORD>,
 }
 
-pub(crate) fn page_size() -> usize {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 {
-        n as usize
-    } else {
-        4096
-    }
-}
+pub(crate) use crate::types::page_size;
 
 /// The views of this process, by base address.
 pub(crate) struct Views {
@@ -534,7 +527,7 @@ pub(crate) fn query(addr: usize) -> MEMORY_BASIC_INFORMATION {
         };
     }
     drop(t);
-    describe_os("/proc/self/maps", addr, false)
+    privmem::query(addr).unwrap_or_else(|| describe_os("/proc/self/maps", addr, false))
 }
 
 /// What `VirtualQueryEx` tells of `addr` in this process (`pid` None: see
@@ -632,9 +625,12 @@ pub(crate) fn commit(
     if kind & (MEM_COMMIT | MEM_RESERVE) == 0 || kind & !(MEM_COMMIT | MEM_RESERVE) != 0 {
         return fail(status::INVALID_PARAMETER);
     }
-    if addr == 0 {
-        // Private allocations are not provided: only views' pages are committed here.
-        return fail(status::NOT_SUPPORTED);
+    if addr == 0 || privmem::holds(addr) {
+        return privmem::allocate(addr, len, kind, protect);
+    }
+    if kind & MEM_RESERVE != 0 && views().view_at(addr).is_none() {
+        // A reservation at an address of the caller's choosing.
+        return privmem::allocate(addr, len, kind, protect);
     }
     let mut t = views();
     let Some((base, from, to)) = pages_of(&t, addr, len) else {
@@ -679,7 +675,8 @@ pub(crate) fn commit(
     Ok((base + from * page_size(), (to - from) * page_size()))
 }
 
-/// `VirtualAlloc`, for views only: `MEM_COMMIT` of pages of a view commits those of a
+/// `VirtualAlloc`. Outside views (a NULL address, private memory, or a reservation at an
+/// address where no view is), private memory: see `privmem`. In a view: `MEM_COMMIT` of pages of a view commits those of a
 /// `SEC_RESERVE` mapping (every view of the object in this process then sees them
 /// committed) and gives them `flProtect` in this view; pages already committed just
 /// take the protection. The protection must be within the view's (no write through a
@@ -687,8 +684,8 @@ pub(crate) fn commit(
 /// `ERROR_INVALID_PARAMETER`); the range must lie in the view (`ERROR_INVALID_ADDRESS`,
 /// as `MEM_RESERVE` in a view is); 0 bytes or a type without `MEM_COMMIT` or
 /// `MEM_RESERVE` is `ERROR_INVALID_PARAMETER`. Returns the first committed page.
-/// Private allocations (a NULL or non-view address) are not provided:
-/// `ERROR_NOT_SUPPORTED` for NULL, `ERROR_INVALID_ADDRESS` otherwise. A view of a
+/// A commit at an address that is neither in a view nor private memory is
+/// `ERROR_INVALID_ADDRESS`. A view of a
 /// file-backed mapping is `ERROR_ACCESS_DENIED`, as on Windows.
 #[no_mangle]
 pub extern "C" fn VirtualAlloc(
@@ -716,6 +713,12 @@ pub(crate) unsafe fn protect_pages(
 ) -> NtResult<(usize, usize)> {
     if old.is_null() {
         return fail(status::ACCESS_VIOLATION);
+    }
+    if privmem::holds(addr) {
+        let (first, size, before) = privmem::protect(addr, len, protect)?;
+        // SAFETY: non-NULL (checked) and writable, by the function's contract.
+        unsafe { *old = before };
+        return Ok((first, size));
     }
     let mut t = views();
     let Some((base, from, to)) = pages_of(&t, addr, len.max(1)) else {
@@ -786,9 +789,12 @@ pub unsafe extern "C" fn VirtualProtect(
 /// `MEM_DECOMMIT` or `MEM_RELEASE` is `STATUS_INVALID_PARAMETER`; views cannot be freed
 /// or decommitted (`STATUS_INVALID_PARAMETER`, as Wine says); other memory is not this
 /// library's (`STATUS_MEMORY_NOT_ALLOCATED`).
-pub(crate) fn free(addr: usize, kind: DWORD) -> NtResult<()> {
+pub(crate) fn free(addr: usize, len: usize, kind: DWORD) -> NtResult<(usize, usize)> {
     if kind != MEM_DECOMMIT && kind != MEM_RELEASE {
         return fail(status::INVALID_PARAMETER);
+    }
+    if let Some(freed) = privmem::free(addr, len, kind) {
+        return freed;
     }
     if views().view_at(addr).is_some() {
         return fail(status::INVALID_PARAMETER);
@@ -800,9 +806,9 @@ pub(crate) fn free(addr: usize, kind: DWORD) -> NtResult<()> {
 /// `ERROR_INVALID_PARAMETER` for a view, as Windows says; other memory is not this
 /// library's (`ERROR_INVALID_ADDRESS`).
 #[no_mangle]
-pub extern "C" fn VirtualFree(addr: *mut c_void, _len: usize, kind: DWORD) -> BOOL {
+pub extern "C" fn VirtualFree(addr: *mut c_void, len: usize, kind: DWORD) -> BOOL {
     ffi(FALSE, || {
-        free(addr as usize, kind)?;
+        free(addr as usize, len, kind)?;
         Ok(TRUE)
     })
 }

@@ -110,8 +110,8 @@ fn pid_of(t: Target) -> NtResult<Option<u32>> {
 /// `STATUS_ACCESS_VIOLATION`; the other failures are `VirtualAlloc`'s as statuses
 /// (`STATUS_INVALID_PARAMETER`, `STATUS_INVALID_PAGE_PROTECTION`,
 /// `STATUS_NOT_MAPPED_VIEW`, `STATUS_CONFLICTING_ADDRESSES` for a reservation in a view,
-/// `STATUS_ALREADY_COMMITTED` for a view of a file, `STATUS_NOT_SUPPORTED` for a private
-/// allocation). Another process: `STATUS_NOT_SUPPORTED`.
+/// `STATUS_ALREADY_COMMITTED` for a view of a file, `STATUS_NO_MEMORY` when a private
+/// reservation cannot be made). Another process: `STATUS_NOT_SUPPORTED`.
 ///
 /// # Safety
 /// `base` and `size` are NULL or point to a readable and writable pointer and size.
@@ -165,8 +165,14 @@ pub unsafe extern "C" fn NtFreeVirtualMemory(
             return fail(status::ACCESS_VIOLATION);
         }
         // SAFETY: non-NULL, and readable by the function's contract.
-        let addr = unsafe { base.read_unaligned() };
-        views::free(addr as usize, kind)
+        let (addr, len) = unsafe { (base.read_unaligned(), size.read_unaligned()) };
+        let (first, freed) = views::free(addr as usize, len, kind)?;
+        // SAFETY: non-NULL, and writable by the function's contract.
+        unsafe {
+            base.write_unaligned(first as *mut c_void);
+            size.write_unaligned(freed);
+        }
+        Ok(())
     })
 }
 
@@ -264,12 +270,12 @@ pub extern "C" fn VirtualAllocEx(
 pub extern "C" fn VirtualFreeEx(
     process: HANDLE,
     addr: *mut c_void,
-    _len: usize,
+    len: usize,
     kind: DWORD,
 ) -> BOOL {
     ffi(FALSE, || {
         own(process, PROCESS_VM_OPERATION)?;
-        views::free(addr as usize, kind)?;
+        views::free(addr as usize, len, kind)?;
         Ok(TRUE)
     })
 }
@@ -757,9 +763,13 @@ mod tests {
             nt_alloc(CUR, last, 5000, MEM_COMMIT, PAGE_READWRITE).0,
             status::NOT_MAPPED_VIEW
         );
+        // A commit at NULL reserves too: private memory, one page of it.
+        let (r, private, size) =
+            nt_alloc(CUR, std::ptr::null_mut(), 10, MEM_COMMIT, PAGE_READWRITE);
+        assert_eq!((r, size), (status::SUCCESS, views::page_size()));
         assert_eq!(
-            nt_alloc(CUR, std::ptr::null_mut(), 10, MEM_COMMIT, PAGE_READWRITE).0,
-            status::NOT_SUPPORTED
+            nt_free(CUR, private as *mut u8, MEM_RELEASE),
+            status::SUCCESS
         );
         let (mut b, mut s) = (inner.cast::<c_void>(), 10usize);
         // SAFETY: local pointer and size; NULL is refused before anything is read.
