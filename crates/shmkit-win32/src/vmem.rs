@@ -103,6 +103,31 @@ fn pid_of(t: Target) -> NtResult<Option<u32>> {
     }
 }
 
+/// The in-out `*BaseAddress` and `*RegionSize` of the NT memory functions: reads them
+/// (NULL pointers are `STATUS_ACCESS_VIOLATION`), runs `f` on them, and writes back the
+/// first page and the size `f` gives.
+///
+/// # Safety
+/// `base` and `size` are NULL or point to a readable and writable pointer and size.
+unsafe fn with_range(
+    base: *mut *mut c_void,
+    size: *mut usize,
+    f: impl FnOnce(usize, usize) -> NtResult<(usize, usize)>,
+) -> NtResult<()> {
+    if base.is_null() || size.is_null() {
+        return fail(status::ACCESS_VIOLATION);
+    }
+    // SAFETY: non-NULL, and readable by the function's contract.
+    let (addr, len) = unsafe { (base.read_unaligned(), size.read_unaligned()) };
+    let (first, bytes) = f(addr as usize, len)?;
+    // SAFETY: non-NULL, and writable by the function's contract.
+    unsafe {
+        base.write_unaligned(first as *mut c_void);
+        size.write_unaligned(bytes);
+    }
+    Ok(())
+}
+
 /// `NtAllocateVirtualMemory`: for the calling process, what `VirtualAlloc` does (only
 /// `MEM_COMMIT` of pages of a view), then `*BaseAddress` is the first page committed and
 /// `*RegionSize` the size of the pages committed. `ZeroBits` from 22 to 31 is
@@ -126,27 +151,22 @@ pub unsafe extern "C" fn NtAllocateVirtualMemory(
 ) -> i32 {
     nt_ffi(|| {
         own(process, PROCESS_VM_OPERATION)?;
-        if base.is_null() || size.is_null() {
-            return fail(status::ACCESS_VIOLATION);
-        }
-        if (22..32).contains(&zero_bits) {
-            return fail(status::INVALID_PARAMETER_3);
-        }
-        // SAFETY: non-NULL, and readable by the function's contract.
-        let (addr, len) = unsafe { (base.read_unaligned(), size.read_unaligned()) };
-        let (first, bytes) = views::commit(addr as usize, len, kind, protect)?;
-        // SAFETY: non-NULL, and writable by the function's contract.
+        // SAFETY: by the function's contract.
         unsafe {
-            base.write_unaligned(first as *mut c_void);
-            size.write_unaligned(bytes);
+            with_range(base, size, |addr, len| {
+                if (22..32).contains(&zero_bits) {
+                    return fail(status::INVALID_PARAMETER_3);
+                }
+                views::commit(addr, len, kind, protect)
+            })
         }
-        Ok(())
     })
 }
 
-/// `NtFreeVirtualMemory`: for the calling process, what `VirtualFree` does: views cannot
-/// be freed or decommitted (`STATUS_INVALID_PARAMETER`), other memory is not this
-/// library's (`STATUS_MEMORY_NOT_ALLOCATED`), a type other than `MEM_DECOMMIT` or
+/// `NtFreeVirtualMemory`: for the calling process, what `VirtualFree` does: private
+/// memory is decommitted or released (`*BaseAddress` and `*RegionSize` then give what
+/// was freed), views cannot be freed or decommitted (`STATUS_INVALID_PARAMETER`), other
+/// memory is not this library's (`STATUS_MEMORY_NOT_ALLOCATED`), a type other than `MEM_DECOMMIT` or
 /// `MEM_RELEASE` is `STATUS_INVALID_PARAMETER`; NULL pointers are
 /// `STATUS_ACCESS_VIOLATION`. Another process: `STATUS_NOT_SUPPORTED`.
 ///
@@ -161,18 +181,8 @@ pub unsafe extern "C" fn NtFreeVirtualMemory(
 ) -> i32 {
     nt_ffi(|| {
         own(process, PROCESS_VM_OPERATION)?;
-        if base.is_null() || size.is_null() {
-            return fail(status::ACCESS_VIOLATION);
-        }
-        // SAFETY: non-NULL, and readable by the function's contract.
-        let (addr, len) = unsafe { (base.read_unaligned(), size.read_unaligned()) };
-        let (first, freed) = views::free(addr as usize, len, kind)?;
-        // SAFETY: non-NULL, and writable by the function's contract.
-        unsafe {
-            base.write_unaligned(first as *mut c_void);
-            size.write_unaligned(freed);
-        }
-        Ok(())
+        // SAFETY: by the function's contract.
+        unsafe { with_range(base, size, |addr, len| views::free(addr, len, kind)) }
     })
 }
 
@@ -197,19 +207,12 @@ pub unsafe extern "C" fn NtProtectVirtualMemory(
 ) -> i32 {
     nt_ffi(|| {
         own(process, PROCESS_VM_OPERATION)?;
-        if base.is_null() || size.is_null() {
-            return fail(status::ACCESS_VIOLATION);
-        }
-        // SAFETY: non-NULL, and readable by the function's contract.
-        let (addr, len) = unsafe { (base.read_unaligned(), size.read_unaligned()) };
-        // SAFETY: `old` is NULL or writable, by the function's contract.
-        let (first, bytes) = unsafe { views::protect_pages(addr as usize, len, protect, old) }?;
-        // SAFETY: non-NULL, and writable by the function's contract.
-        unsafe {
-            base.write_unaligned(first as *mut c_void);
-            size.write_unaligned(bytes);
-        }
-        Ok(())
+        let protect_range = |addr, len| {
+            // SAFETY: `old` is NULL or writable, by the function's contract.
+            unsafe { views::protect_pages(addr, len, protect, old) }
+        };
+        // SAFETY: by the function's contract.
+        unsafe { with_range(base, size, protect_range) }
     })
 }
 
