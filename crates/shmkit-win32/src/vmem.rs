@@ -1126,8 +1126,22 @@ mod tests {
         };
         assert_eq!(ok, TRUE);
         let child = pi.hProcess;
-        // Its first region holds its program's ELF header; a writable one, some data.
-        let maps = std::fs::read_to_string(format!("/proc/{}/maps", pi.dwProcessId)).unwrap();
+        // Its first region holds its program's ELF header; a writable one, some data. The
+        // spawn returns as the exec closes the child's descriptors, which can be before the
+        // kernel has mapped its program: its map is read once the vDSO, mapped last, is
+        // in it.
+        let start = std::time::Instant::now();
+        let maps = loop {
+            let maps = std::fs::read_to_string(format!("/proc/{}/maps", pi.dwProcessId)).unwrap();
+            if maps.contains("[vdso]") {
+                break maps;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "no program mapped"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
         let region = |perms: &str| {
             maps.lines()
                 .find(|l| l.split_whitespace().nth(1) == Some(perms))
