@@ -16,6 +16,15 @@ struct named {
 
 #define N(x) (sizeof(x) / sizeof((x)[0]))
 
+#ifndef MEM_DECOMMIT
+#define MEM_DECOMMIT 0x4000
+#endif
+#ifndef MEM_RELEASE
+#define MEM_RELEASE 0x8000
+#endif
+
+#define PAGE 0x1000  /* the page size the programs' transcripts assume */
+
 /* A page protection by name, modifiers included. */
 static inline const char *protect_name(DWORD p, char *buf, size_t size) {
     static const struct named base[] = {

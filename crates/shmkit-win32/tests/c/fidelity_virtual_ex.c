@@ -25,14 +25,6 @@
 #include "fidelity_wine.h"
 #include "fidelity_memory.h"
 
-#ifndef MEM_DECOMMIT
-#define MEM_DECOMMIT 0x4000
-#endif
-#ifndef MEM_RELEASE
-#define MEM_RELEASE 0x8000
-#endif
-
-#define PAGE 0x1000
 #define VIEW 0x10000
 /* A count the calls must overwrite (or, where Windows says so, leave alone). */
 #define UNTOUCHED ((SIZE_T)0xdeadbeef)

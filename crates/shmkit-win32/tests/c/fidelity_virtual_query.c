@@ -24,14 +24,6 @@
 #include "fidelity_wine.h"
 #include "fidelity_memory.h"
 
-#ifndef MEM_DECOMMIT
-#define MEM_DECOMMIT 0x4000
-#endif
-#ifndef MEM_RELEASE
-#define MEM_RELEASE 0x8000
-#endif
-
-#define PAGE 0x1000
 
 static char suffix[64];
 
